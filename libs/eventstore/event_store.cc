@@ -1,0 +1,360 @@
+#include "libs/eventstore/event_store.h"
+
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "libs/status/status.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace crm::eventstore {
+namespace {
+
+constexpr char kSep = '\0';
+
+std::string EncodeBigEndian(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+int64_t DecodeBigEndian(rocksdb::Slice s) {
+  int64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) {
+    v = (v << 8) | static_cast<uint8_t>(s[i]);
+  }
+  return v;
+}
+
+std::string HeadKey(const StreamId& s) { return absl::StrCat(s.tenant, std::string(1, kSep), s.id); }
+
+std::string EventKey(const std::string& head_key, int64_t version) {
+  return absl::StrCat(head_key, std::string(1, kSep), EncodeBigEndian(version));
+}
+
+std::string RequestKey(absl::string_view tenant, absl::string_view request_id) {
+  return absl::StrCat(tenant, std::string(1, kSep), request_id);
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsIOError() || s.IsBusy() || s.IsTryAgain() || s.IsNoSpace()) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+void ValidateId(absl::string_view field, absl::string_view value, FieldViolations& v) {
+  if (value.empty()) {
+    v.Add(std::string(field), "is required");
+  } else if (value.find(kSep) != absl::string_view::npos) {
+    v.Add(std::string(field), "must not contain NUL bytes");
+  } else if (value.size() > 256) {
+    v.Add(std::string(field), "must be at most 256 bytes");
+  }
+}
+
+}  // namespace
+
+struct EventStore::Writer {
+  struct Op {
+    rocksdb::ColumnFamilyHandle* cf;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Op> ops;
+  AppendReceipt receipt;
+  std::string head_key;
+  std::string request_key;
+  absl::Status status;
+  bool done = false;
+};
+
+EventStore::EventStore(EventStoreOptions options) : options_(std::move(options)) {}
+
+EventStore::~EventStore() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  if (db_) db_->Close();
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(EventStoreOptions options) {
+  std::unique_ptr<EventStore> store(new EventStore(std::move(options)));
+  RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+absl::Status EventStore::Init() {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.create_missing_column_families = true;
+  opts.max_background_jobs = 2;
+  opts.OptimizeLevelStyleCompaction(32 << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
+      {"log", rocksdb::ColumnFamilyOptions(opts)},
+      {"streams", rocksdb::ColumnFamilyOptions(opts)},
+      {"heads", rocksdb::ColumnFamilyOptions(opts)},
+      {"requests", rocksdb::ColumnFamilyOptions(opts)},
+  };
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(opts, options_.path, cfs, &handles_, &raw),
+                            absl::StrCat("open event store at ", options_.path)));
+  db_.reset(raw);
+  meta_cf_ = handles_[0];
+  log_cf_ = handles_[1];
+  streams_cf_ = handles_[2];
+  heads_cf_ = handles_[3];
+  requests_cf_ = handles_[4];
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "read log tail"));
+  int64_t last = it->Valid() ? DecodeBigEndian(it->key()) : 0;
+  next_position_ = last + 1;
+  committed_position_ = last;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> EventStore::CurrentVersionLocked(const std::string& head_key) {
+  if (auto it = pending_heads_.find(head_key); it != pending_heads_.end()) return it->second;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), heads_cf_, head_key, &value);
+  if (s.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocks(s, "read stream head"));
+  return DecodeBigEndian(value);
+}
+
+absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
+                                                 int64_t expected_version,
+                                                 std::vector<NewEvent> events,
+                                                 absl::string_view request_id) {
+  FieldViolations v;
+  ValidateId("tenant", stream.tenant, v);
+  ValidateId("stream_id", stream.id, v);
+  ValidateId("request_id", request_id, v);
+  if (events.empty()) v.Add("events", "at least one event is required");
+  for (const NewEvent& e : events) {
+    if (e.type.empty()) v.Add("events.type", "is required");
+  }
+  if (expected_version < kAnyVersion) v.Add("expected_version", "must be >= -1");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  std::unique_lock<std::mutex> lock(mu_);
+  const std::string request_key = RequestKey(stream.tenant, request_id);
+
+  // A retry of a request still in flight waits for it and shares its outcome.
+  if (auto it = pending_requests_.find(request_key); it != pending_requests_.end()) {
+    std::shared_ptr<Writer> first = it->second;
+    writers_cv_.wait(lock, [&] { return first->done; });
+    if (first->status.ok()) {
+      ++deduplicated_;
+      return first->receipt;
+    }
+    // The first attempt failed and acknowledged nothing: this one proceeds.
+  }
+  {
+    std::string stored;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), requests_cf_, request_key, &stored);
+    if (s.ok()) {
+      AppendReceipt receipt;
+      if (!receipt.ParseFromString(stored)) return absl::DataLossError("corrupt request receipt");
+      ++deduplicated_;
+      return receipt;
+    }
+    if (!s.IsNotFound()) return FromRocks(s, "read request id");
+  }
+
+  const std::string head_key = HeadKey(stream);
+  ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked(head_key));
+  if (expected_version != kAnyVersion && expected_version != current) {
+    return absl::AbortedError(absl::StrCat("stream ", stream.id, " is at version ", current,
+                                           ", expected ", expected_version));
+  }
+
+  auto w = std::make_shared<Writer>();
+  w->head_key = head_key;
+  w->request_key = request_key;
+  const absl::Time now = options_.clock->Now();
+  thread_local absl::BitGen gen;
+  StoredEvent ev;
+  ev.set_tenant(stream.tenant);
+  ev.set_stream_id(stream.id);
+  ev.set_request_id(std::string(request_id));
+  ev.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
+  ev.mutable_time()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+  int64_t version = current;
+  w->receipt.set_tenant(stream.tenant);
+  w->receipt.set_stream_id(stream.id);
+  w->receipt.set_first_version(current + 1);
+  w->receipt.set_first_position(next_position_);
+  for (NewEvent& e : events) {
+    ++version;
+    const int64_t position = next_position_++;
+    ev.set_version(version);
+    ev.set_position(position);
+    ev.set_type(std::move(e.type));
+    ev.set_payload(std::move(e.payload));
+    const uint64_t hi = absl::Uniform<uint64_t>(gen), lo = absl::Uniform<uint64_t>(gen);
+    ev.set_event_id(absl::BytesToHexString(
+        std::string(reinterpret_cast<const char*>(&hi), 8)) +
+                    absl::BytesToHexString(std::string(reinterpret_cast<const char*>(&lo), 8)));
+    const std::string log_key = EncodeBigEndian(position);
+    w->ops.push_back({log_cf_, log_key, ev.SerializeAsString()});
+    w->ops.push_back({streams_cf_, EventKey(head_key, version), log_key});
+  }
+  w->receipt.set_last_version(version);
+  w->receipt.set_last_position(next_position_ - 1);
+  w->ops.push_back({heads_cf_, head_key, EncodeBigEndian(version)});
+  w->ops.push_back({requests_cf_, request_key, w->receipt.SerializeAsString()});
+  pending_heads_[head_key] = version;
+  pending_requests_[request_key] = w;
+  queue_.push_back(w);
+
+  writers_cv_.wait(lock, [&] { return w->done || queue_.front() == w; });
+  if (!w->done) LeadGroupLocked(lock);
+  if (!w->status.ok()) return w->status;
+  ++appends_;
+  return w->receipt;
+}
+
+// Writes the queued appends (from the front, up to max_group) in one synced
+// batch, then wakes them. Called by the writer at the front of the queue.
+void EventStore::LeadGroupLocked(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::shared_ptr<Writer>> group;
+  rocksdb::WriteBatch batch;
+  for (const auto& w : queue_) {
+    if (group.size() >= options_.max_group) break;
+    for (const auto& op : w->ops) batch.Put(op.cf, op.key, op.value);
+    group.push_back(w);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  lock.unlock();
+  rocksdb::Status s = db_->Write(wo, &batch);
+  lock.lock();
+  ++syncs_;
+  if (!s.ok()) {
+    ResetAfterFailureLocked(FromRocks(s, "append"));
+    return;
+  }
+  for (const auto& w : group) {
+    w->done = true;
+    queue_.pop_front();
+    if (auto it = pending_heads_.find(w->head_key);
+        it != pending_heads_.end() && it->second == w->receipt.last_version()) {
+      pending_heads_.erase(it);
+    }
+    pending_requests_.erase(w->request_key);
+  }
+  {
+    std::lock_guard<std::mutex> l(log_mu_);
+    committed_position_ = group.back()->receipt.last_position();
+  }
+  log_cv_.notify_all();
+  writers_cv_.notify_all();
+}
+
+// A failed write acknowledges nothing: every queued append (they may build on
+// the failed ones' versions) fails UNAVAILABLE and in-memory state is rebuilt
+// from what is on disk.
+void EventStore::ResetAfterFailureLocked(const absl::Status& cause) {
+  for (const auto& w : queue_) {
+    w->done = true;
+    w->status = cause;
+  }
+  queue_.clear();
+  pending_heads_.clear();
+  pending_requests_.clear();
+  db_->Resume();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  it->SeekToLast();
+  const int64_t last = it->Valid() ? DecodeBigEndian(it->key()) : 0;
+  next_position_ = last + 1;
+  committed_position_ = last;
+  writers_cv_.notify_all();
+}
+
+absl::StatusOr<std::optional<AppendReceipt>> EventStore::FindRequest(
+    absl::string_view tenant, absl::string_view request_id) {
+  std::string stored;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), requests_cf_, RequestKey(tenant, request_id), &stored);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "read request id"));
+  AppendReceipt receipt;
+  if (!receipt.ParseFromString(stored)) return absl::DataLossError("corrupt request receipt");
+  return receipt;
+}
+
+absl::StatusOr<int64_t> EventStore::StreamVersion(const StreamId& stream) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), heads_cf_, HeadKey(stream), &value);
+  if (s.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocks(s, "read stream head"));
+  return DecodeBigEndian(value);
+}
+
+absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadStream(const StreamId& stream,
+                                                                int64_t from_version) {
+  const std::string head_key = HeadKey(stream);
+  const std::string prefix = head_key + kSep;
+  std::vector<StoredEvent> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_cf_));
+  for (it->Seek(EventKey(head_key, std::max<int64_t>(from_version, 1)));
+       it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string value;
+    RETURN_IF_ERROR(FromRocks(db_->Get(ro, log_cf_, it->value(), &value), "read log"));
+    StoredEvent& ev = out.emplace_back();
+    if (!ev.ParseFromString(value)) return absl::DataLossError("corrupt stored event");
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read stream"));
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_position, size_t max) {
+  std::vector<StoredEvent> out;
+  const int64_t last = committed_position_.load();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  for (it->Seek(EncodeBigEndian(std::max<int64_t>(from_position, 1)));
+       it->Valid() && out.size() < max; it->Next()) {
+    if (DecodeBigEndian(it->key()) > last) break;
+    StoredEvent& ev = out.emplace_back();
+    if (!ev.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("corrupt stored event");
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
+  return out;
+}
+
+bool EventStore::WaitForPosition(int64_t position, absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(log_mu_);
+  return log_cv_.wait_for(lock, absl::ToChronoMicroseconds(timeout),
+                          [&] { return committed_position_.load() >= position; });
+}
+
+absl::Status EventStore::PutMeta(absl::string_view key, absl::string_view value) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_, std::string(key), std::string(value)), "write meta");
+}
+
+absl::StatusOr<std::optional<std::string>> EventStore::GetMeta(absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, std::string(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "read meta"));
+  return value;
+}
+
+EventStoreStats EventStore::stats() const {
+  return {appends_.load(), deduplicated_.load(), syncs_.load()};
+}
+
+}  // namespace crm::eventstore

@@ -1,0 +1,154 @@
+#ifndef CRM_LIBS_EVENTSTORE_EVENT_STORE_H_
+#define CRM_LIBS_EVENTSTORE_EVENT_STORE_H_
+
+// EventStore is a service's durable, append-only record of what happened: one
+// stream per aggregate (tenant, stream id) and one gap-free ordered log over
+// all streams, kept in an embedded RocksDB database.
+//
+// Append checks the stream's expected version (ABORTED on mismatch), returns
+// the first receipt again for a request id it has seen (appending nothing),
+// and returns only once the events are durable (WAL fsynced). Appends that
+// arrive while a sync is in flight are written together with one sync (group
+// commit), in order, so the log on disk is always a prefix: a reader never sees
+// position N+1 without N.
+//
+// Thread-safe. Every key starts with the tenant, except the log's, which is the
+// service-wide order.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "crm/eventstore/v1/stored_event.pb.h"
+#include "libs/clock/clock.h"
+#include "rocksdb/db.h"
+
+namespace crm::eventstore {
+
+using StoredEvent = crm::eventstore::v1::StoredEvent;
+using AppendReceipt = crm::eventstore::v1::AppendReceipt;
+
+// Expected version for "the stream must not exist yet".
+inline constexpr int64_t kNoStream = 0;
+// Expected version that skips the concurrency check.
+inline constexpr int64_t kAnyVersion = -1;
+
+struct StreamId {
+  std::string tenant;
+  std::string id;
+};
+
+// An event to append: its fully qualified protobuf type and serialized bytes.
+struct NewEvent {
+  std::string type;
+  std::string payload;
+};
+
+struct EventStoreOptions {
+  std::string path;
+  Clock* clock = SystemClock();
+  // false only for benchmarks that measure the cost of durability.
+  bool sync = true;
+  // Upper bound of appends written under one sync.
+  size_t max_group = 1024;
+};
+
+struct EventStoreStats {
+  int64_t appends = 0;       // successful, non-deduplicated appends
+  int64_t deduplicated = 0;  // appends answered from a stored receipt
+  int64_t syncs = 0;         // durable writes issued (one per group)
+};
+
+class EventStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventStore>> Open(EventStoreOptions options);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Appends `events` to `stream` if its current version is `expected_version`
+  // (or kAnyVersion). `request_id` (required) makes the call idempotent: a
+  // request id already appended for this tenant returns its first receipt and
+  // appends nothing, whatever the other arguments.
+  //
+  // Errors: INVALID_ARGUMENT (empty ids, NUL bytes, no events); ABORTED when
+  // the stream is at another version (reload and decide again); UNAVAILABLE
+  // when the disk write failed (nothing was acknowledged; retry).
+  absl::StatusOr<AppendReceipt> Append(const StreamId& stream, int64_t expected_version,
+                                       std::vector<NewEvent> events,
+                                       absl::string_view request_id);
+
+  // The receipt stored for a request id, if the request was appended.
+  absl::StatusOr<std::optional<AppendReceipt>> FindRequest(absl::string_view tenant,
+                                                           absl::string_view request_id);
+
+  // The stream's events with version >= from_version, oldest first. An
+  // unknown stream has none.
+  absl::StatusOr<std::vector<StoredEvent>> ReadStream(const StreamId& stream,
+                                                      int64_t from_version = 1);
+
+  // The stream's current version; 0 when it does not exist.
+  absl::StatusOr<int64_t> StreamVersion(const StreamId& stream);
+
+  // Up to `max` log events with position >= from_position, in order.
+  absl::StatusOr<std::vector<StoredEvent>> ReadLog(int64_t from_position, size_t max);
+
+  // Position of the last durable event; 0 for an empty log.
+  int64_t LastPosition() const { return committed_position_.load(); }
+
+  // Blocks until LastPosition() >= position or `timeout` passes; true if reached.
+  bool WaitForPosition(int64_t position, absl::Duration timeout);
+
+  // Small durable key-value metadata beside the log (relay cursors).
+  absl::Status PutMeta(absl::string_view key, absl::string_view value);
+  absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view key);
+
+  EventStoreStats stats() const;
+
+ private:
+  struct Writer;
+  explicit EventStore(EventStoreOptions options);
+  absl::Status Init();
+  absl::StatusOr<int64_t> CurrentVersionLocked(const std::string& head_key);
+  void LeadGroupLocked(std::unique_lock<std::mutex>& lock);
+  void ResetAfterFailureLocked(const absl::Status& cause);
+
+  EventStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable writers_cv_;
+  std::deque<std::shared_ptr<Writer>> queue_;
+  // Versions and request ids of appends queued but not yet durable.
+  absl::flat_hash_map<std::string, int64_t> pending_heads_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Writer>> pending_requests_;
+  int64_t next_position_ = 1;
+
+  std::atomic<int64_t> committed_position_{0};
+  std::mutex log_mu_;
+  std::condition_variable log_cv_;
+
+  std::atomic<int64_t> appends_{0};
+  std::atomic<int64_t> deduplicated_{0};
+  std::atomic<int64_t> syncs_{0};
+};
+
+}  // namespace crm::eventstore
+
+#endif  // CRM_LIBS_EVENTSTORE_EVENT_STORE_H_
