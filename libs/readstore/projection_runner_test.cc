@@ -1,0 +1,140 @@
+#include "libs/readstore/projection_runner.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "libs/testing/temp_dir.h"
+
+namespace crm::readstore {
+namespace {
+
+// Counts events per tenant; refuses payload "poison" unless fixed.
+class CountingProjection : public Projection {
+ public:
+  std::string name() const override { return "counts"; }
+  absl::Status Apply(const StoredEvent& e, RowWriter& rows) override {
+    rows.Put(absl::StrCat("seen/", e.event_id()), "1");  // undone when parked
+    if (e.payload() == "poison" && !fixed) return absl::InvalidArgumentError("cannot apply");
+    auto current = rows.Get(absl::StrCat(e.tenant(), "/count"));
+    if (!current.ok()) return current.status();
+    int64_t n = 0;
+    if (*current) (void)absl::SimpleAtoi(**current, &n);
+    rows.Put(absl::StrCat(e.tenant(), "/count"), absl::StrCat(n + 1));
+    return absl::OkStatus();
+  }
+  bool fixed = false;
+};
+
+Envelope Event(int64_t offset, std::string stream, int64_t version,
+               std::string payload = "ok", int32_t partition = 0) {
+  Envelope e;
+  e.source = "topic";
+  e.partition = partition;
+  e.offset = offset;
+  e.event.set_tenant("t1");
+  e.event.set_stream_id(std::move(stream));
+  e.event.set_version(version);
+  e.event.set_type("test.Event");
+  e.event.set_payload(std::move(payload));
+  e.event.set_event_id(absl::StrCat("ev-", offset, "-", partition));
+  return e;
+}
+
+class ProjectionRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    runner_.reset();
+    store_.reset();
+    store_ = *ReadStore::Open(dir_.path() + "/read");
+    runner_ = std::make_unique<ProjectionRunner>(store_.get(), &projection_);
+  }
+  int64_t Count() {
+    auto v = store_->Get("t1/count");
+    int64_t n = 0;
+    if (v.ok() && *v) (void)absl::SimpleAtoi(**v, &n);
+    return n;
+  }
+  test::TempDir dir_;
+  CountingProjection projection_;
+  std::unique_ptr<ReadStore> store_;
+  std::unique_ptr<ProjectionRunner> runner_;
+};
+
+TEST_F(ProjectionRunnerTest, RedeliveryIsAppliedOnce) {
+  ASSERT_TRUE(runner_->ApplyBatch({Event(0, "a", 1), Event(1, "a", 2), Event(2, "b", 1)}).ok());
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(*runner_->Offset("topic", 0), 2);
+  // The same messages again (a consumer that restarted before saving offsets).
+  ASSERT_TRUE(runner_->ApplyBatch({Event(0, "a", 1), Event(1, "a", 2), Event(2, "b", 1)}).ok());
+  EXPECT_EQ(Count(), 3);
+  // The same events at new offsets (a republishing relay).
+  ASSERT_TRUE(runner_->ApplyBatch({Event(3, "a", 1), Event(4, "a", 2), Event(5, "a", 3)}).ok());
+  EXPECT_EQ(Count(), 4);
+  EXPECT_EQ(runner_->stats().duplicates, 5);
+
+  Reopen();
+  ASSERT_TRUE(runner_->ApplyBatch({Event(5, "a", 3), Event(6, "b", 2)}).ok());
+  EXPECT_EQ(Count(), 5);
+  EXPECT_EQ(*runner_->Offset("topic", 0), 6);
+}
+
+TEST_F(ProjectionRunnerTest, DuplicatesInsideOneBatchApplyOnce) {
+  ASSERT_TRUE(runner_->ApplyBatch({Event(0, "a", 1), Event(1, "a", 1), Event(2, "a", 2)}).ok());
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_F(ProjectionRunnerTest, GapIsSkippedUntilTheSourceRewinds) {
+  ASSERT_TRUE(runner_->ApplyBatch({Event(0, "a", 2)}).ok());
+  EXPECT_EQ(Count(), 0);
+  EXPECT_EQ(runner_->stats().gaps, 1);
+  // A new cluster: offsets dropped, replay from the start applies in order.
+  EXPECT_TRUE(*runner_->BindCluster("topic", "cluster-2"));
+  EXPECT_EQ(*runner_->Offset("topic", 0), -1);
+  ASSERT_TRUE(runner_->ApplyBatch({Event(0, "a", 1), Event(1, "a", 2)}).ok());
+  EXPECT_EQ(Count(), 2);
+  EXPECT_FALSE(*runner_->BindCluster("topic", "cluster-2"));
+  EXPECT_EQ(*runner_->Offset("topic", 0), 1);
+}
+
+TEST_F(ProjectionRunnerTest, PoisonEventIsParkedAndReplayedAfterAFix) {
+  Envelope undecodable = Event(3, "c", 1);
+  undecodable.decode_error = "missing header ce_type";
+  undecodable.raw = "\x01\x02";
+  undecodable.event.clear_type();
+  ASSERT_TRUE(runner_->ApplyBatch(
+                  {Event(0, "a", 1), Event(1, "a", 2, "poison"), Event(2, "a", 3), undecodable})
+                  .ok());
+  EXPECT_EQ(Count(), 2);  // the projection went on past the poison event
+  EXPECT_EQ(runner_->stats().parked, 2);
+  auto parked = runner_->Parked(10);
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_EQ((*parked)[0].event().version(), 2);
+  EXPECT_NE((*parked)[0].error().find("cannot apply"), std::string::npos);
+  EXPECT_EQ((*parked)[1].error(), "missing header ce_type");
+  // The refused event's row writes were undone.
+  EXPECT_FALSE(store_->Get("seen/ev-1-0")->has_value());
+  EXPECT_TRUE(store_->Get("seen/ev-0-0")->has_value());
+
+  EXPECT_EQ(*runner_->ReplayParked(), 2);  // not fixed yet
+  projection_.fixed = true;
+  Reopen();
+  EXPECT_EQ(*runner_->ReplayParked(), 1);  // the undecodable one stays
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(runner_->Parked(10)->size(), 1u);
+  // New parked events continue the sequence after a reopen.
+  ASSERT_TRUE(runner_->ApplyBatch({Event(4, "d", 1, "poison")}).ok());
+  projection_.fixed = false;
+  ASSERT_TRUE(runner_->ApplyBatch({Event(5, "e", 1, "poison")}).ok());
+  EXPECT_EQ(runner_->Parked(10)->size(), 2u);
+}
+
+TEST_F(ProjectionRunnerTest, PartitionsKeepTheirOwnOffsets) {
+  ASSERT_TRUE(runner_->ApplyBatch({Event(7, "a", 1, "ok", 0), Event(2, "b", 1, "ok", 1)}).ok());
+  EXPECT_EQ(*runner_->Offset("topic", 0), 7);
+  EXPECT_EQ(*runner_->Offset("topic", 1), 2);
+  EXPECT_EQ(*runner_->Offset("topic", 2), -1);
+}
+
+}  // namespace
+}  // namespace crm::readstore

@@ -1,0 +1,88 @@
+#include "libs/readstore/read_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/status/status.h"
+
+namespace crm::readstore {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsIOError() || s.IsBusy() || s.IsTryAgain() || s.IsNoSpace()) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+std::string EncodeBigEndian64(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+int64_t DecodeBigEndian64(absl::string_view s) {
+  int64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<ReadStore>> ReadStore::Open(const std::string& path) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.create_missing_column_families = true;
+  opts.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
+      {"progress", rocksdb::ColumnFamilyOptions(opts)},
+      {"parked", rocksdb::ColumnFamilyOptions(opts)},
+  };
+  std::unique_ptr<ReadStore> store(new ReadStore);
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(opts, path, cfs, &store->handles_, &raw),
+                            absl::StrCat("open read store at ", path)));
+  store->db_.reset(raw);
+  store->rows_ = store->handles_[0];
+  store->progress_ = store->handles_[1];
+  store->parked_ = store->handles_[2];
+  return store;
+}
+
+ReadStore::~ReadStore() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  if (db_) db_->Close();
+}
+
+absl::StatusOr<std::optional<std::string>> ReadStore::Get(absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rows_,
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "read row"));
+  return value;
+}
+
+absl::Status ReadStore::Scan(
+    absl::string_view prefix, absl::string_view start_after,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), rows_));
+  const rocksdb::Slice p(prefix.data(), prefix.size());
+  if (start_after.empty()) {
+    it->Seek(p);
+  } else {
+    it->Seek(rocksdb::Slice(start_after.data(), start_after.size()));
+    if (it->Valid() && it->key() == rocksdb::Slice(start_after.data(), start_after.size())) {
+      it->Next();
+    }
+  }
+  for (; it->Valid() && it->key().starts_with(p); it->Next()) {
+    if (!fn(absl::string_view(it->key().data(), it->key().size()),
+            absl::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan rows");
+}
+
+}  // namespace crm::readstore

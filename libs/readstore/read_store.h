@@ -1,0 +1,59 @@
+#ifndef CRM_LIBS_READSTORE_READ_STORE_H_
+#define CRM_LIBS_READSTORE_READ_STORE_H_
+
+// ReadStore is a service's RocksDB for read models: projection rows plus the
+// projections' progress (consumed offsets, per-aggregate applied versions,
+// parked events). Rows and progress change together in one WriteBatch, so a
+// crash never leaves a read model ahead of or behind its offsets.
+//
+// Thread-safe.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/db.h"
+
+namespace crm::readstore {
+
+class ReadStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<ReadStore>> Open(const std::string& path);
+  ~ReadStore();
+
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* rows() { return rows_; }
+  rocksdb::ColumnFamilyHandle* progress() { return progress_; }
+  rocksdb::ColumnFamilyHandle* parked() { return parked_; }
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
+
+  // Calls `fn(key, value)` for rows whose key starts with `prefix`, in key
+  // order, starting after `start_after` (if not empty), until `fn` returns
+  // false.
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const std::function<bool(absl::string_view, absl::string_view)>& fn);
+
+ private:
+  ReadStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* rows_ = nullptr;
+  rocksdb::ColumnFamilyHandle* progress_ = nullptr;
+  rocksdb::ColumnFamilyHandle* parked_ = nullptr;
+};
+
+// Maps a rocksdb::Status to absl (UNAVAILABLE for I/O and space errors).
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
+
+// Order-preserving fixed-width encodings for keys.
+std::string EncodeBigEndian64(int64_t v);
+int64_t DecodeBigEndian64(absl::string_view s);
+
+}  // namespace crm::readstore
+
+#endif  // CRM_LIBS_READSTORE_READ_STORE_H_
