@@ -1,0 +1,203 @@
+// The relay and the topic consumer against the local broker over TCP.
+
+#include <fstream>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "libs/bus/local_broker.h"
+#include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
+#include "libs/testing/process.h"
+#include "libs/testing/temp_dir.h"
+
+namespace crm::bus {
+namespace {
+
+using eventstore::EventStore;
+using eventstore::NewEvent;
+
+// Counts events per stream and remembers every event id it applied.
+class RecordingProjection : public readstore::Projection {
+ public:
+  std::string name() const override { return "recording"; }
+  absl::Status Apply(const readstore::StoredEvent& e, readstore::RowWriter& rows) override {
+    const std::string key = absl::StrCat("applied/", e.tenant(), "/", e.stream_id(), "/",
+                                         e.version());
+    auto prior = rows.Get(key);
+    if (!prior.ok()) return prior.status();
+    if (*prior) return absl::InternalError("applied twice: " + key);
+    rows.Put(key, e.payload());
+    auto total = rows.Get("total");
+    int64_t n = 0;
+    if (*total) (void)absl::SimpleAtoi(**total, &n);
+    rows.Put("total", absl::StrCat(n + 1));
+    return absl::OkStatus();
+  }
+};
+
+class BusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = *EventStore::Open({.path = dir_.path() + "/events"});
+    read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
+    runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &projection_);
+    kafka_.bootstrap_file = dir_.path() + "/bootstrap";
+    kafka_.overrides = {{"topic.metadata.refresh.interval.ms", "1000"}};
+  }
+  void TearDown() override {
+    if (consumer_) consumer_->Stop();
+    if (relay_) relay_->Stop();
+  }
+  void StartBroker() {
+    broker_.reset();
+    broker_ = *LocalBroker::Start();
+    ASSERT_TRUE(WriteBootstrapFile(kafka_.bootstrap_file, broker_->bootstrap(),
+                                   absl::StrCat("instance-", ++instances_)).ok());
+  }
+  void StartRelayAndConsumer() {
+    relay_ = std::make_unique<Relay>(store_.get(), RelayOptions{"lead", kafka_});
+    relay_->Start();
+    consumer_ = std::make_unique<TopicConsumer>(
+        runner_.get(), TopicConsumerOptions{TopicFor("lead"), "crm-test", kafka_});
+    consumer_->Start();
+  }
+  void Append(int streams, int per_stream, const std::string& tag) {
+    for (int s = 0; s < streams; ++s) {
+      for (int i = 0; i < per_stream; ++i) {
+        ASSERT_TRUE(store_->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
+                                   {NewEvent{"crm.test.Event", absl::StrCat(tag, s, "-", i)}},
+                                   absl::StrCat(tag, s, "-", i))
+                        .ok());
+      }
+    }
+  }
+  int64_t Total() {
+    auto v = read_->Get("total");
+    int64_t n = 0;
+    if (v.ok() && *v) (void)absl::SimpleAtoi(**v, &n);
+    return n;
+  }
+
+  test::TempDir dir_;
+  int instances_ = 0;
+  KafkaOptions kafka_;
+  std::unique_ptr<LocalBroker> broker_;
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<readstore::ReadStore> read_;
+  RecordingProjection projection_;
+  std::unique_ptr<readstore::ProjectionRunner> runner_;
+  std::unique_ptr<Relay> relay_;
+  std::unique_ptr<TopicConsumer> consumer_;
+};
+
+TEST_F(BusTest, RelayPublishesEveryEventWithCloudEventsHeaders) {
+  StartBroker();
+  Append(5, 4, "a");
+  relay_ = std::make_unique<Relay>(store_.get(), RelayOptions{"lead", kafka_});
+  relay_->Start();
+  ASSERT_TRUE(test::Eventually([&] { return relay_->published_position() == 20; },
+                               absl::Seconds(30)));
+
+  // Read the topic with a plain librdkafka consumer.
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  ASSERT_TRUE(SetAll(conf, {{"bootstrap.servers", broker_->bootstrap()},
+                            {"group.id", "raw"}, {"auto.offset.reset", "earliest"}})
+                  .ok());
+  char err[256];
+  RdKafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)));
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(kLocalPartitions);
+  for (int p = 0; p < kLocalPartitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, "crm.lead.events.v1", p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  ASSERT_EQ(rd_kafka_assign(rk.get(), list), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::set<std::string> payloads;
+  std::map<std::string, int32_t> partition_of_key;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (payloads.size() < 20 && absl::Now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      readstore::Envelope e = TopicConsumer::Decode(m);
+      EXPECT_EQ(e.decode_error, "");
+      EXPECT_EQ(e.event.type(), "crm.test.Event");
+      EXPECT_EQ(e.event.tenant(), "t1");
+      EXPECT_FALSE(e.event.event_id().empty());
+      EXPECT_GT(e.event.time().seconds(), 0);
+      const std::string key(static_cast<const char*>(m->key), m->key_len);
+      EXPECT_EQ(key, e.event.stream_id());
+      // One aggregate, one partition.
+      auto [it, inserted] = partition_of_key.emplace(key, m->partition);
+      EXPECT_EQ(it->second, m->partition);
+      payloads.insert(e.event.payload());
+      rd_kafka_headers_t* h = nullptr;
+      rd_kafka_message_headers(m, &h);
+      const void* v;
+      size_t n;
+      ASSERT_EQ(rd_kafka_header_get_last(h, kCeSource, &v, &n), RD_KAFKA_RESP_ERR_NO_ERROR);
+      EXPECT_EQ(std::string(static_cast<const char*>(v), n), "/crm/lead");
+      ASSERT_EQ(rd_kafka_header_get_last(h, kCeSpecVersion, &v, &n), RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk.get());
+  EXPECT_EQ(payloads.size(), 20u);
+}
+
+TEST_F(BusTest, CommandsSucceedWhileTheBrokerIsDownAndTheRelayCatchesUp) {
+  StartRelayAndConsumer();  // no bootstrap file yet: no broker
+  Append(10, 3, "down");
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(relay_->published_position(), 0);
+  EXPECT_EQ(relay_->lag(), 30);
+  StartBroker();
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 30; }, absl::Seconds(60)))
+      << Total();
+  EXPECT_EQ(relay_->lag(), 0);
+}
+
+// The local broker is memory-only: after a restart (new cluster, new address)
+// the relay republishes the whole log and the projection, which reads the new
+// cluster from the start, applies nothing twice and misses nothing.
+TEST_F(BusTest, BrokerRestartLosesNothingAndAppliesNothingTwice) {
+  StartBroker();
+  StartRelayAndConsumer();
+  Append(8, 5, "before");
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 40; }, absl::Seconds(60))) << Total();
+  StartBroker();  // a new, empty cluster
+  Append(8, 2, "after");
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 56; }, absl::Seconds(60))) << Total();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Total(), 56);
+  EXPECT_GE(runner_->stats().duplicates, 40);  // the republished history
+  EXPECT_EQ(runner_->stats().parked, 0);
+  EXPECT_EQ(relay_->lag(), 0);
+}
+
+// A message without the required headers is parked; the projection goes on.
+TEST_F(BusTest, UndecodableMessageIsParked) {
+  StartBroker();
+  StartRelayAndConsumer();
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  ASSERT_TRUE(SetAll(conf, {{"bootstrap.servers", broker_->bootstrap()}}).ok());
+  char err[256];
+  RdKafkaPtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)));
+  ASSERT_EQ(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC("crm.lead.events.v1"),
+                              RD_KAFKA_V_VALUE(const_cast<char*>("junk"), 4),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_flush(producer.get(), 10000);
+  Append(2, 2, "good");
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 4 && runner_->stats().parked == 1; },
+                               absl::Seconds(60)));
+  auto parked = runner_->Parked(10);
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_NE((*parked)[0].error().find("ce_type"), std::string::npos);
+  EXPECT_EQ((*parked)[0].raw(), "junk");
+}
+
+}  // namespace
+}  // namespace crm::bus

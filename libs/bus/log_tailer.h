@@ -1,0 +1,43 @@
+#ifndef CRM_LIBS_BUS_LOG_TAILER_H_
+#define CRM_LIBS_BUS_LOG_TAILER_H_
+
+// LogTailer feeds a projection from the service's own event log rather than
+// from Kafka: a service's own read models need no broker, and can always be
+// rebuilt from position 1 (the local broker keeps only recent data).
+//
+// Runs one background thread between Start() and Stop().
+
+#include <atomic>
+#include <thread>
+
+#include "libs/eventstore/event_store.h"
+#include "libs/readstore/projection_runner.h"
+
+namespace crm::bus {
+
+class LogTailer {
+ public:
+  LogTailer(eventstore::EventStore* store, readstore::ProjectionRunner* runner)
+      : store_(store), runner_(runner) {}
+  ~LogTailer() { Stop(); }
+  void Start();
+  void Stop();
+
+  // Applies everything up to the log's end now; for tests and start-up.
+  absl::Status CatchUp();
+  // Log position the projection has consumed.
+  int64_t position() const { return position_.load(); }
+
+ private:
+  absl::StatusOr<size_t> Step();
+
+  eventstore::EventStore* store_;
+  readstore::ProjectionRunner* runner_;
+  std::atomic<int64_t> position_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace crm::bus
+
+#endif  // CRM_LIBS_BUS_LOG_TAILER_H_

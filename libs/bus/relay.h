@@ -1,0 +1,66 @@
+#ifndef CRM_LIBS_BUS_RELAY_H_
+#define CRM_LIBS_BUS_RELAY_H_
+
+// Relay publishes a service's event log to its Kafka topic, in log order, at
+// least once. It tails the log from a cursor stored in the event store's
+// metadata and advances the cursor only past events the brokers acknowledged
+// (idempotent producer, acks=all). Key = aggregate id, so one aggregate's
+// events stay ordered in one partition; the value is the protobuf event and
+// the CloudEvents binary-mode headers describe it.
+//
+// Commands never wait for the relay: while the brokers are down the log grows
+// and the relay catches up when they return. When the cluster id changes (the
+// memory-only local broker restarted) the relay republishes from the start.
+//
+// Runs one background thread between Start() and Stop().
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "libs/bus/kafka.h"
+#include "libs/eventstore/event_store.h"
+
+namespace crm::bus {
+
+struct RelayOptions {
+  std::string service;  // topic is TopicFor(service); ce_source is "/crm/<service>"
+  KafkaOptions kafka;
+  size_t batch_size = 500;
+};
+
+class Relay {
+ public:
+  Relay(eventstore::EventStore* store, RelayOptions options);
+  ~Relay();
+  void Start();
+  void Stop();
+
+  // Last log position the brokers acknowledged.
+  int64_t published_position() const { return cursor_.load(); }
+  // Events appended but not yet acknowledged by the brokers.
+  int64_t lag() const { return store_->LastPosition() - cursor_.load(); }
+  int64_t published() const { return published_.load(); }
+
+ private:
+  void Run();
+  bool Connect();
+  // Produces `events`; returns how many from the front were acknowledged.
+  size_t Publish(const std::vector<eventstore::StoredEvent>& events);
+
+  eventstore::EventStore* store_;
+  RelayOptions options_;
+  std::string topic_;
+  std::string cursor_key_;
+  std::string cluster_key_;
+  RdKafkaPtr producer_;
+  std::string connected_bootstrap_;
+  std::atomic<int64_t> cursor_{0};
+  std::atomic<int64_t> published_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace crm::bus
+
+#endif  // CRM_LIBS_BUS_RELAY_H_

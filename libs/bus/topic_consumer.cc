@@ -1,0 +1,201 @@
+#include "libs/bus/topic_consumer.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "libs/runtime/log.h"
+
+namespace crm::bus {
+namespace {
+
+bool Header(rd_kafka_headers_t* h, const char* name, std::string* out) {
+  const void* v = nullptr;
+  size_t size = 0;
+  if (!h || rd_kafka_header_get_last(h, name, &v, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  out->assign(static_cast<const char*>(v), size);
+  return true;
+}
+
+}  // namespace
+
+TopicConsumer::TopicConsumer(readstore::ProjectionRunner* runner, TopicConsumerOptions options)
+    : runner_(runner), options_(std::move(options)) {}
+
+TopicConsumer::~TopicConsumer() { Stop(); }
+
+void TopicConsumer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void TopicConsumer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (queue_) rd_kafka_queue_destroy(queue_);
+  queue_ = nullptr;
+  consumer_.reset();
+}
+
+readstore::Envelope TopicConsumer::Decode(const rd_kafka_message_t* msg) {
+  readstore::Envelope e;
+  e.source = rd_kafka_topic_name(msg->rkt);
+  e.partition = msg->partition;
+  e.offset = msg->offset;
+  rd_kafka_headers_t* h = nullptr;
+  rd_kafka_message_headers(msg, &h);
+  std::string type, id, subject, tenant, version, position, time;
+  std::vector<std::string> missing;
+  if (!Header(h, kCeType, &type)) missing.push_back(kCeType);
+  if (!Header(h, kCeId, &id)) missing.push_back(kCeId);
+  if (!Header(h, kCeSubject, &subject)) missing.push_back(kCeSubject);
+  if (!Header(h, kTenantHeader, &tenant)) missing.push_back(kTenantHeader);
+  if (!Header(h, kVersionHeader, &version)) missing.push_back(kVersionHeader);
+  Header(h, kPositionHeader, &position);
+  Header(h, kCeTime, &time);
+  int64_t v = 0, p = 0;
+  if (!version.empty() && (!absl::SimpleAtoi(version, &v) || v < 1)) {
+    missing.push_back(absl::StrCat(kVersionHeader, " (not a positive integer)"));
+  }
+  (void)absl::SimpleAtoi(position, &p);
+  const std::string payload(static_cast<const char*>(msg->payload), msg->len);
+  if (!missing.empty()) {
+    e.decode_error = absl::StrCat("missing or invalid headers: ", absl::StrJoin(missing, ", "));
+    e.raw = payload;
+    return e;
+  }
+  e.event.set_type(type);
+  e.event.set_event_id(id);
+  e.event.set_stream_id(subject);
+  e.event.set_tenant(tenant);
+  e.event.set_version(v);
+  e.event.set_position(p);
+  e.event.set_payload(payload);
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, time, &t, &err)) {
+    e.event.mutable_time()->set_seconds(absl::ToUnixSeconds(t));
+    e.event.mutable_time()->set_nanos(
+        static_cast<int32_t>((t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
+                             absl::Nanoseconds(1)));
+  }
+  return e;
+}
+
+bool TopicConsumer::Connect() {
+  if (queue_) rd_kafka_queue_destroy(queue_);
+  queue_ = nullptr;
+  consumer_.reset();
+  const std::string bootstrap = options_.kafka.Resolve();
+  if (bootstrap.empty()) return false;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", bootstrap},
+      {"group.id", options_.group_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"fetch.wait.max.ms", "20"},
+      {"log.connection.close", "false"},
+  };
+  for (const auto& [k, v] : options_.kafka.overrides) props[k] = v;
+  if (absl::Status s = SetAll(conf, props); !s.ok()) {
+    LogError("consumer config", {{"error", s.ToString()}});
+    rd_kafka_conf_destroy(conf);
+    return false;
+  }
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    LogError("consumer create", {{"error", err}});
+    return false;
+  }
+  consumer_.reset(rk);
+  const std::string cluster = ClusterIdentity(rk, options_.kafka, 5000);
+  if (cluster.empty()) return false;
+  auto rebound = runner_->BindCluster(options_.topic, cluster);
+  if (!rebound.ok()) return false;
+  if (*rebound) {
+    LogInfo("new kafka cluster: reading the topic from the start",
+            {{"topic", options_.topic}, {"cluster", cluster}});
+  }
+
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, options_.topic.c_str(), nullptr);
+  rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+  rd_kafka_topic_destroy(rkt);
+  if (merr != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+      md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topics[0].partition_cnt == 0) {
+    if (md) rd_kafka_metadata_destroy(md);
+    return false;
+  }
+  const int partitions = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    auto offset = runner_->Offset(options_.topic, p);
+    if (!offset.ok()) {
+      rd_kafka_topic_partition_list_destroy(list);
+      return false;
+    }
+    rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p)->offset =
+        *offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : *offset + 1;
+  }
+  rd_kafka_resp_err_t aerr = rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  queue_ = rd_kafka_queue_get_consumer(rk);
+  connected_bootstrap_ = bootstrap;
+  LogInfo("consumer assigned", {{"topic", options_.topic},
+                                {"partitions", absl::StrCat(partitions)},
+                                {"projection", runner_->name()}});
+  return true;
+}
+
+void TopicConsumer::Run() {
+  std::vector<rd_kafka_message_t*> msgs(options_.max_batch);
+  absl::Time last_check = absl::Now();
+  while (!stop_) {
+    if (!consumer_ || !queue_) {
+      if (!Connect()) {
+        absl::SleepFor(absl::Milliseconds(500));
+      }
+      continue;
+    }
+    if (absl::Now() - last_check > absl::Seconds(1)) {
+      last_check = absl::Now();
+      if (options_.kafka.Resolve() != connected_bootstrap_) {
+        consumer_.reset();
+        continue;
+      }
+    }
+    const ssize_t n = rd_kafka_consume_batch_queue(queue_, 100, msgs.data(), msgs.size());
+    if (n <= 0) continue;
+    std::vector<readstore::Envelope> batch;
+    batch.reserve(n);
+    for (ssize_t i = 0; i < n; ++i) {
+      if (msgs[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        batch.push_back(Decode(msgs[i]));
+      } else if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        LogWarn("consume", {{"topic", options_.topic},
+                            {"error", rd_kafka_message_errstr(msgs[i])}});
+      }
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    if (batch.empty()) continue;
+    if (absl::Status s = runner_->ApplyBatch(batch); !s.ok()) {
+      // Nothing of the batch was recorded: reconnect and read it again.
+      LogError("projection write failed", {{"projection", runner_->name()},
+                                           {"error", s.ToString()}});
+      if (queue_) rd_kafka_queue_destroy(queue_);
+      queue_ = nullptr;
+      consumer_.reset();
+      absl::SleepFor(absl::Seconds(1));
+      continue;
+    }
+    consumed_ += static_cast<int64_t>(batch.size());
+  }
+}
+
+}  // namespace crm::bus

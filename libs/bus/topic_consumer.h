@@ -1,0 +1,62 @@
+#ifndef CRM_LIBS_BUS_TOPIC_CONSUMER_H_
+#define CRM_LIBS_BUS_TOPIC_CONSUMER_H_
+
+// TopicConsumer feeds one projection from one Kafka topic. It reads every
+// partition of the topic (manual assignment; each replica of a read model
+// consumes all of it), starting after the offsets the projection stored with
+// its rows, and hands micro-batches to the ProjectionRunner. Offsets are never
+// committed to Kafka: the read store is the only record of progress.
+//
+// A message without the CloudEvents/crm headers is parked, not dropped. When
+// the cluster id changes (a recreated local broker) the projection's offsets
+// for the topic are dropped and the topic is read again from the beginning.
+//
+// Runs one background thread between Start() and Stop().
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "libs/bus/kafka.h"
+#include "libs/readstore/projection_runner.h"
+
+namespace crm::bus {
+
+struct TopicConsumerOptions {
+  std::string topic;
+  std::string group_id;  // client identity only; no offsets are committed
+  KafkaOptions kafka;
+  int max_batch = 500;
+};
+
+class TopicConsumer {
+ public:
+  TopicConsumer(readstore::ProjectionRunner* runner, TopicConsumerOptions options);
+  ~TopicConsumer();
+  void Start();
+  void Stop();
+
+  // Messages handed to the runner since start.
+  int64_t consumed() const { return consumed_.load(); }
+
+  // Decodes a Kafka message into an envelope; sets decode_error when the
+  // message lacks a required header.
+  static readstore::Envelope Decode(const rd_kafka_message_t* msg);
+
+ private:
+  void Run();
+  bool Connect();
+
+  readstore::ProjectionRunner* runner_;
+  TopicConsumerOptions options_;
+  RdKafkaPtr consumer_;
+  rd_kafka_queue_t* queue_ = nullptr;
+  std::string connected_bootstrap_;
+  std::atomic<int64_t> consumed_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace crm::bus
+
+#endif  // CRM_LIBS_BUS_TOPIC_CONSUMER_H_
