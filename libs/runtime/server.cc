@@ -1,0 +1,190 @@
+#include "libs/runtime/server.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "libs/runtime/log.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/histogram.h"
+
+namespace crm::runtime {
+namespace {
+
+// Counts and times every call per method and status code.
+class RpcMetrics {
+ public:
+  explicit RpcMetrics(prometheus::Registry& registry)
+      : requests_(prometheus::BuildCounter()
+                      .Name("crm_rpc_requests_total")
+                      .Help("gRPC calls handled, by method and status code.")
+                      .Register(registry)),
+        latency_(prometheus::BuildHistogram()
+                     .Name("crm_rpc_latency_seconds")
+                     .Help("gRPC call latency, by method.")
+                     .Register(registry)) {}
+
+  void Record(const std::string& method, grpc::StatusCode code, absl::Duration latency) {
+    requests_.Add({{"method", method}, {"code", absl::StrCat(static_cast<int>(code))}}).Increment();
+    static const prometheus::Histogram::BucketBoundaries kBounds = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    latency_.Add({{"method", method}}, kBounds).Observe(absl::ToDoubleSeconds(latency));
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+};
+
+class MetricsInterceptor : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(grpc::experimental::ServerRpcInfo* info, RpcMetrics* metrics)
+      : method_(info->method()), metrics_(metrics), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_->Record(method_, methods->GetSendStatus().error_code(), absl::Now() - start_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  RpcMetrics* metrics_;
+  absl::Time start_;
+};
+
+class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(std::shared_ptr<RpcMetrics> metrics)
+      : metrics_(std::move(metrics)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(info, metrics_.get());
+  }
+
+ private:
+  std::shared_ptr<RpcMetrics> metrics_;
+};
+
+}  // namespace
+
+// Gauges whose values are read from the process's components at scrape time.
+class Server::Gauges : public prometheus::Collectable {
+ public:
+  void Add(const std::string& name, const std::string& help, std::function<double()> fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    gauges_.push_back({name, help, std::move(fn)});
+  }
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<prometheus::MetricFamily> out;
+    for (const auto& g : gauges_) {
+      prometheus::MetricFamily f;
+      f.name = g.name;
+      f.help = g.help;
+      f.type = prometheus::MetricType::Gauge;
+      prometheus::ClientMetric m;
+      m.gauge.value = g.fn();
+      f.metric.push_back(m);
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> fn;
+  };
+  mutable std::mutex mu_;
+  std::vector<Gauge> gauges_;
+};
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Server::Server(const Config& config, std::string service, std::string default_grpc_listen)
+    : config_(config),
+      service_(std::move(service)),
+      default_grpc_listen_(std::move(default_grpc_listen)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      gauges_(std::make_shared<Gauges>()) {}
+
+Server::~Server() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now());
+}
+
+void Server::AddGauge(const std::string& name, const std::string& help,
+                      std::function<double()> fn) {
+  gauges_->Add(name, help, std::move(fn));
+}
+
+absl::Status Server::Start() {
+  const std::string metrics_listen = config_.Get("metrics-listen", "127.0.0.1:0");
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(metrics_listen);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("metrics endpoint ", metrics_listen, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(gauges_);
+  metrics_port_ = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string listen = config_.Get("grpc-listen", default_grpc_listen_);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  for (grpc::Service* s : services_) builder.RegisterService(s);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(
+      std::make_unique<MetricsInterceptorFactory>(std::make_shared<RpcMetrics>(*registry_)));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", listen));
+  }
+  if (const std::string port_file = config_.Get("port-file", ""); !port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << "grpc=" << grpc_port_ << "\nmetrics=" << metrics_port_ << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo("serving", {{"grpc_port", absl::StrCat(grpc_port_)},
+                      {"metrics_port", absl::StrCat(metrics_port_)}});
+  return absl::OkStatus();
+}
+
+void Server::WaitForTermination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  auto drain = config_.GetInt("drain-seconds", 10);
+  LogInfo("draining", {{"signal", absl::StrCat(sig)}});
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::seconds(drain.ok() ? *drain : 10));
+  server_->Wait();
+  LogInfo("stopped");
+}
+
+}  // namespace crm::runtime

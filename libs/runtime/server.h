@@ -1,0 +1,68 @@
+#ifndef CRM_LIBS_RUNTIME_SERVER_H_
+#define CRM_LIBS_RUNTIME_SERVER_H_
+
+// Server runs one service process's gRPC edge: the service's handlers plus
+// grpc.health.v1 health and server reflection, per-method request counts and
+// latencies, and a Prometheus text endpoint (/metrics). Run() blocks until
+// SIGTERM or SIGINT, then marks the process NOT_SERVING, lets calls in flight
+// finish within the drain time, and returns.
+//
+// Flags (or CRM_* environment): --grpc-listen (host:port; port 0 picks one),
+// --metrics-listen, --drain-seconds, --port-file (written with the bound
+// ports as `grpc=N` / `metrics=N` lines, for launchers and tests).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/runtime/config.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace crm::runtime {
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// later, so Server::Run() can wait for them. Call first thing in main().
+void BlockTerminationSignals();
+
+class Server {
+ public:
+  Server(const Config& config, std::string service, std::string default_grpc_listen);
+  ~Server();
+
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Adds a gauge read at scrape time.
+  void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn);
+
+  // Binds and starts serving; returns the error when a port cannot be bound.
+  absl::Status Start();
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  // Waits for SIGTERM/SIGINT, then drains. Requires BlockTerminationSignals().
+  void WaitForTermination();
+
+ private:
+  class Gauges;
+  Config config_;
+  std::string service_;
+  std::string default_grpc_listen_;
+  std::vector<grpc::Service*> services_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<Gauges> gauges_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+}  // namespace crm::runtime
+
+#endif  // CRM_LIBS_RUNTIME_SERVER_H_
