@@ -1,0 +1,25 @@
+#ifndef CRM_SERVICES_ANALYTICS_RPC_ANALYTICS_SERVICE_H_
+#define CRM_SERVICES_ANALYTICS_RPC_ANALYTICS_SERVICE_H_
+
+// gRPC edge of the analytics service: queries on its read models.
+
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "libs/readstore/read_store.h"
+
+namespace crm::analytics {
+
+class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::Service {
+ public:
+  explicit AnalyticsServiceImpl(readstore::ReadStore* store) : store_(store) {}
+
+  grpc::Status GetLeadCountsByChannel(grpc::ServerContext* context,
+                                      const v1::GetLeadCountsByChannelRequest* request,
+                                      v1::GetLeadCountsByChannelResponse* response) override;
+
+ private:
+  readstore::ReadStore* store_;
+};
+
+}  // namespace crm::analytics
+
+#endif  // CRM_SERVICES_ANALYTICS_RPC_ANALYTICS_SERVICE_H_
