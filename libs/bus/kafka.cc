@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "libs/runtime/log.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
 
@@ -50,6 +51,20 @@ absl::Status WriteBootstrapFile(const std::string& path, absl::string_view boots
 
 void RdKafkaDeleter::operator()(rd_kafka_t* rk) const {
   if (rk) rd_kafka_destroy(rk);
+}
+
+void UseProjectLog(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* rk, int level, const char* fac,
+                                    const char* buf) {
+    const LogFields fields = {{"client", rd_kafka_name(rk)}, {"facility", fac}, {"detail", buf}};
+    if (level <= 3) {
+      LogError("kafka", fields);
+    } else if (level <= 5) {
+      LogWarn("kafka", fields);
+    } else {
+      LogInfo("kafka", fields);
+    }
+  });
 }
 
 absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {

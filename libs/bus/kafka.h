@@ -54,6 +54,9 @@ struct RdKafkaDeleter {
 };
 using RdKafkaPtr = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
 
+// Sends librdkafka's log lines to the project's JSON log.
+void UseProjectLog(rd_kafka_conf_t* conf);
+
 // Sets `props` on `conf`; INVALID_ARGUMENT naming the property on failure.
 absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props);
 

@@ -14,6 +14,7 @@ absl::StatusOr<std::unique_ptr<LocalBroker>> LocalBroker::Start(int brokers,
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+  UseProjectLog(conf);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (!rk) {
     rd_kafka_conf_destroy(conf);

@@ -60,6 +60,7 @@ bool Relay::Connect() {
       {"log.connection.close", "false"},
   };
   for (const auto& [k, v] : options_.kafka.overrides) props[k] = v;
+  UseProjectLog(conf);
   if (absl::Status s = SetAll(conf, props); !s.ok()) {
     LogError("relay config", {{"error", s.ToString()}});
     rd_kafka_conf_destroy(conf);

@@ -98,6 +98,7 @@ bool TopicConsumer::Connect() {
       {"log.connection.close", "false"},
   };
   for (const auto& [k, v] : options_.kafka.overrides) props[k] = v;
+  UseProjectLog(conf);
   if (absl::Status s = SetAll(conf, props); !s.ok()) {
     LogError("consumer config", {{"error", s.ToString()}});
     rd_kafka_conf_destroy(conf);
