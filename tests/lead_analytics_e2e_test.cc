@@ -4,6 +4,7 @@
 // counts nothing twice.
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <filesystem>
@@ -55,6 +56,12 @@ class Platform {
                                      grpc::InsecureChannelCredentials(), args);
   }
   int lead_port() const { return lead_port_; }
+  // The metrics port `name` wrote to its port file.
+  int MetricsPort(const std::string& name) {
+    const std::string ports = test::ReadFile(dir_.path() + "/" + name + ".ports");
+    const size_t at = ports.find("metrics=");
+    return at == std::string::npos ? 0 : std::atoi(ports.c_str() + at + 8);
+  }
   int analytics_port() const { return analytics_port_; }
 
  private:
@@ -282,6 +289,28 @@ TEST(LeadAnalyticsE2eTest, LeadsAreCountedExactlyOnceThroughCrashes) {
   int64_t counted = 0;
   for (const auto& [ch, n] : counts) counted += n;
   EXPECT_EQ(counted, static_cast<int64_t>(total));
+
+  // The metrics endpoint reports the calls and a drained relay.
+  std::string metrics = test::HttpGet(p.MetricsPort("lead"), "/metrics");
+  EXPECT_NE(metrics.find("crm_rpc_requests_total{code=\"0\",method=\"/crm.lead.v1.LeadService/"
+                         "CreateLead\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        return test::HttpGet(p.MetricsPort("lead"), "/metrics").find("crm_relay_lag_events 0\n") !=
+               std::string::npos;
+      },
+      absl::Seconds(30)));
+  EXPECT_NE(test::HttpGet(p.MetricsPort("analytics"), "/metrics")
+                .find("crm_projection_parked_events 0"),
+            std::string::npos);
+
+  // SIGTERM drains and exits cleanly.
+  int status = p.lead().Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  status = p.analytics().Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace

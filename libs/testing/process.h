@@ -40,6 +40,9 @@ int FreePort();
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout);
 
+// The body of GET http://127.0.0.1:<port><path>, or "" on any failure.
+std::string HttpGet(int port, const std::string& path);
+
 // Reads a whole file; empty when it does not exist.
 std::string ReadFile(const std::string& path);
 
