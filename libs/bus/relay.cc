@@ -9,10 +9,12 @@
 namespace crm::bus {
 namespace {
 
-constexpr rd_kafka_resp_err_t kPending = static_cast<rd_kafka_resp_err_t>(-12345);
+// Delivery outcome per message: kPending until the report arrives, then the
+// rd_kafka_resp_err_t value.
+constexpr int kPending = -1'000'000;
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  *static_cast<rd_kafka_resp_err_t*>(msg->_private) = msg->err;
+  *static_cast<int*>(msg->_private) = static_cast<int>(msg->err);
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& t) {
@@ -99,7 +101,7 @@ bool Relay::Connect() {
 
 size_t Relay::Publish(const std::vector<eventstore::StoredEvent>& events) {
   rd_kafka_t* rk = producer_.get();
-  std::vector<rd_kafka_resp_err_t> results(events.size(), kPending);
+  std::vector<int> results(events.size(), kPending);
   const std::string source = absl::StrCat("/crm/", options_.service);
   size_t produced = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -141,7 +143,7 @@ size_t Relay::Publish(const std::vector<eventstore::StoredEvent>& events) {
     }
   }
   size_t acked = 0;
-  while (acked < produced && results[acked] == RD_KAFKA_RESP_ERR_NO_ERROR) ++acked;
+  while (acked < produced && results[acked] == static_cast<int>(RD_KAFKA_RESP_ERR_NO_ERROR)) ++acked;
   if (acked < produced || rd_kafka_outq_len(rk) > 0) {
     // Messages may still reference `results`: drop this producer so no
     // callback outlives them; the unacknowledged ones are published again.

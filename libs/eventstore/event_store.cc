@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "libs/status/status.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -68,8 +69,9 @@ struct EventStore::Writer {
     std::string value;
   };
   std::vector<Op> ops;
-  AppendReceipt receipt;
-  std::string head_key;
+  RequestRecord record;
+  std::vector<std::pair<std::string, int64_t>> heads;  // head key, version after
+  int64_t last_position = 0;
   std::string request_key;
   absl::Status status;
   bool done = false;
@@ -134,19 +136,39 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
                                                  int64_t expected_version,
                                                  std::vector<NewEvent> events,
                                                  absl::string_view request_id) {
+  std::vector<StreamAppend> appends;
+  appends.push_back({stream, expected_version, std::move(events)});
+  ASSIGN_OR_RETURN(auto receipts, AppendMany(std::move(appends), request_id));
+  return receipts.front();
+}
+
+absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
+    std::vector<StreamAppend> appends, absl::string_view request_id) {
   FieldViolations v;
-  ValidateId("tenant", stream.tenant, v);
-  ValidateId("stream_id", stream.id, v);
   ValidateId("request_id", request_id, v);
-  if (events.empty()) v.Add("events", "at least one event is required");
-  for (const NewEvent& e : events) {
-    if (e.type.empty()) v.Add("events.type", "is required");
+  if (appends.empty()) v.Add("appends", "at least one stream is required");
+  for (const StreamAppend& a : appends) {
+    ValidateId("tenant", a.stream.tenant, v);
+    ValidateId("stream_id", a.stream.id, v);
+    if (a.events.empty()) v.Add("events", "at least one event is required");
+    for (const NewEvent& e : a.events) {
+      if (e.type.empty()) v.Add("events.type", "is required");
+    }
+    if (a.expected_version < kAnyVersion) v.Add("expected_version", "must be >= -1");
+    if (a.stream.tenant != appends.front().stream.tenant) {
+      v.Add("tenant", "every stream of one append must belong to one tenant");
+    }
   }
-  if (expected_version < kAnyVersion) v.Add("expected_version", "must be >= -1");
+  for (size_t i = 0; i < appends.size(); ++i) {
+    for (size_t j = i + 1; j < appends.size(); ++j) {
+      if (appends[i].stream.id == appends[j].stream.id) v.Add("stream_id", "appears twice");
+    }
+  }
   RETURN_IF_ERROR(v.ToStatus());
 
   std::unique_lock<std::mutex> lock(mu_);
-  const std::string request_key = RequestKey(stream.tenant, request_id);
+  const std::string& tenant = appends.front().stream.tenant;
+  const std::string request_key = RequestKey(tenant, request_id);
 
   // A retry of a request still in flight waits for it and shares its outcome.
   if (auto it = pending_requests_.find(request_key); it != pending_requests_.end()) {
@@ -154,7 +176,8 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
     writers_cv_.wait(lock, [&] { return first->done; });
     if (first->status.ok()) {
       ++deduplicated_;
-      return first->receipt;
+      return std::vector<AppendReceipt>(first->record.receipts().begin(),
+                                        first->record.receipts().end());
     }
     // The first attempt failed and acknowledged nothing: this one proceeds.
   }
@@ -162,58 +185,66 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
     std::string stored;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), requests_cf_, request_key, &stored);
     if (s.ok()) {
-      AppendReceipt receipt;
-      if (!receipt.ParseFromString(stored)) return absl::DataLossError("corrupt request receipt");
+      RequestRecord record;
+      if (!record.ParseFromString(stored)) return absl::DataLossError("corrupt request record");
       ++deduplicated_;
-      return receipt;
+      return std::vector<AppendReceipt>(record.receipts().begin(), record.receipts().end());
     }
     if (!s.IsNotFound()) return FromRocks(s, "read request id");
   }
 
-  const std::string head_key = HeadKey(stream);
-  ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked(head_key));
-  if (expected_version != kAnyVersion && expected_version != current) {
-    return absl::AbortedError(absl::StrCat("stream ", stream.id, " is at version ", current,
-                                           ", expected ", expected_version));
+  std::vector<std::string> head_keys;
+  std::vector<int64_t> currents;
+  for (const StreamAppend& a : appends) {
+    head_keys.push_back(HeadKey(a.stream));
+    ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked(head_keys.back()));
+    if (a.expected_version != kAnyVersion && a.expected_version != current) {
+      return absl::AbortedError(absl::StrCat("stream ", a.stream.id, " is at version ", current,
+                                             ", expected ", a.expected_version));
+    }
+    currents.push_back(current);
   }
 
   auto w = std::make_shared<Writer>();
-  w->head_key = head_key;
   w->request_key = request_key;
   const absl::Time now = options_.clock->Now();
   thread_local absl::BitGen gen;
   StoredEvent ev;
-  ev.set_tenant(stream.tenant);
-  ev.set_stream_id(stream.id);
   ev.set_request_id(std::string(request_id));
   ev.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
   ev.mutable_time()->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
-  int64_t version = current;
-  w->receipt.set_tenant(stream.tenant);
-  w->receipt.set_stream_id(stream.id);
-  w->receipt.set_first_version(current + 1);
-  w->receipt.set_first_position(next_position_);
-  for (NewEvent& e : events) {
-    ++version;
-    const int64_t position = next_position_++;
-    ev.set_version(version);
-    ev.set_position(position);
-    ev.set_type(std::move(e.type));
-    ev.set_payload(std::move(e.payload));
-    const uint64_t hi = absl::Uniform<uint64_t>(gen), lo = absl::Uniform<uint64_t>(gen);
-    ev.set_event_id(absl::BytesToHexString(
-        std::string(reinterpret_cast<const char*>(&hi), 8)) +
-                    absl::BytesToHexString(std::string(reinterpret_cast<const char*>(&lo), 8)));
-    const std::string log_key = EncodeBigEndian(position);
-    w->ops.push_back({log_cf_, log_key, ev.SerializeAsString()});
-    w->ops.push_back({streams_cf_, EventKey(head_key, version), log_key});
+  for (size_t i = 0; i < appends.size(); ++i) {
+    StreamAppend& a = appends[i];
+    ev.set_tenant(a.stream.tenant);
+    ev.set_stream_id(a.stream.id);
+    AppendReceipt* receipt = w->record.add_receipts();
+    receipt->set_tenant(a.stream.tenant);
+    receipt->set_stream_id(a.stream.id);
+    receipt->set_first_version(currents[i] + 1);
+    receipt->set_first_position(next_position_);
+    int64_t version = currents[i];
+    for (NewEvent& e : a.events) {
+      ++version;
+      const int64_t position = next_position_++;
+      ev.set_version(version);
+      ev.set_position(position);
+      ev.set_type(std::move(e.type));
+      ev.set_payload(std::move(e.payload));
+      const uint64_t hi = absl::Uniform<uint64_t>(gen), lo = absl::Uniform<uint64_t>(gen);
+      ev.set_event_id(absl::StrFormat("%016x%016x", hi, lo));
+      const std::string log_key = EncodeBigEndian(position);
+      w->ops.push_back({log_cf_, log_key, ev.SerializeAsString()});
+      w->ops.push_back({streams_cf_, EventKey(head_keys[i], version), log_key});
+    }
+    receipt->set_last_version(version);
+    receipt->set_last_position(next_position_ - 1);
+    w->ops.push_back({heads_cf_, head_keys[i], EncodeBigEndian(version)});
+    w->heads.emplace_back(head_keys[i], version);
+    pending_heads_[head_keys[i]] = version;
   }
-  w->receipt.set_last_version(version);
-  w->receipt.set_last_position(next_position_ - 1);
-  w->ops.push_back({heads_cf_, head_key, EncodeBigEndian(version)});
-  w->ops.push_back({requests_cf_, request_key, w->receipt.SerializeAsString()});
-  pending_heads_[head_key] = version;
+  w->last_position = next_position_ - 1;
+  w->ops.push_back({requests_cf_, request_key, w->record.SerializeAsString()});
   pending_requests_[request_key] = w;
   queue_.push_back(w);
 
@@ -221,7 +252,7 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
   if (!w->done) LeadGroupLocked(lock);
   if (!w->status.ok()) return w->status;
   ++appends_;
-  return w->receipt;
+  return std::vector<AppendReceipt>(w->record.receipts().begin(), w->record.receipts().end());
 }
 
 // Writes the queued appends (from the front, up to max_group) in one synced
@@ -247,15 +278,17 @@ void EventStore::LeadGroupLocked(std::unique_lock<std::mutex>& lock) {
   for (const auto& w : group) {
     w->done = true;
     queue_.pop_front();
-    if (auto it = pending_heads_.find(w->head_key);
-        it != pending_heads_.end() && it->second == w->receipt.last_version()) {
-      pending_heads_.erase(it);
+    for (const auto& [head_key, version] : w->heads) {
+      if (auto it = pending_heads_.find(head_key);
+          it != pending_heads_.end() && it->second == version) {
+        pending_heads_.erase(it);
+      }
     }
     pending_requests_.erase(w->request_key);
   }
   {
     std::lock_guard<std::mutex> l(log_mu_);
-    committed_position_ = group.back()->receipt.last_position();
+    committed_position_ = group.back()->last_position;
   }
   log_cv_.notify_all();
   writers_cv_.notify_all();
@@ -288,9 +321,11 @@ absl::StatusOr<std::optional<AppendReceipt>> EventStore::FindRequest(
       db_->Get(rocksdb::ReadOptions(), requests_cf_, RequestKey(tenant, request_id), &stored);
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocks(s, "read request id"));
-  AppendReceipt receipt;
-  if (!receipt.ParseFromString(stored)) return absl::DataLossError("corrupt request receipt");
-  return receipt;
+  RequestRecord record;
+  if (!record.ParseFromString(stored) || record.receipts_size() == 0) {
+    return absl::DataLossError("corrupt request record");
+  }
+  return record.receipts(0);
 }
 
 absl::StatusOr<int64_t> EventStore::StreamVersion(const StreamId& stream) {

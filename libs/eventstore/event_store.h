@@ -37,6 +37,7 @@ namespace crm::eventstore {
 
 using StoredEvent = crm::eventstore::v1::StoredEvent;
 using AppendReceipt = crm::eventstore::v1::AppendReceipt;
+using RequestRecord = crm::eventstore::v1::RequestRecord;
 
 // Expected version for "the stream must not exist yet".
 inline constexpr int64_t kNoStream = 0;
@@ -52,6 +53,13 @@ struct StreamId {
 struct NewEvent {
   std::string type;
   std::string payload;
+};
+
+// Events for one stream within an atomic multi-stream append.
+struct StreamAppend {
+  StreamId stream;
+  int64_t expected_version = kAnyVersion;
+  std::vector<NewEvent> events;
 };
 
 struct EventStoreOptions {
@@ -88,7 +96,14 @@ class EventStore {
                                        std::vector<NewEvent> events,
                                        absl::string_view request_id);
 
-  // The receipt stored for a request id, if the request was appended.
+  // Appends to several streams of one tenant atomically: either every stream
+  // is at its expected version and all events are appended, or nothing is.
+  // Same request-id, durability and error rules as Append; the ABORTED
+  // message names the stream that moved. Returns one receipt per stream.
+  absl::StatusOr<std::vector<AppendReceipt>> AppendMany(std::vector<StreamAppend> appends,
+                                                        absl::string_view request_id);
+
+  // The (first) receipt stored for a request id, if the request was appended.
   absl::StatusOr<std::optional<AppendReceipt>> FindRequest(absl::string_view tenant,
                                                            absl::string_view request_id);
 

@@ -194,5 +194,55 @@ TEST_F(EventStoreTest, ConcurrentRetriesOfOneRequestAppendOnce) {
   for (const auto& r : receipts) EXPECT_EQ(r.first_position(), 1);
 }
 
+TEST_F(EventStoreTest, AppendManyIsAllOrNothing) {
+  ASSERT_TRUE(store_->Append({"t", "customer-1"}, kNoStream, Events(1), "c1").ok());
+  // Both streams at their expected versions: both appended, positions contiguous.
+  std::vector<StreamAppend> ok;
+  ok.push_back({{"t", "customer-1"}, 1, Events(1)});
+  ok.push_back({{"t", "pool-rep-1"}, kNoStream, Events(2)});
+  auto receipts = store_->AppendMany(std::move(ok), "claim-1");
+  ASSERT_TRUE(receipts.ok()) << receipts.status();
+  ASSERT_EQ(receipts->size(), 2u);
+  EXPECT_EQ((*receipts)[0].last_version(), 2);
+  EXPECT_EQ((*receipts)[1].first_position(), 3);
+  EXPECT_EQ((*receipts)[1].last_position(), 4);
+
+  // One stream moved: nothing is appended to either.
+  std::vector<StreamAppend> stale;
+  stale.push_back({{"t", "customer-1"}, 2, Events(1)});
+  stale.push_back({{"t", "pool-rep-1"}, 1, Events(1)});
+  auto refused = store_->AppendMany(std::move(stale), "claim-2");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAborted);
+  EXPECT_NE(refused.status().message().find("pool-rep-1"), std::string::npos);
+  EXPECT_EQ(store_->LastPosition(), 4);
+  EXPECT_EQ(*store_->StreamVersion({"t", "customer-1"}), 2);
+
+  // A retry returns every receipt of the first call.
+  std::vector<StreamAppend> retry;
+  retry.push_back({{"t", "customer-1"}, 1, Events(1)});
+  auto again = store_->AppendMany(std::move(retry), "claim-1");
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_EQ((*again)[1].stream_id(), "pool-rep-1");
+
+  Reopen();
+  EXPECT_EQ(*store_->StreamVersion({"t", "pool-rep-1"}), 2);
+  EXPECT_EQ((*store_->FindRequest("t", "claim-1"))->stream_id(), "customer-1");
+}
+
+TEST_F(EventStoreTest, AppendManyRefusesMixedTenantsAndRepeatedStreams) {
+  std::vector<StreamAppend> mixed;
+  mixed.push_back({{"t1", "a"}, kAnyVersion, Events(1)});
+  mixed.push_back({{"t2", "b"}, kAnyVersion, Events(1)});
+  EXPECT_EQ(store_->AppendMany(std::move(mixed), "r").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<StreamAppend> twice;
+  twice.push_back({{"t1", "a"}, kAnyVersion, Events(1)});
+  twice.push_back({{"t1", "a"}, kAnyVersion, Events(1)});
+  EXPECT_EQ(store_->AppendMany(std::move(twice), "r").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LastPosition(), 0);
+}
+
 }  // namespace
 }  // namespace crm::eventstore
