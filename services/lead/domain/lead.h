@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "crm/lead/events/v1/lead_events.pb.h"
+#include "libs/normalize/normalize.h"
 
 namespace crm::lead {
 
@@ -44,18 +45,6 @@ absl::StatusOr<std::vector<LeadEvent>> Decide(const Lead& lead, const CreateLead
 
 // The lead after `event`.
 Lead Evolve(Lead lead, const LeadEvent& event);
-
-// Lower case, punctuation and legal-form suffixes (inc, ltd, llc, gmbh, ...)
-// removed, single spaces: "ACME, Inc." -> "acme".
-std::string NormalizeCompanyName(absl::string_view name);
-
-// Digits with an optional leading '+', separators removed; nullopt when the
-// result is not 6-15 digits.
-std::optional<std::string> NormalizePhone(absl::string_view phone);
-
-// Lower-cased address when it has one '@', a non-empty local part and a
-// dotted domain, no spaces, at most 254 characters; else nullopt.
-std::optional<std::string> NormalizeEmail(absl::string_view email);
 
 }  // namespace crm::lead
 
