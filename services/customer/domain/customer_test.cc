@@ -1,0 +1,306 @@
+#include "services/customer/domain/customer.h"
+
+#include "gtest/gtest.h"
+#include "libs/status/status.h"
+
+namespace crm::customer {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+absl::Duration Days(double d) { return absl::Hours(24 * d); }
+
+Profile FullProfile() {
+  Profile p;
+  p.set_company_name("Acme GmbH");
+  p.set_legal_entity_id("91110000abc123");
+  p.set_industry("manufacturing");
+  p.set_region("berlin");
+  p.set_size(ev::COMPANY_SIZE_51_200);
+  p.set_annual_revenue(12'000'000);
+  auto* kp = p.add_contacts();
+  kp->set_name("Ann Lee");
+  kp->set_phone("+49 30 1234567");
+  kp->set_key_person(true);
+  return p;
+}
+
+// given: the events so far.
+Customer Given(const std::vector<CustomerEvent>& events) {
+  Customer c;
+  c.id = "c1";
+  for (const auto& e : events) c = Evolve(std::move(c), e);
+  return c;
+}
+RepPool GivenPool(const std::string& rep, int size, std::optional<int> capacity = {}) {
+  RepPool p;
+  p.rep = rep;
+  for (int i = 0; i < size; ++i) p.customers.insert("other-" + std::to_string(i));
+  p.capacity = capacity;
+  return p;
+}
+
+std::vector<CustomerEvent> CreatedBy(const std::string& rep, absl::Time at = kT0,
+                                     ev::Segment segment = ev::SEGMENT_SMB) {
+  CreateCustomer cmd{"c1", FullProfile(), rep, false, at};
+  cmd.profile.set_segment(segment);
+  return Decide(Customer{}, GivenPool(rep, 0), cmd, Policy{})->customer;
+}
+
+std::vector<CustomerEvent> Concat(std::vector<CustomerEvent> a, const std::vector<CustomerEvent>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(CustomerTest, CreateIntoPrivatePoolAddsToThePoolAndScoresCompleteness) {
+  auto d = Decide(Customer{}, GivenPool("rep-1", 3), CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0},
+                  Policy{});
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->customer.size(), 1u);
+  const auto& created = d->customer[0].created();
+  EXPECT_EQ(created.owner_id(), "rep-1");
+  EXPECT_EQ(created.completeness(), 100);
+  EXPECT_EQ(created.profile().normalized_company_name(), "acme");
+  EXPECT_EQ(created.profile().legal_entity_id(), "91110000ABC123");
+  EXPECT_EQ(created.profile().contacts(0).phone(), "+49301234567");
+  EXPECT_EQ(created.profile().segment(), ev::SEGMENT_SMB);
+  ASSERT_EQ(d->pool.size(), 1u);
+  EXPECT_EQ(d->pool[0].customer_added().customer_id(), "c1");
+
+  Profile thin;
+  thin.set_company_name("Thin Ltd");
+  auto t = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c2", thin, "rep-1", true, kT0},
+                  Policy{});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->customer[0].created().completeness(), 0);
+  EXPECT_EQ(t->customer[0].created().owner_id(), "");
+  EXPECT_TRUE(t->pool.empty());  // the public pool counts against nobody
+}
+
+TEST(CustomerTest, CreateRefusesMissingMandatoryFieldsAndBadContacts) {
+  Profile p;
+  p.set_annual_revenue(-5);
+  auto* c = p.add_contacts();
+  c->set_email("nope");
+  auto d = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c1", p, "rep-1", false, kT0},
+                  Policy{});
+  ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  const google::rpc::BadRequest bad_request = BadRequestOf(d.status());
+  std::vector<std::string> fields;
+  for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
+  EXPECT_EQ(fields, (std::vector<std::string>{"customer.annual_revenue", "customer.contacts[0].name",
+                                              "customer.contacts[0].email",
+                                              "customer.company_name"}));
+}
+
+TEST(CustomerTest, TenantMandatoryFieldsAreRefusedWhenEmpty) {
+  Policy strict;
+  strict.mandatory_fields = {"company_name", "industry", "key_person"};
+  Profile p;
+  p.set_company_name("Acme");
+  auto d = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c1", p, "rep-1", false, kT0},
+                  strict);
+  ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BadRequestOf(d.status()).field_violations_size(), 2);
+}
+
+TEST(CustomerTest, CreateAtCapacityIsRefusedWithPoolFull) {
+  auto d = Decide(Customer{}, GivenPool("rep-1", 50), CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0},
+                  Policy{});
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(d.status()), kPoolFull);
+  // A lowered capacity counts too.
+  auto lowered = Decide(Customer{}, GivenPool("rep-1", 2, 2),
+                        CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0}, Policy{});
+  EXPECT_EQ(ErrorReason(lowered.status()), kPoolFull);
+}
+
+TEST(CustomerTest, ClaimTakesAPublicCustomerIntoThePool) {
+  Customer c = Given(Concat(CreatedBy("rep-1"),
+                            Decide(Given(CreatedBy("rep-1")), GivenPool("rep-1", 1),
+                                   Release{"rep-1", "moving on", kT0 + Days(1)})
+                                ->customer));
+  ASSERT_FALSE(c.is_private());
+  auto d = Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(2)}, Policy{});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->customer[0].claimed().owner_id(), "rep-2");
+  EXPECT_EQ(d->pool[0].customer_added().rep_id(), "rep-2");
+  Customer after = Evolve(c, d->customer[0]);
+  EXPECT_EQ(after.owner, "rep-2");
+  EXPECT_EQ(after.claim_time, kT0 + Days(2));
+}
+
+TEST(CustomerTest, ClaimOfAPrivateCustomerOrAtCapacityIsRefused) {
+  Customer owned = Given(CreatedBy("rep-1"));
+  EXPECT_EQ(ErrorReason(Decide(owned, GivenPool("rep-2", 0), Claim{"rep-2", kT0}, Policy{}).status()),
+            kNotInPublicPool);
+  Customer pub = Given(Concat(CreatedBy("rep-1"),
+                              Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
+  EXPECT_EQ(ErrorReason(Decide(pub, GivenPool("rep-2", 50), Claim{"rep-2", kT0}, Policy{}).status()),
+            kPoolFull);
+}
+
+TEST(CustomerTest, CoolDownStopsTheReleasingRepOnly) {
+  Customer owned = Given(CreatedBy("rep-1"));
+  Customer pub = Given(Concat(
+      CreatedBy("rep-1"), Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
+  EXPECT_EQ(ErrorReason(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(6.9)}, Policy{})
+                            .status()),
+            kCoolDown);
+  EXPECT_TRUE(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(7)}, Policy{}).ok());
+  EXPECT_TRUE(Decide(pub, GivenPool("rep-2", 0), Claim{"rep-2", kT0}, Policy{}).ok());
+}
+
+TEST(CustomerTest, OnlyTheOwnerReleasesTouchesAndUpdates) {
+  Customer owned = Given(CreatedBy("rep-1"));
+  EXPECT_EQ(ErrorReason(Decide(owned, GivenPool("rep-2", 0), Release{"rep-2", "", kT0}).status()),
+            kNotOwner);
+  EXPECT_EQ(ErrorReason(Decide(owned,
+                               RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "", "", "rep-2", kT0},
+                               Policy{})
+                            .status()),
+            kNotOwner);
+  EXPECT_EQ(ErrorReason(Decide(owned, UpdateProfile{FullProfile(), {"industry"}, "rep-2", kT0},
+                               Policy{})
+                            .status()),
+            kNotOwner);
+}
+
+TEST(CustomerTest, ValidFollowUpNeedsANonTrivialNoteOrAMeeting) {
+  Policy p;
+  EXPECT_FALSE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_MEETING, "", p));
+  EXPECT_TRUE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_PHONE, "called, busy", p));
+  EXPECT_FALSE(
+      InvalidFollowUpReason(ev::TOUCH_CHANNEL_PHONE, "Discussed Q3 budget with the CFO", p));
+  // Banned phrases, whatever the case and punctuation, even padded to length.
+  Policy loose = p;
+  loose.min_note_chars = 5;
+  EXPECT_TRUE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_EMAIL, "Keep following!", loose));
+  EXPECT_TRUE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_EMAIL, "  no intention.  ", loose));
+  // Characters are counted, not bytes: 20 CJK characters pass, 19 do not.
+  std::string cjk;
+  for (int i = 0; i < 19; ++i) cjk += "\xE5\xAE\xA2";  // 客
+  EXPECT_TRUE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_WECHAT, cjk, p));
+  EXPECT_FALSE(InvalidFollowUpReason(ev::TOUCH_CHANNEL_WECHAT, cjk + "\xE5\xAE\xA2", p));
+}
+
+TEST(CustomerTest, TouchWithoutChannelIsInvalidArgument) {
+  Customer owned = Given(CreatedBy("rep-1"));
+  auto d = Decide(owned, RecordTouch{"t1", ev::TOUCH_CHANNEL_UNSPECIFIED, "", "", "", "rep-1", kT0},
+                  Policy{});
+  ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BadRequestOf(d.status()).field_violations(0).field(), "touch.channel");
+}
+
+// SMB: 30 days without a valid follow-up. Not released on day 30, released on day 31.
+TEST(CustomerTest, DropProtectionReleasesOnDayNPlusOneNotOnDayN) {
+  Customer c = Given(CreatedBy("rep-1"));
+  RepPool pool = GivenPool("rep-1", 0);
+  pool.customers.insert("c1");
+  EXPECT_TRUE(EnforceDropProtection(c, pool, kT0 + Days(30), Policy{}).pool.empty());
+  Decision d = EnforceDropProtection(c, pool, kT0 + Days(31), Policy{});
+  ASSERT_EQ(d.customer.size(), 1u);
+  ASSERT_TRUE(d.customer[0].has_released());
+  EXPECT_EQ(d.customer[0].released().reason(), ev::RELEASE_REASON_NO_VALID_FOLLOW_UP);
+  EXPECT_EQ(d.customer[0].released().previous_owner_id(), "rep-1");
+  ASSERT_EQ(d.pool.size(), 1u);
+  EXPECT_EQ(d.pool[0].customer_removed().customer_id(), "c1");
+  Customer after = Evolve(c, d.customer[0]);
+  EXPECT_FALSE(after.is_private());
+  EXPECT_EQ(after.released_by, "rep-1");
+}
+
+TEST(CustomerTest, ValidFollowUpMovesTheDeadlineAndAnInvalidOneDoesNot) {
+  Customer c = Given(CreatedBy("rep-1"));
+  auto invalid = Decide(c, RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "keep following", "",
+                                       "rep-1", kT0 + Days(20)},
+                        Policy{});
+  c = Evolve(c, invalid->customer[0]);
+  EXPECT_FALSE(invalid->customer[0].touch_recorded().valid());
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(30));
+  auto valid = Decide(c, RecordTouch{"t2", ev::TOUCH_CHANNEL_MEETING, "met", "", "", "rep-1",
+                                     kT0 + Days(20)},
+                      Policy{});
+  c = Evolve(c, valid->customer[0]);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(50));
+  for (const auto& e : EnforceDropProtection(c, RepPool{}, kT0 + Days(31), Policy{}).customer) {
+    EXPECT_FALSE(e.has_released());
+  }
+  EXPECT_TRUE(
+      EnforceDropProtection(c, RepPool{}, kT0 + Days(51), Policy{}).customer[0].has_released());
+}
+
+// Even with regular follow-ups, no signed contract 90 days after claim releases (SMB).
+TEST(CustomerTest, NoSignedContractReleasesAfterItsWindow) {
+  Customer c = Given(CreatedBy("rep-1"));
+  for (int day = 20; day <= 80; day += 20) {
+    c = Evolve(c, Decide(c, RecordTouch{"t", ev::TOUCH_CHANNEL_MEETING, "", "", "", "rep-1",
+                                         kT0 + Days(day)},
+                         Policy{})
+                      ->customer[0]);
+  }
+  auto deadline = NextDropDeadline(c, Policy{});
+  EXPECT_EQ(deadline->at, kT0 + Days(90));
+  EXPECT_EQ(deadline->reason, ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
+  Decision d = EnforceDropProtection(c, RepPool{}, kT0 + Days(91), Policy{});
+  EXPECT_EQ(d.customer[0].released().reason(), ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
+}
+
+TEST(CustomerTest, KeyAccountsHaveLongerWindows) {
+  Customer c = Given(CreatedBy("rep-1", kT0, ev::SEGMENT_KA));
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(90));
+  Customer touched = Evolve(c, Decide(c, RecordTouch{"t", ev::TOUCH_CHANNEL_MEETING, "", "", "",
+                                                     "rep-1", kT0 + Days(100)},
+                                      Policy{})
+                                   ->customer[0]);
+  EXPECT_EQ(NextDropDeadline(touched, Policy{})->at, kT0 + Days(180));
+}
+
+TEST(CustomerTest, OwnerIsWarnedOnceBeforeRelease) {
+  Customer c = Given(CreatedBy("rep-1"));
+  EXPECT_EQ(*NextDropCheck(c, Policy{}), kT0 + Days(27));
+  EXPECT_TRUE(EnforceDropProtection(c, RepPool{}, kT0 + Days(27), Policy{}).customer.empty());
+  Decision warn = EnforceDropProtection(c, RepPool{}, kT0 + Days(28), Policy{});
+  ASSERT_EQ(warn.customer.size(), 1u);
+  ASSERT_TRUE(warn.customer[0].has_drop_warning_issued());
+  EXPECT_TRUE(warn.pool.empty());
+  c = Evolve(c, warn.customer[0]);
+  EXPECT_TRUE(EnforceDropProtection(c, RepPool{}, kT0 + Days(29), Policy{}).customer.empty());
+  EXPECT_EQ(*NextDropCheck(c, Policy{}), kT0 + Days(30));
+  // Public customers have no deadline.
+  EXPECT_FALSE(NextDropCheck(Customer{}, Policy{}));
+}
+
+TEST(CustomerTest, UpdateReplacesOnlyTheMaskedFields) {
+  Customer c = Given(CreatedBy("rep-1"));
+  Profile change;
+  change.set_industry("retail");
+  change.set_region("ignored because not in the mask");
+  auto* contact = change.add_contacts();
+  contact->set_name("Bo Chen");
+  auto d = Decide(c, UpdateProfile{change, {"industry", "contacts"}, "rep-1", kT0}, Policy{});
+  ASSERT_TRUE(d.ok()) << d.status();
+  const Profile& p = d->customer[0].profile_updated().profile();
+  EXPECT_EQ(p.industry(), "retail");
+  EXPECT_EQ(p.region(), "berlin");
+  ASSERT_EQ(p.contacts_size(), 1);
+  EXPECT_EQ(p.contacts(0).name(), "Bo Chen");
+  // The KP and the reachable contact were replaced: completeness drops.
+  EXPECT_EQ(d->customer[0].profile_updated().completeness(), 71);
+
+  auto bad = Decide(c, UpdateProfile{change, {"owner_id"}, "rep-1", kT0}, Policy{});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  auto cleared = Decide(c, UpdateProfile{Profile{}, {"company_name"}, "rep-1", kT0}, Policy{});
+  EXPECT_EQ(BadRequestOf(cleared.status()).field_violations(0).field(), "customer.company_name");
+}
+
+TEST(CustomerTest, CapacityRules) {
+  EXPECT_EQ(Decide(RepPool{}, SetCapacity{-1, "", "admin"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  RepPool pool = GivenPool("rep-1", 3);
+  pool = Evolve(pool, (*Decide(pool, SetCapacity{2, "low completeness", "admin"}))[0]);
+  EXPECT_EQ(pool.Capacity(Policy{}), 2);
+  EXPECT_EQ(pool.customers.size(), 3u);  // kept, but no room for more
+}
+
+}  // namespace
+}  // namespace crm::customer
