@@ -199,6 +199,10 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
     head_keys.push_back(HeadKey(a.stream));
     ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked(head_keys.back()));
     if (a.expected_version != kAnyVersion && a.expected_version != current) {
+      // Let the append that moved the stream become durable first, so that
+      // the caller's reload sees the state it conflicted with.
+      const std::string& key = head_keys.back();
+      writers_cv_.wait(lock, [&] { return !pending_heads_.contains(key); });
       return absl::AbortedError(absl::StrCat("stream ", a.stream.id, " is at version ", current,
                                              ", expected ", a.expected_version));
     }

@@ -12,6 +12,9 @@
 // commit), in order, so the log on disk is always a prefix: a reader never sees
 // position N+1 without N.
 //
+// ABORTED is returned only once the append that moved the stream is durable,
+// so a reload after ABORTED sees it.
+//
 // Thread-safe. Every key starts with the tenant, except the log's, which is the
 // service-wide order.
 

@@ -70,6 +70,26 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
   return caller;
 }
 
+void CheckRequestId(const std::string& request_id, FieldViolations& violations) {
+  if (request_id.empty()) {
+    violations.Add("request_id", "is required so that a retry cannot act twice");
+  } else if (request_id.size() > 128) {
+    violations.Add("request_id", "must be at most 128 bytes");
+  }
+}
+
+absl::StatusOr<std::string> ParseName(absl::string_view collection, const std::string& name,
+                                      absl::string_view field) {
+  const std::string prefix = absl::StrCat(collection, "/");
+  const std::string id = absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : "";
+  if (id.empty() || id.size() > 64 || id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+    FieldViolations v;
+    v.Add(std::string(field), absl::StrCat("must be ", collection, "/{id}"));
+    return v.ToStatus();
+  }
+  return id;
+}
+
 std::string EncodePageToken(absl::string_view list, absl::string_view last_key) {
   return absl::WebSafeBase64Escape(absl::StrCat("v1|", list, "|", last_key));
 }

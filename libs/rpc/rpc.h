@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/status/status.h"
 
 namespace crm::rpc {
 
@@ -35,6 +36,14 @@ inline constexpr char kUserMetadata[] = "x-crm-user";
 // UNAUTHENTICATED when the tenant is missing; INVALID_ARGUMENT when the tenant
 // or user is not 1-64 characters of [a-z0-9_-] (lower case).
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context);
+
+// Adds a violation for a missing or over-long (> 128 bytes) request_id.
+void CheckRequestId(const std::string& request_id, FieldViolations& violations);
+
+// The id in a resource name `<collection>/<id>`; INVALID_ARGUMENT naming
+// `field` when it is not one (ids are 1-64 bytes without '/' or NUL).
+absl::StatusOr<std::string> ParseName(absl::string_view collection, const std::string& name,
+                                      absl::string_view field = "name");
 
 // Page tokens: opaque to clients, bound to the list they came from.
 std::string EncodePageToken(absl::string_view list, absl::string_view last_key);

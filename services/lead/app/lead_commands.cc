@@ -1,19 +1,10 @@
 #include "services/lead/app/lead_commands.h"
 
-#include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "libs/eventstore/codec.h"
+#include "libs/eventstore/ids.h"
 #include "libs/status/status.h"
 
 namespace crm::lead {
-
-// Time-ordered ids ("l" + 12 hex digits of milliseconds + 8 random hex
-// digits), so listing by id lists oldest first.
-std::string LeadCommandHandler::NewLeadId() {
-  thread_local absl::BitGen gen;
-  return absl::StrFormat("l%012x%08x", absl::ToUnixMillis(clock_->Now()),
-                         absl::Uniform<uint32_t>(gen));
-}
 
 absl::StatusOr<Lead> LeadCommandHandler::Load(const std::string& tenant,
                                               const std::string& lead_id) {
@@ -40,7 +31,7 @@ absl::StatusOr<Lead> LeadCommandHandler::Create(const std::string& tenant,
   ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
   if (seen) return Get(tenant, seen->stream_id());
 
-  cmd.lead_id = NewLeadId();
+  cmd.lead_id = eventstore::NewTimeOrderedId('l', clock_->Now());
   cmd.now = clock_->Now();
   ASSIGN_OR_RETURN(auto events, Decide(Lead{}, cmd));
   std::vector<eventstore::NewEvent> to_append;

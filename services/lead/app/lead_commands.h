@@ -27,7 +27,6 @@ class LeadCommandHandler {
 
  private:
   absl::StatusOr<Lead> Load(const std::string& tenant, const std::string& lead_id);
-  std::string NewLeadId();
 
   eventstore::EventStore* store_;
   Clock* clock_;

@@ -33,11 +33,7 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   auto caller = rpc::CallerFrom(*context);
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   FieldViolations v;
-  if (request->request_id().empty()) {
-    v.Add("request_id", "is required so that a retry cannot create twice");
-  } else if (request->request_id().size() > 128) {
-    v.Add("request_id", "must be at most 128 bytes");
-  }
+  rpc::CheckRequestId(request->request_id(), v);
   if (!request->has_lead()) v.Add("lead", "is required");
   if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
 
@@ -59,15 +55,9 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
                                       const v1::GetLeadRequest* request, v1::Lead* response) {
   auto caller = rpc::CallerFrom(*context);
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  const std::string& name = request->name();
-  const std::string id = name.substr(std::min(name.size(), sizeof(kLeadsPrefix) - 1));
-  if (!absl::StartsWith(name, kLeadsPrefix) || id.empty() || id.size() > 64 ||
-      id.find('\0') != std::string::npos) {
-    FieldViolations v;
-    v.Add("name", "must be leads/{lead_id}");
-    return rpc::ToGrpcStatus(v.ToStatus());
-  }
-  auto lead = commands_->Get(caller->tenant, id);
+  auto id = rpc::ParseName("leads", request->name());
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  auto lead = commands_->Get(caller->tenant, *id);
   if (!lead.ok()) return rpc::ToGrpcStatus(lead.status());
   ToProto(lead->profile, lead->version, response);
   return grpc::Status::OK;

@@ -1,0 +1,85 @@
+#include "services/customer/app/drop_protection.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/runtime/log.h"
+#include "libs/status/status.h"
+
+namespace crm::customer {
+namespace {
+
+const std::string kSep(1, '\0');
+// The due index orders every tenant's checks by time; it holds only ids and
+// times. Rows: `~drop-due\0<time>\0<tenant>\0<customer>` -> "" and, per
+// customer, `<tenant>\0drop-at\0<customer>` -> <time> to find the old entry.
+const std::string kDuePrefix = "~drop-due" + kSep;
+
+std::string DueKey(int64_t micros, const std::string& tenant, const std::string& id) {
+  return absl::StrCat(kDuePrefix, readstore::EncodeBigEndian64(micros), kSep, tenant, kSep, id);
+}
+
+std::string AtKey(const std::string& tenant, const std::string& id) {
+  return absl::StrCat(tenant, kSep, "drop-at", kSep, id);
+}
+
+}  // namespace
+
+absl::Status DropIndexProjection::Apply(const readstore::StoredEvent& event,
+                                        readstore::RowWriter& rows) {
+  if (absl::StartsWith(event.stream_id(), "pool:")) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, event.tenant(), event.stream_id()));
+  const std::string at_key = AtKey(event.tenant(), c.id);
+  ASSIGN_OR_RETURN(auto old, rows.Get(at_key));
+  if (old) rows.Delete(DueKey(readstore::DecodeBigEndian64(*old), event.tenant(), c.id));
+  if (auto next = NextDropCheck(c, *policy_)) {
+    const int64_t micros = absl::ToUnixMicros(*next);
+    rows.Put(at_key, readstore::EncodeBigEndian64(micros));
+    rows.Put(DueKey(micros, event.tenant(), c.id), "");
+  } else if (old) {
+    rows.Delete(at_key);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> DropScheduler::Tick() {
+  const int64_t now = absl::ToUnixMicros(commands_->clock()->Now());
+  std::vector<std::pair<std::string, std::string>> due;  // tenant, customer
+  RETURN_IF_ERROR(index_->Scan(kDuePrefix, "", [&](absl::string_view key, absl::string_view) {
+    absl::string_view rest = key.substr(kDuePrefix.size());
+    if (readstore::DecodeBigEndian64(rest.substr(0, 8)) >= now) return false;
+    rest.remove_prefix(9);
+    const size_t sep = rest.find('\0');
+    due.emplace_back(std::string(rest.substr(0, sep)), std::string(rest.substr(sep + 1)));
+    return true;
+  }));
+  int acted = 0;
+  for (const auto& [tenant, id] : due) {
+    auto r = commands_->EnforceDropProtection(tenant, id);
+    if (!r.ok()) {
+      LogWarn("drop protection", {{"tenant", tenant}, {"customer", id},
+                                  {"error", r.status().ToString()}});
+      continue;
+    }
+    ++acted;
+  }
+  actions_ += acted;
+  return acted;
+}
+
+void DropScheduler::Start(absl::Duration period) {
+  thread_ = std::thread([this, period] {
+    while (!stop_) {
+      if (auto r = Tick(); !r.ok()) LogError("drop scheduler", {{"error", r.status().ToString()}});
+      for (absl::Duration slept; slept < period && !stop_; slept += absl::Milliseconds(100)) {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+  });
+}
+
+void DropScheduler::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace crm::customer

@@ -1,0 +1,60 @@
+#ifndef CRM_SERVICES_CUSTOMER_APP_DROP_PROTECTION_H_
+#define CRM_SERVICES_CUSTOMER_APP_DROP_PROTECTION_H_
+
+// Drop protection runs from a deadline index kept in the read store and fed
+// from the service's own log: after every customer event the index holds the
+// customer's next drop check (a warning or a release). The scheduler releases
+// or warns every customer whose check time has passed by the injected clock.
+//
+// A restart misses nothing (the index is durable and rebuilt from the log)
+// and acts on nothing twice (each action's request id derives from the
+// customer version it was decided on, and is decided again on fresh state).
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "libs/readstore/projection_runner.h"
+#include "services/customer/app/customer_commands.h"
+
+namespace crm::customer {
+
+class DropIndexProjection : public readstore::Projection {
+ public:
+  DropIndexProjection(eventstore::EventStore* store, const Policy* policy)
+      : store_(store), policy_(policy) {}
+  std::string name() const override { return "drop_index"; }
+  // Reindexes the customer the event belongs to from its current stream.
+  absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
+
+ private:
+  eventstore::EventStore* store_;
+  const Policy* policy_;
+};
+
+class DropScheduler {
+ public:
+  DropScheduler(readstore::ReadStore* index, CustomerCommandHandler* commands)
+      : index_(index), commands_(commands) {}
+  ~DropScheduler() { Stop(); }
+
+  // Enforces drop protection on every customer whose check time is before
+  // the clock's now. Returns how many customers it acted on.
+  absl::StatusOr<int> Tick();
+
+  // Ticks every `period` on a background thread until Stop().
+  void Start(absl::Duration period);
+  void Stop();
+  int64_t actions() const { return actions_.load(); }
+
+ private:
+  readstore::ReadStore* index_;
+  CustomerCommandHandler* commands_;
+  std::atomic<int64_t> actions_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace crm::customer
+
+#endif  // CRM_SERVICES_CUSTOMER_APP_DROP_PROTECTION_H_

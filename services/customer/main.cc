@@ -1,0 +1,85 @@
+// crm-customer: the customer service process. Wiring only.
+
+#include <filesystem>
+
+#include "libs/bus/log_tailer.h"
+#include "libs/bus/relay.h"
+#include "libs/runtime/log.h"
+#include "libs/runtime/server.h"
+#include "services/customer/app/drop_protection.h"
+#include "services/customer/projection/customer_list.h"
+#include "services/customer/rpc/customer_service.h"
+
+int main(int argc, char** argv) {
+  using namespace crm;
+  runtime::BlockTerminationSignals();
+  SetLogService("customer");
+  auto config = runtime::Config::FromArgs(argc, argv);
+  if (!config.ok()) {
+    LogError("bad arguments", {{"error", config.status().ToString()}});
+    return 2;
+  }
+  const std::string data_dir = config->Get("data-dir", "./data/customer");
+  std::filesystem::create_directories(data_dir);
+  auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
+  if (!store.ok()) {
+    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  auto read_store = readstore::ReadStore::Open(data_dir + "/read");
+  if (!read_store.ok()) {
+    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
+    return 1;
+  }
+  eventstore::EventStore* es = store->get();
+  customer::CustomerCommandHandler commands(es, SystemClock(), customer::Policy{});
+
+  customer::CustomerListProjection list;
+  readstore::ProjectionRunner list_runner(read_store->get(), &list);
+  bus::LogTailer list_tailer(es, &list_runner);
+  customer::DropIndexProjection drop_index(es, &commands.policy());
+  readstore::ProjectionRunner drop_runner(read_store->get(), &drop_index);
+  bus::LogTailer drop_tailer(es, &drop_runner);
+  customer::DropScheduler scheduler(read_store->get(), &commands);
+
+  bus::KafkaOptions kafka{config->Get("kafka-bootstrap", ""),
+                          config->Get("kafka-bootstrap-file", ""), {}};
+  bus::Relay relay(es, {"customer", kafka});
+
+  customer::CustomerServiceImpl service(&commands, read_store->get());
+  runtime::Server server(*config, "customer", "127.0.0.1:50052");
+  server.AddService(&service);
+  server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
+                  [es] { return double(es->stats().appends); });
+  server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",
+                  [es] { return double(es->stats().syncs); });
+  server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
+                  [&relay] { return double(relay.lag()); });
+  server.AddGauge("crm_projection_lag_events", "Log events not yet applied to customer_list.",
+                  [es, &list_tailer] { return double(es->LastPosition() - list_tailer.position()); });
+  server.AddGauge("crm_projection_parked_events", "Events parked by the customer projections.",
+                  [&] { return double(list_runner.stats().parked + drop_runner.stats().parked); });
+  server.AddGauge("crm_drop_protection_actions", "Drop-protection warnings and releases issued.",
+                  [&scheduler] { return double(scheduler.actions()); });
+
+  for (bus::LogTailer* t : {&list_tailer, &drop_tailer}) {
+    if (absl::Status s = t->CatchUp(); !s.ok()) {
+      LogError("cannot catch up a projection", {{"error", s.ToString()}});
+      return 1;
+    }
+    t->Start();
+  }
+  auto period = config->GetInt("drop-check-seconds", 60);
+  scheduler.Start(absl::Seconds(period.ok() ? *period : 60));
+  relay.Start();
+  if (absl::Status s = server.Start(); !s.ok()) {
+    LogError("cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
+  server.WaitForTermination();
+  scheduler.Stop();
+  relay.Stop();
+  drop_tailer.Stop();
+  list_tailer.Stop();
+  return 0;
+}

@@ -1,0 +1,265 @@
+#include "services/customer/rpc/customer_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/rpc/rpc.h"
+#include "libs/status/status.h"
+#include "services/customer/projection/customer_list.h"
+
+namespace crm::customer {
+namespace {
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+Profile ProfileFrom(const v1::Customer& c) {
+  Profile p;
+  p.set_company_name(c.company_name());
+  p.set_legal_entity_id(c.legal_entity_id());
+  p.set_industry(c.industry());
+  p.set_region(c.region());
+  p.set_size(c.size());
+  p.set_annual_revenue(c.annual_revenue());
+  p.set_segment(c.segment());
+  *p.mutable_contacts() = c.contacts();
+  *p.mutable_tags() = c.tags();
+  return p;
+}
+
+// What `viewer` may see of a customer row: everything when it is public or
+// theirs, else name and owner.
+void Restrict(const std::string& viewer, v1::Customer* c) {
+  if (c->pool() != v1::POOL_STATE_PRIVATE || c->owner_id() == viewer) return;
+  v1::Customer visible;
+  visible.set_name(c->name());
+  visible.set_customer_id(c->customer_id());
+  visible.set_company_name(c->company_name());
+  visible.set_owner_id(c->owner_id());
+  visible.set_pool(c->pool());
+  visible.set_restricted(true);
+  *c = std::move(visible);
+}
+
+void ToProto(const Customer& c, const Policy& policy, const std::string& viewer,
+             v1::Customer* out) {
+  out->set_name("customers/" + c.id);
+  out->set_customer_id(c.id);
+  const Profile& p = c.profile;
+  out->set_company_name(p.company_name());
+  out->set_legal_entity_id(p.legal_entity_id());
+  out->set_industry(p.industry());
+  out->set_region(p.region());
+  out->set_size(p.size());
+  out->set_annual_revenue(p.annual_revenue());
+  out->set_segment(p.segment());
+  *out->mutable_contacts() = p.contacts();
+  *out->mutable_tags() = p.tags();
+  out->set_pool(c.is_private() ? v1::POOL_STATE_PRIVATE : v1::POOL_STATE_PUBLIC);
+  out->set_owner_id(c.owner);
+  out->set_completeness(c.completeness);
+  if (c.is_private()) *out->mutable_claim_time() = ToProto(c.claim_time);
+  if (c.last_valid_touch != absl::InfinitePast()) {
+    *out->mutable_last_valid_touch_time() = ToProto(c.last_valid_touch);
+  }
+  if (auto deadline = NextDropDeadline(c, policy)) {
+    *out->mutable_release_deadline() = ToProto(deadline->at);
+  }
+  out->set_etag(absl::StrCat(c.version));
+  *out->mutable_create_time() = ToProto(c.create_time);
+  Restrict(viewer, out);
+}
+
+void ToProto(const RepPool& pool, const Policy& policy, v1::RepPool* out) {
+  out->set_rep_id(pool.rep);
+  out->set_size(static_cast<int32_t>(pool.customers.size()));
+  out->set_capacity(pool.Capacity(policy));
+  for (const auto& id : pool.customers) out->add_customer_ids(id);
+}
+
+// Validates the caller and request id; the caller on success.
+absl::StatusOr<rpc::Caller> Begin(const grpc::ServerContext& ctx, const std::string* request_id,
+                                  FieldViolations& v) {
+  ASSIGN_OR_RETURN(rpc::Caller caller, rpc::CallerFrom(ctx));
+  if (request_id) rpc::CheckRequestId(*request_id, v);
+  return caller;
+}
+
+}  // namespace
+
+grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* ctx,
+                                                 const v1::CreateCustomerRequest* req,
+                                                 v1::Customer* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (!req->has_customer()) v.Add("customer", "is required");
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  customer::CreateCustomer cmd;
+  cmd.profile = ProfileFrom(req->customer());
+  cmd.user = caller->user;
+  cmd.into_public_pool = req->into_public_pool();
+  auto c = commands_->Create(caller->tenant, req->request_id(), std::move(cmd));
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  ToProto(*c, commands_->policy(), caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
+                                              const v1::GetCustomerRequest* req,
+                                              v1::Customer* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, nullptr, v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->name());
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  auto c = commands_->Get(caller->tenant, *id);
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  ToProto(*c, commands_->policy(), caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* ctx,
+                                                 const v1::UpdateCustomerRequest* req,
+                                                 v1::Customer* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->customer().name(), "customer.name");
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  UpdateProfile cmd;
+  cmd.profile = ProfileFrom(req->customer());
+  cmd.paths.assign(req->update_mask().paths().begin(), req->update_mask().paths().end());
+  cmd.user = caller->user;
+  auto c = commands_->Update(caller->tenant, req->request_id(), *id, req->customer().etag(),
+                             std::move(cmd));
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  ToProto(*c, commands_->policy(), caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
+                                                const v1::ListCustomersRequest* req,
+                                                v1::ListCustomersResponse* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, nullptr, v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto size = rpc::PageSize(req->page_size());
+  if (!size.ok()) return rpc::ToGrpcStatus(size.status());
+  std::optional<std::string> owner;
+  switch (req->filter()) {
+    case v1::ListCustomersRequest::FILTER_PUBLIC_POOL: owner = ""; break;
+    case v1::ListCustomersRequest::FILTER_MY_POOL: owner = caller->user; break;
+    case v1::ListCustomersRequest::FILTER_UNSPECIFIED: break;
+    default:
+      v.Add("filter", "is not a known filter");
+      return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  const std::string list =
+      absl::StrCat("customers:", caller->tenant, ":", req->filter(), ":", caller->user);
+  std::string after;
+  if (!req->page_token().empty()) {
+    auto decoded = rpc::DecodePageToken(list, req->page_token());
+    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
+    after = *decoded;
+  }
+  auto page = customer::ListCustomers(read_store_, caller->tenant, owner, *size, after);
+  if (!page.ok()) return rpc::ToGrpcStatus(page.status());
+  for (auto& c : page->customers) {
+    Restrict(caller->user, &c);
+    *resp->add_customers() = std::move(c);
+  }
+  if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ClaimCustomer(grpc::ServerContext* ctx,
+                                                const v1::ClaimCustomerRequest* req,
+                                                v1::Customer* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->name());
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  auto c = commands_->Claim(caller->tenant, req->request_id(), *id, caller->user);
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  ToProto(*c, commands_->policy(), caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ReleaseCustomer(grpc::ServerContext* ctx,
+                                                  const v1::ReleaseCustomerRequest* req,
+                                                  v1::Customer* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->name());
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  auto c = commands_->Release(caller->tenant, req->request_id(), *id, caller->user, req->note());
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  ToProto(*c, commands_->policy(), caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::RecordTouch(grpc::ServerContext* ctx,
+                                              const v1::RecordTouchRequest* req,
+                                              v1::Touch* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->customer(), "customer");
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  customer::RecordTouch cmd;
+  cmd.channel = req->touch().channel();
+  cmd.outcome = req->touch().outcome();
+  cmd.note = req->touch().note();
+  cmd.next_step = req->touch().next_step();
+  cmd.user = caller->user;
+  auto t = commands_->RecordTouch(caller->tenant, req->request_id(), *id, std::move(cmd));
+  if (!t.ok()) return rpc::ToGrpcStatus(t.status());
+  resp->set_touch_id(t->touch_id());
+  resp->set_channel(t->channel());
+  resp->set_outcome(t->outcome());
+  resp->set_note(t->note());
+  resp->set_next_step(t->next_step());
+  resp->set_valid(t->valid());
+  resp->set_invalid_reason(t->invalid_reason());
+  *resp->mutable_touch_time() = t->touch_time();
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::GetRepPool(grpc::ServerContext* ctx,
+                                             const v1::GetRepPoolRequest* req, v1::RepPool* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, nullptr, v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  const std::string rep = req->rep_id().empty() ? caller->user : req->rep_id();
+  auto pool = commands_->GetPool(caller->tenant, rep);
+  if (!pool.ok()) return rpc::ToGrpcStatus(pool.status());
+  ToProto(*pool, commands_->policy(), resp);
+  if (rep != caller->user) resp->clear_customer_ids();  // others see size and capacity only
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::SetRepCapacity(grpc::ServerContext* ctx,
+                                                 const v1::SetRepCapacityRequest* req,
+                                                 v1::RepPool* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, &req->request_id(), v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (req->rep_id().empty()) v.Add("rep_id", "is required");
+  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  auto pool = commands_->SetCapacity(caller->tenant, req->request_id(), req->rep_id(),
+                                     customer::SetCapacity{req->capacity(), req->reason(),
+                                                           caller->user});
+  if (!pool.ok()) return rpc::ToGrpcStatus(pool.status());
+  ToProto(*pool, commands_->policy(), resp);
+  return grpc::Status::OK;
+}
+
+}  // namespace crm::customer

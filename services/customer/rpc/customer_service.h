@@ -1,0 +1,44 @@
+#ifndef CRM_SERVICES_CUSTOMER_RPC_CUSTOMER_SERVICE_H_
+#define CRM_SERVICES_CUSTOMER_RPC_CUSTOMER_SERVICE_H_
+
+// gRPC edge of the customer service: proto <-> domain mapping and the
+// visibility rule (another rep's private customer: name and owner only).
+
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "libs/readstore/read_store.h"
+#include "services/customer/app/customer_commands.h"
+
+namespace crm::customer {
+
+class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Service {
+ public:
+  CustomerServiceImpl(CustomerCommandHandler* commands, readstore::ReadStore* read_store)
+      : commands_(commands), read_store_(read_store) {}
+
+  grpc::Status CreateCustomer(grpc::ServerContext*, const v1::CreateCustomerRequest*,
+                              v1::Customer*) override;
+  grpc::Status GetCustomer(grpc::ServerContext*, const v1::GetCustomerRequest*,
+                           v1::Customer*) override;
+  grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*,
+                              v1::Customer*) override;
+  grpc::Status ListCustomers(grpc::ServerContext*, const v1::ListCustomersRequest*,
+                             v1::ListCustomersResponse*) override;
+  grpc::Status ClaimCustomer(grpc::ServerContext*, const v1::ClaimCustomerRequest*,
+                             v1::Customer*) override;
+  grpc::Status ReleaseCustomer(grpc::ServerContext*, const v1::ReleaseCustomerRequest*,
+                               v1::Customer*) override;
+  grpc::Status RecordTouch(grpc::ServerContext*, const v1::RecordTouchRequest*,
+                           v1::Touch*) override;
+  grpc::Status GetRepPool(grpc::ServerContext*, const v1::GetRepPoolRequest*,
+                          v1::RepPool*) override;
+  grpc::Status SetRepCapacity(grpc::ServerContext*, const v1::SetRepCapacityRequest*,
+                              v1::RepPool*) override;
+
+ private:
+  CustomerCommandHandler* commands_;
+  readstore::ReadStore* read_store_;
+};
+
+}  // namespace crm::customer
+
+#endif  // CRM_SERVICES_CUSTOMER_RPC_CUSTOMER_SERVICE_H_

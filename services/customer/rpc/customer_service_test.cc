@@ -1,0 +1,410 @@
+// The customer service over real gRPC (loopback, port 0) with real RocksDB
+// stores and an injected clock, so time-driven rules run deterministically.
+
+#include "services/customer/rpc/customer_service.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/bus/log_tailer.h"
+#include "libs/eventstore/codec.h"
+#include "libs/rpc/rpc.h"
+#include "libs/testing/temp_dir.h"
+#include "services/customer/app/drop_protection.h"
+#include "services/customer/projection/customer_list.h"
+
+namespace crm::customer {
+namespace {
+
+using v1::CustomerService;
+absl::Duration Days(double d) { return absl::Hours(24 * d); }
+
+class CustomerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
+
+  void Start() {
+    store_ = *eventstore::EventStore::Open({.path = dir_.path() + "/events", .clock = &clock_});
+    read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
+    commands_ = std::make_unique<CustomerCommandHandler>(store_.get(), &clock_, Policy{});
+    list_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &list_);
+    drop_index_ = std::make_unique<DropIndexProjection>(store_.get(), &commands_->policy());
+    drop_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), drop_index_.get());
+    list_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), list_runner_.get());
+    drop_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), drop_runner_.get());
+    scheduler_ = std::make_unique<DropScheduler>(read_.get(), commands_.get());
+    service_ = std::make_unique<CustomerServiceImpl>(commands_.get(), read_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = CustomerService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    Sync();
+  }
+
+  void Stop() {
+    server_->Shutdown();
+    server_.reset();
+    service_.reset();
+    scheduler_.reset();
+    drop_tailer_.reset();
+    list_tailer_.reset();
+    drop_runner_.reset();
+    list_runner_.reset();
+    drop_index_.reset();
+    commands_.reset();
+    read_.reset();
+    store_.reset();
+  }
+
+  // Brings the read models up to the log (the tailers' threads do this in
+  // the service; tests step them for determinism).
+  void Sync() {
+    ASSERT_TRUE(list_tailer_->CatchUp().ok());
+    ASSERT_TRUE(drop_tailer_->CatchUp().ok());
+  }
+  int Tick() {
+    Sync();
+    int n = *scheduler_->Tick();
+    Sync();
+    return n;
+  }
+
+  static void As(grpc::ClientContext& ctx, const std::string& user) {
+    ctx.AddMetadata(rpc::kTenantMetadata, "acme");
+    ctx.AddMetadata(rpc::kUserMetadata, user);
+  }
+
+  grpc::Status Create(const std::string& user, const std::string& rid, v1::Customer* out,
+                      bool public_pool = false, const std::string& company = "Acme GmbH") {
+    v1::CreateCustomerRequest req;
+    req.set_request_id(rid);
+    req.set_into_public_pool(public_pool);
+    auto* c = req.mutable_customer();
+    c->set_company_name(company);
+    c->set_industry("manufacturing");
+    c->set_region("berlin");
+    auto* kp = c->add_contacts();
+    kp->set_name("Ann Lee");
+    kp->set_email("Ann@Acme.example");
+    kp->set_key_person(true);
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->CreateCustomer(&ctx, req, out);
+  }
+  grpc::Status Claim(const std::string& user, const std::string& id, const std::string& rid,
+                     v1::Customer* out) {
+    v1::ClaimCustomerRequest req;
+    req.set_request_id(rid);
+    req.set_name("customers/" + id);
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->ClaimCustomer(&ctx, req, out);
+  }
+  v1::Customer Get(const std::string& user, const std::string& id) {
+    v1::GetCustomerRequest req;
+    req.set_name("customers/" + id);
+    v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    EXPECT_TRUE(stub_->GetCustomer(&ctx, req, &out).ok());
+    return out;
+  }
+  v1::RepPool Pool(const std::string& user) {
+    v1::RepPool out;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    EXPECT_TRUE(stub_->GetRepPool(&ctx, {}, &out).ok());
+    return out;
+  }
+  std::vector<v1::Customer> List(const std::string& user,
+                                 v1::ListCustomersRequest::Filter filter) {
+    v1::ListCustomersRequest req;
+    req.set_filter(filter);
+    v1::ListCustomersResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    EXPECT_TRUE(stub_->ListCustomers(&ctx, req, &resp).ok());
+    return {resp.customers().begin(), resp.customers().end()};
+  }
+  int CountEvents(const std::string& id, bool (CustomerEvent::*has)() const) {
+    int n = 0;
+    const auto stored = store_->ReadStream({"acme", id});
+    for (const auto& e : *stored) {
+      CustomerEvent ce;
+      EXPECT_TRUE(eventstore::FromStored(e.type(), e.payload(), &ce).ok());
+      n += (ce.*has)() ? 1 : 0;
+    }
+    return n;
+  }
+
+  test::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<readstore::ReadStore> read_;
+  std::unique_ptr<CustomerCommandHandler> commands_;
+  CustomerListProjection list_;
+  std::unique_ptr<readstore::ProjectionRunner> list_runner_;
+  std::unique_ptr<DropIndexProjection> drop_index_;
+  std::unique_ptr<readstore::ProjectionRunner> drop_runner_;
+  std::unique_ptr<bus::LogTailer> list_tailer_, drop_tailer_;
+  std::unique_ptr<DropScheduler> scheduler_;
+  std::unique_ptr<CustomerServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<CustomerService::Stub> stub_;
+};
+
+TEST_F(CustomerServiceTest, CreateGetAndBadInput) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  EXPECT_EQ(c.pool(), v1::POOL_STATE_PRIVATE);
+  EXPECT_EQ(c.owner_id(), "rep-1");
+  EXPECT_EQ(c.contacts(0).email(), "ann@acme.example");
+  EXPECT_EQ(c.completeness(), 57);  // industry, region, KP, reach of 7 scored fields
+  EXPECT_EQ(c.release_deadline().seconds(), absl::ToUnixSeconds(clock_.Now() + Days(30)));
+  EXPECT_EQ(Get("rep-1", c.customer_id()).SerializeAsString(), c.SerializeAsString());
+
+  v1::CreateCustomerRequest bad;
+  bad.set_request_id("r2");
+  bad.mutable_customer()->add_contacts()->set_email("x");
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  v1::Customer out;
+  grpc::Status s = stub_->CreateCustomer(&ctx, bad, &out);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const google::rpc::BadRequest br = BadRequestOf(rpc::FromGrpcStatus(s));
+  std::vector<std::string> fields;
+  for (const auto& v : br.field_violations()) fields.push_back(v.field());
+  EXPECT_EQ(fields, (std::vector<std::string>{"customer.contacts[0].name",
+                                              "customer.contacts[0].email",
+                                              "customer.company_name"}));
+  EXPECT_EQ(Pool("rep-1").size(), 1);  // nothing half-written
+}
+
+TEST_F(CustomerServiceTest, OthersSeeAPrivateCustomerAsNameAndOwnerOnly) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  v1::Customer seen = Get("rep-2", c.customer_id());
+  EXPECT_TRUE(seen.restricted());
+  EXPECT_EQ(seen.company_name(), "Acme GmbH");
+  EXPECT_EQ(seen.owner_id(), "rep-1");
+  EXPECT_EQ(seen.contacts_size(), 0);
+  EXPECT_EQ(seen.industry(), "");
+  Sync();
+  auto listed = List("rep-2", v1::ListCustomersRequest::FILTER_UNSPECIFIED);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed[0].restricted());
+  EXPECT_EQ(listed[0].contacts_size(), 0);
+  EXPECT_FALSE(List("rep-1", v1::ListCustomersRequest::FILTER_MY_POOL)[0].restricted());
+}
+
+TEST_F(CustomerServiceTest, OfTwoConcurrentClaimsExactlyOneWins) {
+  constexpr int kCustomers = 15;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCustomers; ++i) {
+    v1::Customer c;
+    ASSERT_TRUE(Create("admin", absl::StrCat("c", i), &c, /*public_pool=*/true).ok());
+    ids.push_back(c.customer_id());
+  }
+  std::atomic<int> wins{0}, refusals{0};
+  for (const std::string& id : ids) {
+    std::vector<std::thread> claimers;
+    for (const std::string rep : {"rep-a", "rep-b"}) {
+      claimers.emplace_back([&, rep] {
+        v1::Customer out;
+        grpc::Status s = Claim(rep, id, "claim-" + rep + id, &out);
+        if (s.ok()) {
+          ++wins;
+        } else {
+          EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+          EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(s)), kNotInPublicPool);
+          ++refusals;
+        }
+      });
+    }
+    for (auto& t : claimers) t.join();
+  }
+  EXPECT_EQ(wins.load(), kCustomers);
+  EXPECT_EQ(refusals.load(), kCustomers);
+  EXPECT_EQ(Pool("rep-a").size() + Pool("rep-b").size(), kCustomers);
+}
+
+TEST_F(CustomerServiceTest, CreateAndClaimAtCapacityAreRefused) {
+  v1::SetRepCapacityRequest cap;
+  cap.set_request_id("cap");
+  cap.set_rep_id("rep-1");
+  cap.set_capacity(2);
+  cap.set_reason("penalty: low completeness");
+  v1::RepPool pool;
+  grpc::ClientContext ctx;
+  As(ctx, "admin");
+  ASSERT_TRUE(stub_->SetRepCapacity(&ctx, cap, &pool).ok());
+  EXPECT_EQ(pool.capacity(), 2);
+
+  v1::Customer a, b, again, c;
+  ASSERT_TRUE(Create("rep-1", "a", &a).ok());
+  ASSERT_TRUE(Create("rep-1", "b", &b).ok());
+  // A retry of an acknowledged create returns it and takes no room.
+  ASSERT_TRUE(Create("rep-1", "b", &again).ok());
+  EXPECT_EQ(again.customer_id(), b.customer_id());
+  grpc::Status full = Create("rep-1", "c", &c);
+  EXPECT_EQ(full.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(full)), kPoolFull);
+
+  v1::Customer pub, claimed;
+  ASSERT_TRUE(Create("admin", "pub", &pub, true).ok());
+  grpc::Status claim = Claim("rep-1", pub.customer_id(), "claim", &claimed);
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(claim)), kPoolFull);
+  EXPECT_EQ(Pool("rep-1").size(), 2);
+}
+
+TEST_F(CustomerServiceTest, ReleaseAndCoolDown) {
+  v1::Customer c, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  v1::ReleaseCustomerRequest rel;
+  rel.set_request_id("rel");
+  rel.set_name(c.name());
+  rel.set_note("not my territory");
+  grpc::ClientContext other;
+  As(other, "rep-2");
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(stub_->ReleaseCustomer(&other, rel, &out))), kNotOwner);
+  grpc::ClientContext owner;
+  As(owner, "rep-1");
+  ASSERT_TRUE(stub_->ReleaseCustomer(&owner, rel, &out).ok());
+  EXPECT_EQ(out.pool(), v1::POOL_STATE_PUBLIC);
+  EXPECT_EQ(Pool("rep-1").size(), 0);
+  Sync();
+  ASSERT_EQ(List("rep-3", v1::ListCustomersRequest::FILTER_PUBLIC_POOL).size(), 1u);
+
+  clock_.Advance(Days(1));
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(Claim("rep-1", c.customer_id(), "back", &out))),
+            kCoolDown);
+  clock_.Advance(Days(6));
+  EXPECT_TRUE(Claim("rep-1", c.customer_id(), "back-later", &out).ok());
+}
+
+TEST_F(CustomerServiceTest, TouchesJudgeValidFollowUpsAndMoveTheDeadline) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  auto touch = [&](const std::string& rid, events::v1::TouchChannel ch, const std::string& note) {
+    v1::RecordTouchRequest req;
+    req.set_request_id(rid);
+    req.set_customer(c.name());
+    req.mutable_touch()->set_channel(ch);
+    req.mutable_touch()->set_note(note);
+    v1::Touch out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    EXPECT_TRUE(stub_->RecordTouch(&ctx, req, &out).ok());
+    return out;
+  };
+  clock_.Advance(Days(10));
+  v1::Touch thin = touch("t1", events::v1::TOUCH_CHANNEL_PHONE, "keep following");
+  EXPECT_FALSE(thin.valid());
+  EXPECT_NE(thin.invalid_reason(), "");
+  EXPECT_EQ(Get("rep-1", c.customer_id()).release_deadline().seconds(),
+            c.release_deadline().seconds());
+  v1::Touch meeting = touch("t2", events::v1::TOUCH_CHANNEL_MEETING, "");
+  EXPECT_TRUE(meeting.valid());
+  // A retry returns the same touch and records nothing new.
+  EXPECT_EQ(touch("t2", events::v1::TOUCH_CHANNEL_MEETING, "").touch_id(), meeting.touch_id());
+  EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_touch_recorded), 2);
+  EXPECT_EQ(Get("rep-1", c.customer_id()).release_deadline().seconds(),
+            c.release_deadline().seconds() + absl::ToInt64Seconds(Days(10)));
+}
+
+TEST_F(CustomerServiceTest, UpdateWithFieldMaskAndEtag) {
+  v1::Customer c, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  v1::UpdateCustomerRequest req;
+  req.set_request_id("u1");
+  req.mutable_customer()->set_name(c.name());
+  req.mutable_customer()->set_etag(c.etag());
+  req.mutable_customer()->set_annual_revenue(5'000'000);
+  req.mutable_customer()->set_industry("ignored: not in the mask");
+  req.mutable_update_mask()->add_paths("annual_revenue");
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  ASSERT_TRUE(stub_->UpdateCustomer(&ctx, req, &out).ok());
+  EXPECT_EQ(out.annual_revenue(), 5'000'000);
+  EXPECT_EQ(out.industry(), "manufacturing");
+  EXPECT_GT(out.completeness(), c.completeness());
+  // The old etag is stale now.
+  req.set_request_id("u2");
+  grpc::ClientContext stale;
+  As(stale, "rep-1");
+  EXPECT_EQ(stub_->UpdateCustomer(&stale, req, &out).error_code(), grpc::StatusCode::ABORTED);
+}
+
+// SMB: released after 30 days without a valid follow-up: not on day 30, on
+// day 31; the owner is warned first; the customer lands in the public pool.
+TEST_F(CustomerServiceTest, DropProtectionReleasesOnDayThirtyOneNotThirty) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  clock_.Advance(Days(27.5));
+  EXPECT_EQ(Tick(), 1);  // the warning
+  EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_drop_warning_issued), 1);
+  EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
+  clock_.Advance(Days(2.5));  // exactly day 30
+  EXPECT_EQ(Tick(), 0);
+  EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
+  clock_.Advance(Days(1));  // day 31
+  EXPECT_EQ(Tick(), 1);
+  v1::Customer after = Get("rep-2", c.customer_id());
+  EXPECT_EQ(after.pool(), v1::POOL_STATE_PUBLIC);
+  EXPECT_FALSE(after.restricted());
+  EXPECT_EQ(Pool("rep-1").size(), 0);
+  auto pub = List("rep-2", v1::ListCustomersRequest::FILTER_PUBLIC_POOL);
+  ASSERT_EQ(pub.size(), 1u);
+  EXPECT_EQ(pub[0].customer_id(), c.customer_id());
+  EXPECT_EQ(Tick(), 0);
+  EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_released), 1);
+}
+
+// The deadline index is durable: a service down over the deadline releases
+// on restart, exactly once, however often it ticks and restarts.
+TEST_F(CustomerServiceTest, RestartMissesNoDeadlineAndFiresNoneTwice) {
+  v1::Customer a, b;
+  ASSERT_TRUE(Create("rep-1", "a", &a).ok());
+  ASSERT_TRUE(Create("rep-1", "b", &b).ok());
+  Sync();
+  Stop();
+  clock_.Advance(Days(31));
+  Start();
+  EXPECT_EQ(Tick(), 2);
+  EXPECT_EQ(Tick(), 0);
+  Stop();
+  Start();
+  EXPECT_EQ(Tick(), 0);
+  for (const auto& id : {a.customer_id(), b.customer_id()}) {
+    EXPECT_EQ(CountEvents(id, &CustomerEvent::has_released), 1);
+    EXPECT_EQ(Get("rep-1", id).pool(), v1::POOL_STATE_PUBLIC);
+  }
+  EXPECT_EQ(Pool("rep-1").size(), 0);
+}
+
+TEST_F(CustomerServiceTest, CallsWithoutTenantOrWithBadNamesAreRefused) {
+  v1::GetCustomerRequest req;
+  req.set_name("customers/nope");
+  v1::Customer out;
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->GetCustomer(&anonymous, req, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  EXPECT_EQ(stub_->GetCustomer(&ctx, req, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  req.set_name("leads/x");
+  grpc::ClientContext ctx2;
+  As(ctx2, "rep-1");
+  EXPECT_EQ(stub_->GetCustomer(&ctx2, req, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace crm::customer
