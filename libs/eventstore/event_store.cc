@@ -60,6 +60,16 @@ void ValidateId(absl::string_view field, absl::string_view value, FieldViolation
   }
 }
 
+// Reads a stored request record, current or legacy (a bare AppendReceipt).
+bool ParseRequestRecord(const std::string& stored, RequestRecord* record) {
+  if (!record->ParseFromString(stored)) return false;
+  if (record->receipts_size() > 0) return true;
+  AppendReceipt legacy;
+  if (!legacy.ParseFromString(stored) || legacy.stream_id().empty()) return false;
+  *record->add_receipts() = std::move(legacy);
+  return true;
+}
+
 }  // namespace
 
 struct EventStore::Writer {
@@ -186,7 +196,7 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), requests_cf_, request_key, &stored);
     if (s.ok()) {
       RequestRecord record;
-      if (!record.ParseFromString(stored)) return absl::DataLossError("corrupt request record");
+      if (!ParseRequestRecord(stored, &record)) return absl::DataLossError("corrupt request record");
       ++deduplicated_;
       return std::vector<AppendReceipt>(record.receipts().begin(), record.receipts().end());
     }
@@ -326,9 +336,7 @@ absl::StatusOr<std::optional<AppendReceipt>> EventStore::FindRequest(
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocks(s, "read request id"));
   RequestRecord record;
-  if (!record.ParseFromString(stored) || record.receipts_size() == 0) {
-    return absl::DataLossError("corrupt request record");
-  }
+  if (!ParseRequestRecord(stored, &record)) return absl::DataLossError("corrupt request record");
   return record.receipts(0);
 }
 

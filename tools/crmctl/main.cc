@@ -4,11 +4,18 @@
 //                                     [--email=E] [--phone=P] [--request-id=R]
 //   crmctl [global flags] lead get LEAD_ID
 //   crmctl [global flags] lead list [--page-size=N] [--page-token=T] [--all]
+//   crmctl [global flags] customer create --company=N [--industry=I] [--region=R]
+//                                         [--kp=NAME] [--kp-email=E] [--public]
+//   crmctl [global flags] customer get|claim|release CUSTOMER_ID [--note=TEXT]
+//   crmctl [global flags] customer list [--public|--mine]
+//   crmctl [global flags] customer touch CUSTOMER_ID --channel=meeting|phone|sms|email|wechat
+//                                        [--note=TEXT] [--outcome=TEXT] [--next-step=TEXT]
+//   crmctl [global flags] customer pool [REP_ID]
 //   crmctl [global flags] analytics lead-counts
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
-// 127.0.0.1:50051), --analytics=ADDR (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
+// 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052), --analytics=ADDR (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
 // --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --json.
 //
 // Exit codes: 0 ok; 2 usage; 3 invalid argument; 4 not found; 5 unavailable
@@ -28,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -49,12 +57,18 @@ struct Args {
 };
 
 constexpr char kUsage[] =
-    "usage: crmctl [--lead=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] [--json] COMMAND\n"
+    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] [--json] COMMAND\n"
     "commands:\n"
     "  lead create --channel=C [--company=N] [--contact=N] [--email=E] [--phone=P]\n"
     "              [--request-id=R]     create a lead (safe to retry with the same id)\n"
     "  lead get LEAD_ID                  read a lead\n"
     "  lead list [--page-size=N] [--page-token=T] [--all]\n"
+    "  customer create --company=N [--industry=I] [--region=R] [--kp=NAME] [--kp-email=E]\n"
+    "                  [--public]        create a customer in your pool (or the public pool)\n"
+    "  customer get|claim|release ID [--note=TEXT]\n"
+    "  customer list [--public|--mine]\n"
+    "  customer touch ID --channel=meeting|phone|sms|email|wechat [--note=TEXT]\n"
+    "  customer pool [REP_ID]            private pool size and capacity\n"
     "  analytics lead-counts             leads per channel\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
@@ -93,13 +107,17 @@ class Client {
         lead_(crm::lead::v1::LeadService::NewStub(grpc::CreateChannel(
             a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
             grpc::InsecureChannelCredentials()))),
+        customer_(crm::customer::v1::CustomerService::NewStub(grpc::CreateChannel(
+            a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"),
+            grpc::InsecureChannelCredentials()))),
         analytics_(crm::analytics::v1::AnalyticsService::NewStub(grpc::CreateChannel(
             a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
             grpc::InsecureChannelCredentials()))) {}
 
-  void Prepare(grpc::ClientContext& ctx) const {
+  // Names the tenant and the user (`as_user`, or the --user flag) on a call.
+  void Prepare(grpc::ClientContext& ctx, const std::string& as_user = "") const {
     ctx.AddMetadata(crm::rpc::kTenantMetadata, tenant_);
-    ctx.AddMetadata(crm::rpc::kUserMetadata, user_);
+    ctx.AddMetadata(crm::rpc::kUserMetadata, as_user.empty() ? user_ : as_user);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
   void Print(const google::protobuf::Message& m) const {
@@ -112,12 +130,14 @@ class Client {
   }
   bool json() const { return json_; }
   crm::lead::v1::LeadService::Stub& lead() { return *lead_; }
+  crm::customer::v1::CustomerService::Stub& customer() { return *customer_; }
   crm::analytics::v1::AnalyticsService::Stub& analytics() { return *analytics_; }
 
  private:
   std::string tenant_, user_;
   bool json_;
   std::unique_ptr<crm::lead::v1::LeadService::Stub> lead_;
+  std::unique_ptr<crm::customer::v1::CustomerService::Stub> customer_;
   std::unique_ptr<crm::analytics::v1::AnalyticsService::Stub> analytics_;
 };
 
@@ -208,6 +228,119 @@ int LeadList(Client& c, const Args& a) {
   return 0;
 }
 
+namespace cv1 = crm::customer::v1;
+
+void PrintCustomerRow(const cv1::Customer& c) {
+  std::cout << absl::StrFormat("%-22s %-28s %-8s %-12s %5d%%  %s\n", c.customer_id(),
+                               c.company_name(),
+                               c.pool() == cv1::POOL_STATE_PUBLIC ? "public" : "private",
+                               c.owner_id(), c.completeness(),
+                               c.restricted() ? "(restricted)" : c.industry());
+}
+
+int PrintCustomer(Client& c, const grpc::Status& s, const cv1::Customer& out) {
+  if (!s.ok()) return Fail(s);
+  c.Print(out);
+  return 0;
+}
+
+int CustomerCommand(Client& c, const Args& a) {
+  const std::string& verb = a.words[1];
+  const std::string id = a.words.size() > 2 ? a.words[2] : "";
+  const std::string name = "customers/" + id;
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  cv1::Customer out;
+  if (verb == "create") {
+    cv1::CreateCustomerRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_into_public_pool(a.Has("public"));
+    auto* cu = req.mutable_customer();
+    cu->set_company_name(a.Flag("company", "", ""));
+    cu->set_industry(a.Flag("industry", "", ""));
+    cu->set_region(a.Flag("region", "", ""));
+    if (a.Has("kp")) {
+      auto* kp = cu->add_contacts();
+      kp->set_name(a.Flag("kp", "", ""));
+      kp->set_email(a.Flag("kp-email", "", ""));
+      kp->set_key_person(true);
+    }
+    return PrintCustomer(c, c.customer().CreateCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "list") {
+    cv1::ListCustomersRequest req;
+    req.set_filter(a.Has("public") ? cv1::ListCustomersRequest::FILTER_PUBLIC_POOL
+                   : a.Has("mine") ? cv1::ListCustomersRequest::FILTER_MY_POOL
+                                   : cv1::ListCustomersRequest::FILTER_UNSPECIFIED);
+    req.set_page_size(1000);
+    cv1::ListCustomersResponse resp;
+    grpc::Status s = c.customer().ListCustomers(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-22s %-28s %-8s %-12s %6s  %s\n", "CUSTOMER", "COMPANY",
+                                 "POOL", "OWNER", "DONE", "INDUSTRY");
+    for (const auto& cu : resp.customers()) PrintCustomerRow(cu);
+    return 0;
+  }
+  if (verb == "pool") {
+    cv1::GetRepPoolRequest req;
+    req.set_rep_id(id);
+    cv1::RepPool pool;
+    grpc::Status s = c.customer().GetRepPool(&ctx, req, &pool);
+    if (!s.ok()) return Fail(s);
+    c.Print(pool);
+    return 0;
+  }
+  if (id.empty()) {
+    std::cerr << "customer " << verb << " needs a CUSTOMER_ID\n" << kUsage;
+    return 2;
+  }
+  if (verb == "get") {
+    cv1::GetCustomerRequest req;
+    req.set_name(name);
+    return PrintCustomer(c, c.customer().GetCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "claim") {
+    cv1::ClaimCustomerRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_name(name);
+    return PrintCustomer(c, c.customer().ClaimCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "release") {
+    cv1::ReleaseCustomerRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_name(name);
+    req.set_note(a.Flag("note", "", ""));
+    return PrintCustomer(c, c.customer().ReleaseCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "touch") {
+    static const std::map<std::string, crm::customer::events::v1::TouchChannel> kChannels = {
+        {"meeting", crm::customer::events::v1::TOUCH_CHANNEL_MEETING},
+        {"phone", crm::customer::events::v1::TOUCH_CHANNEL_PHONE},
+        {"sms", crm::customer::events::v1::TOUCH_CHANNEL_SMS},
+        {"email", crm::customer::events::v1::TOUCH_CHANNEL_EMAIL},
+        {"wechat", crm::customer::events::v1::TOUCH_CHANNEL_WECHAT}};
+    cv1::RecordTouchRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_customer(name);
+    auto it = kChannels.find(a.Flag("channel", "", ""));
+    if (it != kChannels.end()) req.mutable_touch()->set_channel(it->second);
+    req.mutable_touch()->set_note(a.Flag("note", "", ""));
+    req.mutable_touch()->set_outcome(a.Flag("outcome", "", ""));
+    req.mutable_touch()->set_next_step(a.Flag("next-step", "", ""));
+    cv1::Touch touch;
+    grpc::Status s = c.customer().RecordTouch(&ctx, req, &touch);
+    if (!s.ok()) return Fail(s);
+    c.Print(touch);
+    return 0;
+  }
+  std::cerr << "unknown command: customer " << verb << "\n" << kUsage;
+  return 2;
+}
+
 int LeadCounts(Client& c) {
   crm::analytics::v1::GetLeadCountsByChannelResponse resp;
   grpc::ClientContext ctx;
@@ -264,7 +397,29 @@ int DemoLoad(Client& c, const Args& a) {
     if (!s.ok()) return Fail(s);
     ++created;
   }
-  std::cout << "demo: " << created << " leads in place (seed " << seed << ")\n";
+  // Customers: a few in each demo rep's private pool, the rest public.
+  int customers = 0;
+  for (int i = 0; i < 12; ++i) {
+    cv1::CreateCustomerRequest req;
+    req.set_request_id(absl::StrCat("demo-customer-", seed, "-", i));
+    req.set_into_public_pool(i >= 8);
+    auto* cu = req.mutable_customer();
+    cu->set_company_name(absl::StrCat(kCompanies[i % 10], " Holdings ", i + 1, " ", kSuffixes[i % 5]));
+    cu->set_industry(i % 2 ? "manufacturing" : "retail");
+    cu->set_region(i % 3 ? "berlin" : "shanghai");
+    auto* kp = cu->add_contacts();
+    kp->set_name(kPeople[i % 5]);
+    kp->set_email(absl::StrFormat("kp%d@customer.example", i));
+    kp->set_key_person(i % 2 == 0);
+    cv1::Customer out;
+    grpc::ClientContext ctx;
+    c.Prepare(ctx, absl::StrCat("rep-", i % 4 + 1));
+    grpc::Status s = c.customer().CreateCustomer(&ctx, req, &out);
+    if (!s.ok()) return Fail(s);
+    ++customers;
+  }
+  std::cout << "demo: " << created << " leads and " << customers << " customers in place (seed "
+            << seed << ")\n";
   return 0;
 }
 
@@ -298,6 +453,7 @@ int main(int argc, char** argv) {
   if (cmd == "lead create") return LeadCreate(c, a);
   if (cmd == "lead get") return LeadGet(c, a);
   if (cmd == "lead list") return LeadList(c, a);
+  if (a.words[0] == "customer") return CustomerCommand(c, a);
   if (cmd == "analytics lead-counts") return LeadCounts(c);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;
