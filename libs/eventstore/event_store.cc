@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/status/status.h"
+#include "libs/storage/encoding.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -15,39 +16,18 @@ namespace {
 
 constexpr char kSep = '\0';
 
-std::string EncodeBigEndian(int64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-int64_t DecodeBigEndian(rocksdb::Slice s) {
-  int64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) {
-    v = (v << 8) | static_cast<uint8_t>(s[i]);
-  }
-  return v;
-}
+using storage::DecodeBigEndian64;
+using storage::EncodeBigEndian64;
+using storage::FromRocks;
 
 std::string HeadKey(const StreamId& s) { return absl::StrCat(s.tenant, std::string(1, kSep), s.id); }
 
 std::string EventKey(const std::string& head_key, int64_t version) {
-  return absl::StrCat(head_key, std::string(1, kSep), EncodeBigEndian(version));
+  return absl::StrCat(head_key, std::string(1, kSep), EncodeBigEndian64(version));
 }
 
 std::string RequestKey(absl::string_view tenant, absl::string_view request_id) {
   return absl::StrCat(tenant, std::string(1, kSep), request_id);
-}
-
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsIOError() || s.IsBusy() || s.IsTryAgain() || s.IsNoSpace()) {
-    return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
 }
 
 void ValidateId(absl::string_view field, absl::string_view value, FieldViolations& v) {
@@ -127,7 +107,7 @@ absl::Status EventStore::Init() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "read log tail"));
-  int64_t last = it->Valid() ? DecodeBigEndian(it->key()) : 0;
+  int64_t last = it->Valid() ? DecodeBigEndian64(storage::View(it->key())) : 0;
   next_position_ = last + 1;
   committed_position_ = last;
   return absl::OkStatus();
@@ -139,7 +119,7 @@ absl::StatusOr<int64_t> EventStore::CurrentVersionLocked(const std::string& head
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), heads_cf_, head_key, &value);
   if (s.IsNotFound()) return 0;
   RETURN_IF_ERROR(FromRocks(s, "read stream head"));
-  return DecodeBigEndian(value);
+  return DecodeBigEndian64(value);
 }
 
 absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
@@ -247,13 +227,13 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
       ev.set_payload(std::move(e.payload));
       const uint64_t hi = absl::Uniform<uint64_t>(gen), lo = absl::Uniform<uint64_t>(gen);
       ev.set_event_id(absl::StrFormat("%016x%016x", hi, lo));
-      const std::string log_key = EncodeBigEndian(position);
+      const std::string log_key = EncodeBigEndian64(position);
       w->ops.push_back({log_cf_, log_key, ev.SerializeAsString()});
       w->ops.push_back({streams_cf_, EventKey(head_keys[i], version), log_key});
     }
     receipt->set_last_version(version);
     receipt->set_last_position(next_position_ - 1);
-    w->ops.push_back({heads_cf_, head_keys[i], EncodeBigEndian(version)});
+    w->ops.push_back({heads_cf_, head_keys[i], EncodeBigEndian64(version)});
     w->heads.emplace_back(head_keys[i], version);
     pending_heads_[head_keys[i]] = version;
   }
@@ -322,7 +302,7 @@ void EventStore::ResetAfterFailureLocked(const absl::Status& cause) {
   db_->Resume();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekToLast();
-  const int64_t last = it->Valid() ? DecodeBigEndian(it->key()) : 0;
+  const int64_t last = it->Valid() ? DecodeBigEndian64(storage::View(it->key())) : 0;
   next_position_ = last + 1;
   committed_position_ = last;
   writers_cv_.notify_all();
@@ -345,7 +325,7 @@ absl::StatusOr<int64_t> EventStore::StreamVersion(const StreamId& stream) {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), heads_cf_, HeadKey(stream), &value);
   if (s.IsNotFound()) return 0;
   RETURN_IF_ERROR(FromRocks(s, "read stream head"));
-  return DecodeBigEndian(value);
+  return DecodeBigEndian64(value);
 }
 
 absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadStream(const StreamId& stream,
@@ -370,9 +350,9 @@ absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_positi
   std::vector<StoredEvent> out;
   const int64_t last = committed_position_.load();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  for (it->Seek(EncodeBigEndian(std::max<int64_t>(from_position, 1)));
+  for (it->Seek(EncodeBigEndian64(std::max<int64_t>(from_position, 1)));
        it->Valid() && out.size() < max; it->Next()) {
-    if (DecodeBigEndian(it->key()) > last) break;
+    if (DecodeBigEndian64(storage::View(it->key())) > last) break;
     StoredEvent& ev = out.emplace_back();
     if (!ev.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("corrupt stored event");

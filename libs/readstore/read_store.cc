@@ -5,29 +5,6 @@
 
 namespace crm::readstore {
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsIOError() || s.IsBusy() || s.IsTryAgain() || s.IsNoSpace()) {
-    return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
-}
-
-std::string EncodeBigEndian64(int64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-int64_t DecodeBigEndian64(absl::string_view s) {
-  int64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
-
 absl::StatusOr<std::unique_ptr<ReadStore>> ReadStore::Open(const std::string& path) {
   rocksdb::Options opts;
   opts.create_if_missing = true;

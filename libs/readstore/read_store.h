@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "libs/storage/encoding.h"
 #include "rocksdb/db.h"
 
 namespace crm::readstore {
@@ -47,12 +48,9 @@ class ReadStore {
   rocksdb::ColumnFamilyHandle* parked_ = nullptr;
 };
 
-// Maps a rocksdb::Status to absl (UNAVAILABLE for I/O and space errors).
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
-
-// Order-preserving fixed-width encodings for keys.
-std::string EncodeBigEndian64(int64_t v);
-int64_t DecodeBigEndian64(absl::string_view s);
+using storage::DecodeBigEndian64;
+using storage::EncodeBigEndian64;
+using storage::FromRocks;
 
 }  // namespace crm::readstore
 

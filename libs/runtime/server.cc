@@ -171,13 +171,18 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
-void Server::WaitForTermination() {
+int WaitForTerminationSignal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   int sig = 0;
   sigwait(&set, &sig);
+  return sig;
+}
+
+void Server::WaitForTermination() {
+  const int sig = WaitForTerminationSignal();
   auto drain = config_.GetInt("drain-seconds", 10);
   LogInfo("draining", {{"signal", absl::StrCat(sig)}});
   server_->GetHealthCheckService()->SetServingStatus(false);

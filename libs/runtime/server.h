@@ -31,6 +31,10 @@ namespace crm::runtime {
 // later, so Server::Run() can wait for them. Call first thing in main().
 void BlockTerminationSignals();
 
+// Waits for SIGTERM or SIGINT (blocked by BlockTerminationSignals) and
+// returns which arrived.
+int WaitForTerminationSignal();
+
 class Server {
  public:
   Server(const Config& config, std::string service, std::string default_grpc_listen);

@@ -8,8 +8,6 @@
 // the broker restarts, they reconnect, the relays republish their logs and the
 // projections re-read the topics, applying nothing twice. Runs until SIGTERM.
 
-#include <signal.h>
-
 #include <cstdio>
 
 #include "absl/random/random.h"
@@ -53,12 +51,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   LogInfo("local broker up", {{"bootstrap", bootstrap}, {"instance", instance}});
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int sig = 0;
-  sigwait(&set, &sig);
+  runtime::WaitForTerminationSignal();
   LogInfo("local broker stopping");
   return 0;
 }

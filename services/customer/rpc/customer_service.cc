@@ -86,6 +86,18 @@ absl::StatusOr<rpc::Caller> Begin(const grpc::ServerContext& ctx, const std::str
   return caller;
 }
 
+// The caller and the customer id of a mutating call on one customer, after
+// checking the request id and the resource name in `field`.
+absl::StatusOr<std::pair<rpc::Caller, std::string>> BeginOnCustomer(
+    const grpc::ServerContext& ctx, const std::string& request_id, const std::string& name,
+    absl::string_view field = "name") {
+  FieldViolations v;
+  ASSIGN_OR_RETURN(rpc::Caller caller, Begin(ctx, &request_id, v));
+  ASSIGN_OR_RETURN(std::string id, rpc::ParseName("customers", name, field));
+  RETURN_IF_ERROR(v.ToStatus());
+  return std::make_pair(std::move(caller), std::move(id));
+}
+
 }  // namespace
 
 grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* ctx,
@@ -123,20 +135,17 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
 grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* ctx,
                                                  const v1::UpdateCustomerRequest* req,
                                                  v1::Customer* resp) {
-  FieldViolations v;
-  auto caller = Begin(*ctx, &req->request_id(), v);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto id = rpc::ParseName("customers", req->customer().name(), "customer.name");
-  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->customer().name(), "customer.name");
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
   UpdateProfile cmd;
   cmd.profile = ProfileFrom(req->customer());
   cmd.paths.assign(req->update_mask().paths().begin(), req->update_mask().paths().end());
-  cmd.user = caller->user;
-  auto c = commands_->Update(caller->tenant, req->request_id(), *id, req->customer().etag(),
+  cmd.user = caller.user;
+  auto c = commands_->Update(caller.tenant, req->request_id(), id, req->customer().etag(),
                              std::move(cmd));
   if (!c.ok()) return rpc::ToGrpcStatus(c.status());
-  ToProto(*c, commands_->policy(), caller->user, resp);
+  ToProto(*c, commands_->policy(), caller.user, resp);
   return grpc::Status::OK;
 }
 
@@ -178,49 +187,40 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
 grpc::Status CustomerServiceImpl::ClaimCustomer(grpc::ServerContext* ctx,
                                                 const v1::ClaimCustomerRequest* req,
                                                 v1::Customer* resp) {
-  FieldViolations v;
-  auto caller = Begin(*ctx, &req->request_id(), v);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto id = rpc::ParseName("customers", req->name());
-  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
-  auto c = commands_->Claim(caller->tenant, req->request_id(), *id, caller->user);
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  auto c = commands_->Claim(caller.tenant, req->request_id(), id, caller.user);
   if (!c.ok()) return rpc::ToGrpcStatus(c.status());
-  ToProto(*c, commands_->policy(), caller->user, resp);
+  ToProto(*c, commands_->policy(), caller.user, resp);
   return grpc::Status::OK;
 }
 
 grpc::Status CustomerServiceImpl::ReleaseCustomer(grpc::ServerContext* ctx,
                                                   const v1::ReleaseCustomerRequest* req,
                                                   v1::Customer* resp) {
-  FieldViolations v;
-  auto caller = Begin(*ctx, &req->request_id(), v);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto id = rpc::ParseName("customers", req->name());
-  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
-  auto c = commands_->Release(caller->tenant, req->request_id(), *id, caller->user, req->note());
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  auto c = commands_->Release(caller.tenant, req->request_id(), id, caller.user, req->note());
   if (!c.ok()) return rpc::ToGrpcStatus(c.status());
-  ToProto(*c, commands_->policy(), caller->user, resp);
+  ToProto(*c, commands_->policy(), caller.user, resp);
   return grpc::Status::OK;
 }
 
 grpc::Status CustomerServiceImpl::RecordTouch(grpc::ServerContext* ctx,
                                               const v1::RecordTouchRequest* req,
                                               v1::Touch* resp) {
-  FieldViolations v;
-  auto caller = Begin(*ctx, &req->request_id(), v);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto id = rpc::ParseName("customers", req->customer(), "customer");
-  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  if (!v.empty()) return rpc::ToGrpcStatus(v.ToStatus());
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->customer(), "customer");
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
   customer::RecordTouch cmd;
   cmd.channel = req->touch().channel();
   cmd.outcome = req->touch().outcome();
   cmd.note = req->touch().note();
   cmd.next_step = req->touch().next_step();
-  cmd.user = caller->user;
-  auto t = commands_->RecordTouch(caller->tenant, req->request_id(), *id, std::move(cmd));
+  cmd.user = caller.user;
+  auto t = commands_->RecordTouch(caller.tenant, req->request_id(), id, std::move(cmd));
   if (!t.ok()) return rpc::ToGrpcStatus(t.status());
   resp->set_touch_id(t->touch_id());
   resp->set_channel(t->channel());
