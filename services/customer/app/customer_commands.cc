@@ -11,6 +11,10 @@ namespace {
 
 constexpr int kMaxAttempts = 16;
 
+absl::Time EventTime(const eventstore::StoredEvent& e) {
+  return absl::FromUnixSeconds(e.time().seconds()) + absl::Nanoseconds(e.time().nanos());
+}
+
 template <typename Event>
 absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event>& events) {
   std::vector<eventstore::NewEvent> out;
@@ -24,11 +28,12 @@ absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event
 }  // namespace
 
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
-                                      const std::string& customer_id) {
+                                      const std::string& customer_id, absl::Time as_of) {
   ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, customer_id}));
   Customer c;
   c.id = customer_id;
   for (const auto& e : stored) {
+    if (EventTime(e) > as_of) break;
     CustomerEvent event;
     RETURN_IF_ERROR(eventstore::FromStored(e.type(), e.payload(), &event));
     c = Evolve(std::move(c), event);
@@ -80,10 +85,34 @@ absl::Status CustomerCommandHandler::Execute(
 }
 
 absl::StatusOr<Customer> CustomerCommandHandler::Get(const std::string& tenant,
-                                                     const std::string& customer_id) {
-  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id));
-  if (!c.exists()) return absl::NotFoundError("customer " + customer_id + " does not exist");
+                                                     const std::string& customer_id,
+                                                     absl::Time as_of) {
+  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id, as_of));
+  if (!c.exists()) {
+    return absl::NotFoundError(absl::StrCat(
+        "customer ", customer_id, " does not exist",
+        as_of == absl::InfiniteFuture()
+            ? ""
+            : absl::StrCat(" as of ", absl::FormatTime(absl::RFC3339_full, as_of,
+                                                       absl::UTCTimeZone()))));
+  }
   return c;
+}
+
+absl::StatusOr<std::vector<CustomerCommandHandler::HistoryEntry>> CustomerCommandHandler::History(
+    const std::string& tenant, const std::string& customer_id) {
+  ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, customer_id}));
+  if (stored.empty()) return absl::NotFoundError("customer " + customer_id + " does not exist");
+  std::vector<HistoryEntry> out;
+  Customer c;
+  c.id = customer_id;
+  for (const auto& e : stored) {
+    CustomerEvent event;
+    RETURN_IF_ERROR(eventstore::FromStored(e.type(), e.payload(), &event));
+    c = Evolve(std::move(c), event);
+    out.push_back({EventTime(e), e.version(), e.type(), Describe(event), c.owner});
+  }
+  return out;
 }
 
 absl::StatusOr<RepPool> CustomerCommandHandler::GetPool(const std::string& tenant,

@@ -48,8 +48,20 @@ class CustomerCommandHandler {
   absl::StatusOr<Customer> EnforceDropProtection(const std::string& tenant,
                                                  const std::string& customer_id);
 
-  // NOT_FOUND when the customer does not exist.
-  absl::StatusOr<Customer> Get(const std::string& tenant, const std::string& customer_id);
+  // NOT_FOUND when the customer does not exist (at `as_of`, when given).
+  absl::StatusOr<Customer> Get(const std::string& tenant, const std::string& customer_id,
+                               absl::Time as_of = absl::InfiniteFuture());
+
+  struct HistoryEntry {
+    absl::Time time;
+    int64_t version;
+    std::string type;
+    HistoryLine line;
+    std::string owner_after;
+  };
+  // Every event of the customer, oldest first. NOT_FOUND when there is none.
+  absl::StatusOr<std::vector<HistoryEntry>> History(const std::string& tenant,
+                                                    const std::string& customer_id);
   absl::StatusOr<RepPool> GetPool(const std::string& tenant, const std::string& rep);
 
   const Policy& policy() const { return policy_; }
@@ -69,9 +81,11 @@ class CustomerCommandHandler {
   Policy policy_;
 };
 
-// The customer as its stream stands (version 0 when it does not exist).
+// The customer as its stream stands (version 0 when it does not exist), or
+// as it stood at `as_of`: only events appended at or before it count.
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
-                                      const std::string& customer_id);
+                                      const std::string& customer_id,
+                                      absl::Time as_of = absl::InfiniteFuture());
 absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::string& tenant,
                                  const std::string& rep);
 

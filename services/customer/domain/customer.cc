@@ -357,6 +357,68 @@ Decision EnforceDropProtection(const Customer& c, const RepPool& pool, absl::Tim
   return d;
 }
 
+HistoryLine Describe(const CustomerEvent& event) {
+  static const char* const kFields[] = {"company_name", "legal_entity_id", "industry",
+                                        "region",       "size",            "annual_revenue",
+                                        "contacts",     "tags"};
+  static const char* const kReasons[] = {"", "by its owner", "no valid follow-up in time",
+                                         "no signed contract in time"};
+  HistoryLine line;
+  switch (event.event_case()) {
+    case CustomerEvent::kCreated: {
+      const auto& e = event.created();
+      line.actor = e.created_by();
+      line.summary = e.owner_id().empty()
+                         ? absl::StrCat("created in the public pool, ", e.completeness(),
+                                        "% complete")
+                         : absl::StrCat("created in ", e.owner_id(), "'s private pool, ",
+                                        e.completeness(), "% complete");
+      for (const char* f : kFields) {
+        if (FieldFilled(e.profile(), f)) line.changed_fields.push_back(f);
+      }
+      break;
+    }
+    case CustomerEvent::kProfileUpdated: {
+      const auto& e = event.profile_updated();
+      line.actor = e.updated_by();
+      line.changed_fields.assign(e.paths().begin(), e.paths().end());
+      line.summary = absl::StrCat("profile updated, ", e.completeness(), "% complete");
+      break;
+    }
+    case CustomerEvent::kClaimed:
+      line.actor = event.claimed().owner_id();
+      line.summary = absl::StrCat("claimed by ", event.claimed().owner_id());
+      break;
+    case CustomerEvent::kReleased: {
+      const auto& e = event.released();
+      const bool by_rule = e.reason() != ev::RELEASE_REASON_BY_OWNER;
+      line.actor = by_rule ? "drop-protection" : e.previous_owner_id();
+      line.summary = absl::StrCat("released from ", e.previous_owner_id(), "'s pool ",
+                                  kReasons[e.reason() >= 0 && e.reason() <= 3 ? e.reason() : 0],
+                                  e.note().empty() ? "" : ": ", e.note());
+      break;
+    }
+    case CustomerEvent::kTouchRecorded: {
+      const auto& e = event.touch_recorded();
+      line.actor = e.by();
+      line.summary = absl::StrCat(ev::TouchChannel_Name(e.channel()), " touch",
+                                  e.valid() ? " (valid follow-up)" : " (not a valid follow-up)",
+                                  e.note().empty() ? "" : ": ", e.note());
+      break;
+    }
+    case CustomerEvent::kDropWarningIssued:
+      line.actor = "drop-protection";
+      line.summary = absl::StrCat(
+          "owner ", event.drop_warning_issued().owner_id(), " warned: release due at ",
+          absl::FormatTime(absl::RFC3339_sec, FromProto(event.drop_warning_issued().deadline()),
+                           absl::UTCTimeZone()));
+      break;
+    case CustomerEvent::EVENT_NOT_SET:
+      break;
+  }
+  return line;
+}
+
 Customer Evolve(Customer c, const CustomerEvent& event) {
   ++c.version;
   switch (event.event_case()) {

@@ -161,6 +161,15 @@ std::optional<std::string> InvalidFollowUpReason(ev::TouchChannel channel,
 // 0-100: the share of the policy's scored fields `profile` fills.
 int32_t Completeness(const Profile& profile, const Policy& policy);
 
+// One event of a customer's history, for people: who acted, what happened,
+// which profile fields it set.
+struct HistoryLine {
+  std::string actor;
+  std::string summary;
+  std::vector<std::string> changed_fields;
+};
+HistoryLine Describe(const CustomerEvent& event);
+
 Customer Evolve(Customer c, const CustomerEvent& event);
 RepPool Evolve(RepPool pool, const RepPoolEvent& event);
 

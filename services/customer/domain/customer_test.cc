@@ -293,6 +293,19 @@ TEST(CustomerTest, UpdateReplacesOnlyTheMaskedFields) {
   EXPECT_EQ(BadRequestOf(cleared.status()).field_violations(0).field(), "customer.company_name");
 }
 
+TEST(CustomerTest, HistoryLinesNameTheActorAndTheRule) {
+  HistoryLine created = Describe(CreatedBy("rep-1")[0]);
+  EXPECT_EQ(created.actor, "rep-1");
+  EXPECT_EQ(created.changed_fields,
+            (std::vector<std::string>{"company_name", "legal_entity_id", "industry", "region",
+                                      "size", "annual_revenue", "contacts"}));
+  Customer c = Given(CreatedBy("rep-1"));
+  Decision drop = EnforceDropProtection(c, RepPool{}, kT0 + Days(31), Policy{});
+  HistoryLine released = Describe(drop.customer[0]);
+  EXPECT_EQ(released.actor, "drop-protection");
+  EXPECT_NE(released.summary.find("no valid follow-up"), std::string::npos);
+}
+
 TEST(CustomerTest, CapacityRules) {
   EXPECT_EQ(Decide(RepPool{}, SetCapacity{-1, "", "admin"}).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -28,10 +28,10 @@ Profile ProfileFrom(const v1::Customer& c) {
   return p;
 }
 
-// What `viewer` may see of a customer row: everything when it is public or
-// theirs, else name and owner.
-void Restrict(const std::string& viewer, v1::Customer* c) {
-  if (c->pool() != v1::POOL_STATE_PRIVATE || c->owner_id() == viewer) return;
+// What `viewer` may see of a customer whose current owner is `owner` (empty:
+// public pool): everything when it is public or theirs, else name and owner.
+void Restrict(const std::string& owner, const std::string& viewer, v1::Customer* c) {
+  if (owner.empty() || owner == viewer) return;
   v1::Customer visible;
   visible.set_name(c->name());
   visible.set_customer_id(c->customer_id());
@@ -42,6 +42,7 @@ void Restrict(const std::string& viewer, v1::Customer* c) {
   *c = std::move(visible);
 }
 
+// `c` as `viewer` may see it; an empty viewer sees everything.
 void ToProto(const Customer& c, const Policy& policy, const std::string& viewer,
              v1::Customer* out) {
   out->set_name("customers/" + c.id);
@@ -68,7 +69,7 @@ void ToProto(const Customer& c, const Policy& policy, const std::string& viewer,
   }
   out->set_etag(absl::StrCat(c.version));
   *out->mutable_create_time() = ToProto(c.create_time);
-  Restrict(viewer, out);
+  if (!viewer.empty()) Restrict(c.owner, viewer, out);
 }
 
 void ToProto(const RepPool& pool, const Policy& policy, v1::RepPool* out) {
@@ -126,9 +127,66 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   auto id = rpc::ParseName("customers", req->name());
   if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  auto c = commands_->Get(caller->tenant, *id);
-  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
-  ToProto(*c, commands_->policy(), caller->user, resp);
+  auto now = commands_->Get(caller->tenant, *id);
+  if (!now.ok()) return rpc::ToGrpcStatus(now.status());
+  if (!req->has_as_of()) {
+    ToProto(*now, commands_->policy(), caller->user, resp);
+    return grpc::Status::OK;
+  }
+  const absl::Time as_of =
+      absl::FromUnixSeconds(req->as_of().seconds()) + absl::Nanoseconds(req->as_of().nanos());
+  auto then = commands_->Get(caller->tenant, *id, as_of);
+  if (!then.ok()) return rpc::ToGrpcStatus(then.status());
+  // Who may see the past in full is decided by who owns the customer now:
+  // a new owner sees what happened before the hand-over.
+  ToProto(*then, commands_->policy(), "", resp);
+  resp->set_restricted(false);
+  Restrict(now->is_private() ? now->owner : "", caller->user, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ListCustomerHistory(grpc::ServerContext* ctx,
+                                                      const v1::ListCustomerHistoryRequest* req,
+                                                      v1::ListCustomerHistoryResponse* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, nullptr, v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto id = rpc::ParseName("customers", req->name());
+  if (!id.ok()) return rpc::ToGrpcStatus(id.status());
+  auto size = rpc::PageSize(req->page_size());
+  if (!size.ok()) return rpc::ToGrpcStatus(size.status());
+  auto now = commands_->Get(caller->tenant, *id);
+  if (!now.ok()) return rpc::ToGrpcStatus(now.status());
+  if (now->is_private() && now->owner != caller->user) {
+    return rpc::ToGrpcStatus(ErrorWithReason(
+        absl::StatusCode::kPermissionDenied, kNotOwner,
+        "the history of another rep's private customer is visible to its owner only"));
+  }
+  const std::string list = absl::StrCat("history:", caller->tenant, ":", *id);
+  int64_t after = 0;
+  if (!req->page_token().empty()) {
+    auto decoded = rpc::DecodePageToken(list, req->page_token());
+    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
+    after = std::atoll(decoded->c_str());
+  }
+  auto history = commands_->History(caller->tenant, *id);
+  if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+  for (const auto& h : *history) {
+    if (h.version <= after) continue;
+    if (resp->entries_size() == *size) {
+      resp->set_next_page_token(rpc::EncodePageToken(list, absl::StrCat(after)));
+      break;
+    }
+    v1::HistoryEntry* e = resp->add_entries();
+    *e->mutable_time() = ToProto(h.time);
+    e->set_version(h.version);
+    e->set_type(h.type);
+    e->set_actor(h.line.actor);
+    e->set_summary(h.line.summary);
+    for (const auto& f : h.line.changed_fields) e->add_changed_fields(f);
+    e->set_owner_id(h.owner_after);
+    after = h.version;
+  }
   return grpc::Status::OK;
 }
 
@@ -177,7 +235,7 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   auto page = customer::ListCustomers(read_store_, caller->tenant, owner, *size, after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   for (auto& c : page->customers) {
-    Restrict(caller->user, &c);
+    Restrict(c.owner_id(), caller->user, &c);
     *resp->add_customers() = std::move(c);
   }
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));

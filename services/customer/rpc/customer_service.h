@@ -19,6 +19,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
                               v1::Customer*) override;
   grpc::Status GetCustomer(grpc::ServerContext*, const v1::GetCustomerRequest*,
                            v1::Customer*) override;
+  grpc::Status ListCustomerHistory(grpc::ServerContext*, const v1::ListCustomerHistoryRequest*,
+                                   v1::ListCustomerHistoryResponse*) override;
   grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*,
                               v1::Customer*) override;
   grpc::Status ListCustomers(grpc::ServerContext*, const v1::ListCustomersRequest*,

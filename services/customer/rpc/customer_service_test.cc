@@ -389,6 +389,84 @@ TEST_F(CustomerServiceTest, RestartMissesNoDeadlineAndFiresNoneTwice) {
   EXPECT_EQ(Pool("rep-1").size(), 0);
 }
 
+// Time travel: who owned the customer on a given day, and what its profile
+// was then; the new owner sees everything that happened before the hand-over.
+TEST_F(CustomerServiceTest, AsOfAndHistoryShowWhatHappenedBeforeTheHandOver) {
+  const absl::Time t0 = clock_.Now();
+  v1::Customer c, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  clock_.Advance(Days(2));
+  v1::UpdateCustomerRequest up;
+  up.set_request_id("u1");
+  up.mutable_customer()->set_name(c.name());
+  up.mutable_customer()->set_legal_entity_id("91110000ABC");
+  up.mutable_update_mask()->add_paths("legal_entity_id");
+  grpc::ClientContext uctx;
+  As(uctx, "rep-1");
+  ASSERT_TRUE(stub_->UpdateCustomer(&uctx, up, &out).ok());
+  clock_.Advance(Days(2));
+  v1::ReleaseCustomerRequest rel;
+  rel.set_request_id("rel");
+  rel.set_name(c.name());
+  rel.set_note("moving to KA team");
+  grpc::ClientContext rctx;
+  As(rctx, "rep-1");
+  ASSERT_TRUE(stub_->ReleaseCustomer(&rctx, rel, &out).ok());
+  clock_.Advance(Days(1));
+  ASSERT_TRUE(Claim("rep-2", c.customer_id(), "claim", &out).ok());
+
+  auto as_of = [&](absl::Time t, const std::string& viewer) {
+    v1::GetCustomerRequest req;
+    req.set_name(c.name());
+    req.mutable_as_of()->set_seconds(absl::ToUnixSeconds(t));
+    v1::Customer then;
+    grpc::ClientContext ctx;
+    As(ctx, viewer);
+    grpc::Status s = stub_->GetCustomer(&ctx, req, &then);
+    EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::NOT_FOUND) << s.error_message();
+    return s.ok() ? then : v1::Customer();
+  };
+  v1::Customer day1 = as_of(t0 + Days(1), "rep-2");
+  EXPECT_EQ(day1.owner_id(), "rep-1");
+  EXPECT_EQ(day1.legal_entity_id(), "");  // not entered yet
+  EXPECT_FALSE(day1.restricted());        // rep-2 owns it now
+  EXPECT_EQ(day1.contacts_size(), 1);
+  EXPECT_EQ(as_of(t0 + Days(3), "rep-2").legal_entity_id(), "91110000ABC");
+  EXPECT_EQ(as_of(t0 + Days(4.5), "rep-2").pool(), v1::POOL_STATE_PUBLIC);
+  EXPECT_EQ(as_of(t0 + Days(6), "rep-2").owner_id(), "rep-2");
+  EXPECT_EQ(as_of(t0 - Days(1), "rep-2").customer_id(), "");  // NOT_FOUND before creation
+  // Others still see only name and owner, then as now.
+  EXPECT_TRUE(as_of(t0 + Days(1), "rep-3").restricted());
+  EXPECT_EQ(as_of(t0 + Days(1), "rep-3").owner_id(), "rep-1");
+
+  v1::ListCustomerHistoryRequest hreq;
+  hreq.set_name(c.name());
+  hreq.set_page_size(3);
+  v1::ListCustomerHistoryResponse page1, page2;
+  grpc::ClientContext h1;
+  As(h1, "rep-2");
+  ASSERT_TRUE(stub_->ListCustomerHistory(&h1, hreq, &page1).ok());
+  ASSERT_EQ(page1.entries_size(), 3);
+  EXPECT_EQ(page1.entries(0).actor(), "rep-1");
+  EXPECT_EQ(page1.entries(1).changed_fields(0), "legal_entity_id");
+  EXPECT_NE(page1.entries(2).summary().find("moving to KA team"), std::string::npos);
+  EXPECT_EQ(page1.entries(2).owner_id(), "");
+  hreq.set_page_token(page1.next_page_token());
+  grpc::ClientContext h2;
+  As(h2, "rep-2");
+  ASSERT_TRUE(stub_->ListCustomerHistory(&h2, hreq, &page2).ok());
+  ASSERT_EQ(page2.entries_size(), 1);
+  EXPECT_EQ(page2.entries(0).owner_id(), "rep-2");
+  EXPECT_EQ(page2.next_page_token(), "");
+  // Another rep may not read the history of rep-2's private customer.
+  hreq.clear_page_token();
+  v1::ListCustomerHistoryResponse denied;
+  grpc::ClientContext h3;
+  As(h3, "rep-3");
+  EXPECT_EQ(stub_->ListCustomerHistory(&h3, hreq, &denied).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(CustomerServiceTest, CallsWithoutTenantOrWithBadNamesAreRefused) {
   v1::GetCustomerRequest req;
   req.set_name("customers/nope");
