@@ -10,6 +10,8 @@
 //   crmctl [global flags] customer list [--public|--mine]
 //   crmctl [global flags] customer touch CUSTOMER_ID --channel=meeting|phone|sms|email|wechat
 //                                        [--note=TEXT] [--outcome=TEXT] [--next-step=TEXT]
+//   crmctl [global flags] customer history CUSTOMER_ID
+//   crmctl [global flags] customer reminders
 //   crmctl [global flags] customer pool [REP_ID]
 //   crmctl [global flags] analytics lead-counts
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
@@ -68,6 +70,8 @@ constexpr char kUsage[] =
     "  customer get|claim|release ID [--note=TEXT]\n"
     "  customer list [--public|--mine]\n"
     "  customer touch ID --channel=meeting|phone|sms|email|wechat [--note=TEXT]\n"
+    "  customer history ID               everything that happened to a customer\n"
+    "  customer reminders                your customers due for release\n"
     "  customer pool [REP_ID]            private pool size and capacity\n"
     "  analytics lead-counts             leads per channel\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
@@ -285,6 +289,23 @@ int CustomerCommand(Client& c, const Args& a) {
     for (const auto& cu : resp.customers()) PrintCustomerRow(cu);
     return 0;
   }
+  if (verb == "reminders") {
+    cv1::ListRemindersResponse resp;
+    grpc::Status s = c.customer().ListReminders(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& r : resp.reminders()) {
+      std::cout << absl::StrFormat(
+          "%s  %-30s %-28s due %s\n", r.customer(), r.company_name(),
+          crm::customer::events::v1::ReleaseReason_Name(r.reason()),
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(r.due_time().seconds()),
+                           absl::UTCTimeZone()));
+    }
+    return 0;
+  }
   if (verb == "pool") {
     cv1::GetRepPoolRequest req;
     req.set_rep_id(id);
@@ -297,6 +318,26 @@ int CustomerCommand(Client& c, const Args& a) {
   if (id.empty()) {
     std::cerr << "customer " << verb << " needs a CUSTOMER_ID\n" << kUsage;
     return 2;
+  }
+  if (verb == "history") {
+    cv1::ListCustomerHistoryRequest req;
+    req.set_name(name);
+    req.set_page_size(1000);
+    cv1::ListCustomerHistoryResponse resp;
+    grpc::Status s = c.customer().ListCustomerHistory(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& e : resp.entries()) {
+      std::cout << absl::StrFormat(
+          "%s  v%-3d %-16s %s\n",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(e.time().seconds()),
+                           absl::UTCTimeZone()),
+          e.version(), e.actor(), e.summary());
+    }
+    return 0;
   }
   if (verb == "get") {
     cv1::GetCustomerRequest req;

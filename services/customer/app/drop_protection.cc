@@ -22,6 +22,16 @@ std::string AtKey(const std::string& tenant, const std::string& id) {
   return absl::StrCat(tenant, kSep, "drop-at", kSep, id);
 }
 
+// Reminders: `<tenant>\0reminder\0<rep>\0<due>\0<customer>` -> v1::Reminder,
+// and `<tenant>\0reminder-of\0<customer>` -> that row's key, to remove it.
+std::string ReminderPrefix(const std::string& tenant, const std::string& rep) {
+  return absl::StrCat(tenant, kSep, "reminder", kSep, rep, kSep);
+}
+
+std::string ReminderOfKey(const std::string& tenant, const std::string& id) {
+  return absl::StrCat(tenant, kSep, "reminder-of", kSep, id);
+}
+
 }  // namespace
 
 absl::Status DropIndexProjection::Apply(const readstore::StoredEvent& event,
@@ -38,7 +48,45 @@ absl::Status DropIndexProjection::Apply(const readstore::StoredEvent& event,
   } else if (old) {
     rows.Delete(at_key);
   }
+
+  // The open reminder, if the owner was warned about the current deadline.
+  const std::string of_key = ReminderOfKey(event.tenant(), c.id);
+  ASSIGN_OR_RETURN(auto old_reminder, rows.Get(of_key));
+  if (old_reminder) {
+    rows.Delete(*old_reminder);
+    rows.Delete(of_key);
+  }
+  const auto deadline = NextDropDeadline(c, *policy_);
+  if (deadline && c.warned_for == deadline->at) {
+    const std::string key =
+        absl::StrCat(ReminderPrefix(event.tenant(), c.owner),
+                     readstore::EncodeBigEndian64(absl::ToUnixMicros(deadline->at)), kSep, c.id);
+    crm::customer::v1::Reminder row;
+    row.set_customer("customers/" + c.id);
+    row.set_company_name(c.profile.company_name());
+    row.set_reason(deadline->reason);
+    row.mutable_due_time()->set_seconds(absl::ToUnixSeconds(deadline->at));
+    rows.Put(key, row.SerializeAsString());
+    rows.Put(of_key, key);
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListDropReminders(
+    readstore::ReadStore* store, const std::string& tenant, const std::string& rep) {
+  std::vector<crm::customer::v1::Reminder> out;
+  absl::Status parse = absl::OkStatus();
+  RETURN_IF_ERROR(store->Scan(ReminderPrefix(tenant, rep), "",
+                              [&](absl::string_view, absl::string_view value) {
+                                if (!out.emplace_back().ParseFromArray(value.data(),
+                                                                       int(value.size()))) {
+                                  parse = absl::DataLossError("corrupt reminder row");
+                                  return false;
+                                }
+                                return true;
+                              }));
+  RETURN_IF_ERROR(parse);
+  return out;
 }
 
 absl::StatusOr<int> DropScheduler::Tick() {

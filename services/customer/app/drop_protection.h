@@ -6,6 +6,9 @@
 // customer's next drop check (a warning or a release). The scheduler releases
 // or warns every customer whose check time has passed by the injected clock.
 //
+// The same projection keeps each rep's open reminders: customers whose owner
+// was warned and whose deadline has not moved since.
+//
 // A restart misses nothing (the index is durable and rebuilt from the log)
 // and acts on nothing twice (each action's request id derives from the
 // customer version it was decided on, and is decided again on fresh state).
@@ -14,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "crm/customer/v1/customer_service.pb.h"
 #include "libs/readstore/projection_runner.h"
 #include "services/customer/app/customer_commands.h"
 
@@ -23,7 +27,7 @@ class DropIndexProjection : public readstore::Projection {
  public:
   DropIndexProjection(eventstore::EventStore* store, const Policy* policy)
       : store_(store), policy_(policy) {}
-  std::string name() const override { return "drop_index"; }
+  std::string name() const override { return "drop_protection"; }
   // Reindexes the customer the event belongs to from its current stream.
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 
@@ -31,6 +35,10 @@ class DropIndexProjection : public readstore::Projection {
   eventstore::EventStore* store_;
   const Policy* policy_;
 };
+
+// `rep`'s open drop-protection reminders, soonest due first.
+absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListDropReminders(
+    readstore::ReadStore* store, const std::string& tenant, const std::string& rep);
 
 class DropScheduler {
  public:

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
+#include "services/customer/app/drop_protection.h"
 #include "services/customer/projection/customer_list.h"
 
 namespace crm::customer {
@@ -288,6 +289,18 @@ grpc::Status CustomerServiceImpl::RecordTouch(grpc::ServerContext* ctx,
   resp->set_valid(t->valid());
   resp->set_invalid_reason(t->invalid_reason());
   *resp->mutable_touch_time() = t->touch_time();
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ListReminders(grpc::ServerContext* ctx,
+                                                const v1::ListRemindersRequest*,
+                                                v1::ListRemindersResponse* resp) {
+  FieldViolations v;
+  auto caller = Begin(*ctx, nullptr, v);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto reminders = ListDropReminders(read_store_, caller->tenant, caller->user);
+  if (!reminders.ok()) return rpc::ToGrpcStatus(reminders.status());
+  for (auto& r : *reminders) *resp->add_reminders() = std::move(r);
   return grpc::Status::OK;
 }
 

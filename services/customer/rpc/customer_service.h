@@ -31,6 +31,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
                                v1::Customer*) override;
   grpc::Status RecordTouch(grpc::ServerContext*, const v1::RecordTouchRequest*,
                            v1::Touch*) override;
+  grpc::Status ListReminders(grpc::ServerContext*, const v1::ListRemindersRequest*,
+                             v1::ListRemindersResponse*) override;
   grpc::Status GetRepPool(grpc::ServerContext*, const v1::GetRepPoolRequest*,
                           v1::RepPool*) override;
   grpc::Status SetRepCapacity(grpc::ServerContext*, const v1::SetRepCapacityRequest*,

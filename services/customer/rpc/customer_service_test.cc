@@ -351,6 +351,19 @@ TEST_F(CustomerServiceTest, DropProtectionReleasesOnDayThirtyOneNotThirty) {
   EXPECT_EQ(Tick(), 1);  // the warning
   EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_drop_warning_issued), 1);
   EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
+  // The warning reaches the owner as a reminder, and only the owner.
+  auto reminders = [&](const std::string& user) {
+    v1::ListRemindersResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    EXPECT_TRUE(stub_->ListReminders(&ctx, {}, &resp).ok());
+    return resp;
+  };
+  ASSERT_EQ(reminders("rep-1").reminders_size(), 1);
+  EXPECT_EQ(reminders("rep-1").reminders(0).customer(), c.name());
+  EXPECT_EQ(reminders("rep-1").reminders(0).company_name(), "Acme GmbH");
+  EXPECT_EQ(reminders("rep-1").reminders(0).due_time().seconds(), c.release_deadline().seconds());
+  EXPECT_EQ(reminders("rep-2").reminders_size(), 0);
   clock_.Advance(Days(2.5));  // exactly day 30
   EXPECT_EQ(Tick(), 0);
   EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
@@ -365,6 +378,36 @@ TEST_F(CustomerServiceTest, DropProtectionReleasesOnDayThirtyOneNotThirty) {
   EXPECT_EQ(pub[0].customer_id(), c.customer_id());
   EXPECT_EQ(Tick(), 0);
   EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_released), 1);
+  EXPECT_EQ(reminders("rep-1").reminders_size(), 0);  // released: nothing left to do
+}
+
+// A valid follow-up after the warning moves the deadline and clears the reminder.
+TEST_F(CustomerServiceTest, FollowingUpClearsTheReminder) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  clock_.Advance(Days(28));
+  EXPECT_EQ(Tick(), 1);
+  v1::ListRemindersResponse before, after;
+  grpc::ClientContext b;
+  As(b, "rep-1");
+  ASSERT_TRUE(stub_->ListReminders(&b, {}, &before).ok());
+  ASSERT_EQ(before.reminders_size(), 1);
+  v1::RecordTouchRequest req;
+  req.set_request_id("meet");
+  req.set_customer(c.name());
+  req.mutable_touch()->set_channel(events::v1::TOUCH_CHANNEL_MEETING);
+  v1::Touch touch;
+  grpc::ClientContext t;
+  As(t, "rep-1");
+  ASSERT_TRUE(stub_->RecordTouch(&t, req, &touch).ok());
+  Sync();
+  grpc::ClientContext a;
+  As(a, "rep-1");
+  ASSERT_TRUE(stub_->ListReminders(&a, {}, &after).ok());
+  EXPECT_EQ(after.reminders_size(), 0);
+  clock_.Advance(Days(3));  // past the old deadline: nothing happens
+  EXPECT_EQ(Tick(), 0);
+  EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
 }
 
 // The deadline index is durable: a service down over the deadline releases
