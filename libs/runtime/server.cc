@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
@@ -116,6 +117,22 @@ void BlockTerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service) {
+  BlockTerminationSignals();
+  SetLogService(service);
+  auto config = Config::FromArgs(argc, argv);
+  if (!config.ok()) return config.status();
+  Process p{*std::move(config), ""};
+  p.data_dir = p.config.Get("data-dir", "./data/" + service);
+  std::error_code ec;
+  std::filesystem::create_directories(p.data_dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--data-dir ", p.data_dir, " cannot be created: ", ec.message()));
+  }
+  return p;
 }
 
 Server::Server(const Config& config, std::string service, std::string default_grpc_listen)

@@ -35,6 +35,15 @@ void BlockTerminationSignals();
 // returns which arrived.
 int WaitForTerminationSignal();
 
+// What every service process starts with: termination signals blocked, logs
+// named after `service`, flags parsed, the data directory (--data-dir,
+// default ./data/<service>) created. INVALID_ARGUMENT for bad flags.
+struct Process {
+  Config config;
+  std::string data_dir;
+};
+absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);
+
 class Server {
  public:
   Server(const Config& config, std::string service, std::string default_grpc_listen);

@@ -1,6 +1,5 @@
 // crm-analytics: the analytics service process. Wiring only.
 
-#include <filesystem>
 
 #include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
@@ -10,15 +9,13 @@
 
 int main(int argc, char** argv) {
   using namespace crm;
-  runtime::BlockTerminationSignals();
-  SetLogService("analytics");
-  auto config = runtime::Config::FromArgs(argc, argv);
-  if (!config.ok()) {
-    LogError("bad arguments", {{"error", config.status().ToString()}});
+  auto process = runtime::StartProcess(argc, argv, "analytics");
+  if (!process.ok()) {
+    LogError("cannot start", {{"error", process.status().ToString()}});
     return 2;
   }
-  const std::string data_dir = config->Get("data-dir", "./data/analytics");
-  std::filesystem::create_directories(data_dir);
+  const runtime::Config* config = &process->config;
+  const std::string& data_dir = process->data_dir;
   auto read_store = readstore::ReadStore::Open(data_dir + "/read");
   if (!read_store.ok()) {
     LogError("cannot open the read store", {{"error", read_store.status().ToString()}});

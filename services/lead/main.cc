@@ -1,7 +1,5 @@
 // crm-lead: the lead service process. Wiring only.
 
-#include <cstdio>
-#include <filesystem>
 
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
@@ -12,15 +10,13 @@
 
 int main(int argc, char** argv) {
   using namespace crm;
-  runtime::BlockTerminationSignals();
-  SetLogService("lead");
-  auto config = runtime::Config::FromArgs(argc, argv);
-  if (!config.ok()) {
-    LogError("bad arguments", {{"error", config.status().ToString()}});
+  auto process = runtime::StartProcess(argc, argv, "lead");
+  if (!process.ok()) {
+    LogError("cannot start", {{"error", process.status().ToString()}});
     return 2;
   }
-  const std::string data_dir = config->Get("data-dir", "./data/lead");
-  std::filesystem::create_directories(data_dir);
+  const runtime::Config* config = &process->config;
+  const std::string& data_dir = process->data_dir;
 
   auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
   if (!store.ok()) {
