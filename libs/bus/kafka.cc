@@ -1,12 +1,12 @@
 #include "libs/bus/kafka.h"
 
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 
-#include "absl/strings/str_cat.h"
-#include "libs/runtime/log.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "libs/runtime/log.h"
 
 namespace crm::bus {
 

@@ -21,8 +21,9 @@ class LocalBroker {
  public:
   // Starts `brokers` brokers and creates `topics` (default: every service's)
   // with `partitions` partitions each.
-  static absl::StatusOr<std::unique_ptr<LocalBroker>> Start(
-      int brokers = 3, std::vector<std::string> topics = {}, int partitions = kLocalPartitions);
+  static absl::StatusOr<std::unique_ptr<LocalBroker>> Start(int brokers = 3,
+                                                            std::vector<std::string> topics = {},
+                                                            int partitions = kLocalPartitions);
   ~LocalBroker();
 
   // Comma-separated host:port list for bootstrap.servers.

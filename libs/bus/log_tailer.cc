@@ -46,6 +46,15 @@ void LogTailer::Start() {
   });
 }
 
+bool LogTailer::WaitFor(int64_t position, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (position_.load() < position) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Microseconds(500));
+  }
+  return true;
+}
+
 void LogTailer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();

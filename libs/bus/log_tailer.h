@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/time/time.h"
 #include "libs/eventstore/event_store.h"
 #include "libs/readstore/projection_runner.h"
 
@@ -27,6 +28,10 @@ class LogTailer {
   absl::Status CatchUp();
   // Log position the projection has consumed.
   int64_t position() const { return position_.load(); }
+  // Blocks until the projection has consumed `position` (the tailer must be
+  // started) or `timeout` passes; true if it has. Lets a command read its own
+  // earlier writes from the read model.
+  bool WaitFor(int64_t position, absl::Duration timeout) const;
 
  private:
   absl::StatusOr<size_t> Step();

@@ -38,7 +38,9 @@ Relay::Relay(eventstore::EventStore* store, RelayOptions options)
 
 Relay::~Relay() { Stop(); }
 
-void Relay::Start() { thread_ = std::thread([this] { Run(); }); }
+void Relay::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Relay::Stop() {
   stop_ = true;
@@ -94,8 +96,8 @@ bool Relay::Connect() {
     if (!store_->PutMeta(cluster_key_, cluster).ok()) return false;
   }
   connected_bootstrap_ = bootstrap;
-  LogInfo("relay connected", {{"topic", topic_}, {"bootstrap", bootstrap},
-                              {"cursor", absl::StrCat(cursor_.load())}});
+  LogInfo("relay connected",
+          {{"topic", topic_}, {"bootstrap", bootstrap}, {"cursor", absl::StrCat(cursor_.load())}});
   return true;
 }
 
@@ -143,7 +145,8 @@ size_t Relay::Publish(const std::vector<eventstore::StoredEvent>& events) {
     }
   }
   size_t acked = 0;
-  while (acked < produced && results[acked] == static_cast<int>(RD_KAFKA_RESP_ERR_NO_ERROR)) ++acked;
+  while (acked < produced && results[acked] == static_cast<int>(RD_KAFKA_RESP_ERR_NO_ERROR))
+    ++acked;
   if (acked < produced || rd_kafka_outq_len(rk) > 0) {
     // Messages may still reference `results`: drop this producer so no
     // callback outlives them; the unacknowledged ones are published again.

@@ -26,7 +26,9 @@ TopicConsumer::TopicConsumer(readstore::ProjectionRunner* runner, TopicConsumerO
 
 TopicConsumer::~TopicConsumer() { Stop(); }
 
-void TopicConsumer::Start() { thread_ = std::thread([this] { Run(); }); }
+void TopicConsumer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void TopicConsumer::Stop() {
   stop_ = true;
@@ -74,9 +76,8 @@ readstore::Envelope TopicConsumer::Decode(const rd_kafka_message_t* msg) {
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, time, &t, &err)) {
     e.event.mutable_time()->set_seconds(absl::ToUnixSeconds(t));
-    e.event.mutable_time()->set_nanos(
-        static_cast<int32_t>((t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
-                             absl::Nanoseconds(1)));
+    e.event.mutable_time()->set_nanos(static_cast<int32_t>(
+        (t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) / absl::Nanoseconds(1)));
   }
   return e;
 }
@@ -89,12 +90,9 @@ bool TopicConsumer::Connect() {
   if (bootstrap.empty()) return false;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = {
-      {"bootstrap.servers", bootstrap},
-      {"group.id", options_.group_id},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-      {"fetch.wait.max.ms", "20"},
+      {"bootstrap.servers", bootstrap},  {"group.id", options_.group_id},
+      {"enable.auto.commit", "false"},   {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"}, {"fetch.wait.max.ms", "20"},
       {"log.connection.close", "false"},
   };
   for (const auto& [k, v] : options_.kafka.overrides) props[k] = v;
@@ -179,16 +177,16 @@ void TopicConsumer::Run() {
       if (msgs[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         batch.push_back(Decode(msgs[i]));
       } else if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        LogWarn("consume", {{"topic", options_.topic},
-                            {"error", rd_kafka_message_errstr(msgs[i])}});
+        LogWarn("consume",
+                {{"topic", options_.topic}, {"error", rd_kafka_message_errstr(msgs[i])}});
       }
       rd_kafka_message_destroy(msgs[i]);
     }
     if (batch.empty()) continue;
     if (absl::Status s = runner_->ApplyBatch(batch); !s.ok()) {
       // Nothing of the batch was recorded: reconnect and read it again.
-      LogError("projection write failed", {{"projection", runner_->name()},
-                                           {"error", s.ToString()}});
+      LogError("projection write failed",
+               {{"projection", runner_->name()}, {"error", s.ToString()}});
       if (queue_) rd_kafka_queue_destroy(queue_);
       queue_ = nullptr;
       consumer_.reset();

@@ -12,7 +12,8 @@ absl::StatusOr<NewEvent> ToNewEvent(const google::protobuf::Message& wrapper) {
     return absl::InternalError(absl::StrCat(desc->full_name(), " is not an event wrapper"));
   }
   const auto* field = refl->GetOneofFieldDescriptor(wrapper, desc->oneof_decl(0));
-  if (!field) return absl::InvalidArgumentError(absl::StrCat(desc->full_name(), " has no event set"));
+  if (!field)
+    return absl::InvalidArgumentError(absl::StrCat(desc->full_name(), " has no event set"));
   const auto& event = refl->GetMessage(wrapper, field);
   return NewEvent{event.GetDescriptor()->full_name(), event.SerializeAsString()};
 }

@@ -20,7 +20,9 @@ using storage::DecodeBigEndian64;
 using storage::EncodeBigEndian64;
 using storage::FromRocks;
 
-std::string HeadKey(const StreamId& s) { return absl::StrCat(s.tenant, std::string(1, kSep), s.id); }
+std::string HeadKey(const StreamId& s) {
+  return absl::StrCat(s.tenant, std::string(1, kSep), s.id);
+}
 
 std::string EventKey(const std::string& head_key, int64_t version) {
   return absl::StrCat(head_key, std::string(1, kSep), EncodeBigEndian64(version));
@@ -122,8 +124,7 @@ absl::StatusOr<int64_t> EventStore::CurrentVersionLocked(const std::string& head
   return DecodeBigEndian64(value);
 }
 
-absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
-                                                 int64_t expected_version,
+absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream, int64_t expected_version,
                                                  std::vector<NewEvent> events,
                                                  absl::string_view request_id) {
   std::vector<StreamAppend> appends;
@@ -132,8 +133,8 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream,
   return receipts.front();
 }
 
-absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
-    std::vector<StreamAppend> appends, absl::string_view request_id) {
+absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<StreamAppend> appends,
+                                                                  absl::string_view request_id) {
   FieldViolations v;
   ValidateId("request_id", request_id, v);
   if (appends.empty()) v.Add("appends", "at least one stream is required");
@@ -176,7 +177,8 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), requests_cf_, request_key, &stored);
     if (s.ok()) {
       RequestRecord record;
-      if (!ParseRequestRecord(stored, &record)) return absl::DataLossError("corrupt request record");
+      if (!ParseRequestRecord(stored, &record))
+        return absl::DataLossError("corrupt request record");
       ++deduplicated_;
       return std::vector<AppendReceipt>(record.receipts().begin(), record.receipts().end());
     }
@@ -308,8 +310,8 @@ void EventStore::ResetAfterFailureLocked(const absl::Status& cause) {
   writers_cv_.notify_all();
 }
 
-absl::StatusOr<std::optional<AppendReceipt>> EventStore::FindRequest(
-    absl::string_view tenant, absl::string_view request_id) {
+absl::StatusOr<std::optional<AppendReceipt>> EventStore::FindRequest(absl::string_view tenant,
+                                                                     absl::string_view request_id) {
   std::string stored;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), requests_cf_, RequestKey(tenant, request_id), &stored);
@@ -369,7 +371,9 @@ bool EventStore::WaitForPosition(int64_t position, absl::Duration timeout) {
 }
 
 absl::Status EventStore::PutMeta(absl::string_view key, absl::string_view value) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_, std::string(key), std::string(value)), "write meta");
+  return FromRocks(
+      db_->Put(rocksdb::WriteOptions(), meta_cf_, std::string(key), std::string(value)),
+      "write meta");
 }
 
 absl::StatusOr<std::optional<std::string>> EventStore::GetMeta(absl::string_view key) {

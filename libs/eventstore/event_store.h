@@ -26,11 +26,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "crm/eventstore/v1/stored_event.pb.h"
 #include "libs/clock/clock.h"
@@ -96,8 +96,7 @@ class EventStore {
   // the stream is at another version (reload and decide again); UNAVAILABLE
   // when the disk write failed (nothing was acknowledged; retry).
   absl::StatusOr<AppendReceipt> Append(const StreamId& stream, int64_t expected_version,
-                                       std::vector<NewEvent> events,
-                                       absl::string_view request_id);
+                                       std::vector<NewEvent> events, absl::string_view request_id);
 
   // Appends to several streams of one tenant atomically: either every stream
   // is at its expected version and all events are appended, or nothing is.

@@ -92,8 +92,10 @@ TEST_F(EventStoreTest, BadArgumentsNameTheField) {
 
 TEST_F(EventStoreTest, ReopenKeepsEverything) {
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(store_->Append({"t1", absl::StrCat("s", i % 3)}, kAnyVersion, Events(2),
-                               absl::StrCat("r", i)).ok());
+    ASSERT_TRUE(
+        store_
+            ->Append({"t1", absl::StrCat("s", i % 3)}, kAnyVersion, Events(2), absl::StrCat("r", i))
+            .ok());
   }
   ASSERT_TRUE(store_->PutMeta("cursor", "17").ok());
   Reopen();

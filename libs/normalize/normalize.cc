@@ -10,9 +10,9 @@
 namespace crm {
 
 std::string NormalizeCompanyName(absl::string_view name) {
-  static const char* const kSuffixes[] = {"inc",     "incorporated", "ltd", "limited", "llc",
-                                          "gmbh",    "corp",         "corporation", "co",
-                                          "company", "plc",          "ag",  "sa", "bv"};
+  static const char* const kSuffixes[] = {
+      "inc",         "incorporated", "ltd",     "limited", "llc", "gmbh", "corp",
+      "corporation", "co",           "company", "plc",     "ag",  "sa",   "bv"};
   std::string cleaned;
   for (unsigned char c : name) {
     if (c >= 0x80 || absl::ascii_isalnum(c)) {
@@ -56,7 +56,8 @@ std::optional<std::string> NormalizePhone(absl::string_view phone) {
 std::optional<std::string> NormalizeEmail(absl::string_view email) {
   if (email.size() > 254) return std::nullopt;
   const size_t at = email.find('@');
-  if (at == absl::string_view::npos || at == 0 || email.find('@', at + 1) != absl::string_view::npos) {
+  if (at == absl::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != absl::string_view::npos) {
     return std::nullopt;
   }
   const absl::string_view domain = email.substr(at + 1);

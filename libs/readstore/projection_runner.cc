@@ -24,6 +24,20 @@ absl::StatusOr<std::optional<std::string>> RowWriter::Get(absl::string_view key)
   return value;
 }
 
+absl::Status RowWriter::Scan(absl::string_view prefix,
+                             const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+      store_->rows(), store_->db()->NewIterator(rocksdb::ReadOptions(), store_->rows())));
+  const rocksdb::Slice p = ToSlice(prefix);
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    if (!fn(absl::string_view(it->key().data(), it->key().size()),
+            absl::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan rows");
+}
+
 void RowWriter::Put(absl::string_view key, absl::string_view value) {
   batch_->Put(store_->rows(), ToSlice(key), ToSlice(value));
 }
@@ -206,8 +220,8 @@ absl::StatusOr<int64_t> ProjectionRunner::ReplayParked() {
       ++remaining;
     }
   }
-  RETURN_IF_ERROR(FromRocks(store_->db()->Write(rocksdb::WriteOptions(), wb.GetWriteBatch()),
-                            "write replay"));
+  RETURN_IF_ERROR(
+      FromRocks(store_->db()->Write(rocksdb::WriteOptions(), wb.GetWriteBatch()), "write replay"));
   applied_ += replayed;
   return remaining;
 }

@@ -13,6 +13,7 @@
 // Not thread-safe: one runner per projection, fed by one thread.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,9 +46,12 @@ struct Envelope {
 // writes of the same batch.
 class RowWriter {
  public:
-  RowWriter(ReadStore* store, rocksdb::WriteBatchWithIndex* batch)
-      : store_(store), batch_(batch) {}
+  RowWriter(ReadStore* store, rocksdb::WriteBatchWithIndex* batch) : store_(store), batch_(batch) {}
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
+  // Every row under `prefix`, in key order, the batch's writes included,
+  // until `fn` returns false.
+  absl::Status Scan(absl::string_view prefix,
+                    const std::function<bool(absl::string_view, absl::string_view)>& fn);
   void Put(absl::string_view key, absl::string_view value);
   void Delete(absl::string_view key);
 

@@ -25,8 +25,8 @@ class CountingProjection : public Projection {
   bool fixed = false;
 };
 
-Envelope Event(int64_t offset, std::string stream, int64_t version,
-               std::string payload = "ok", int32_t partition = 0) {
+Envelope Event(int64_t offset, std::string stream, int64_t version, std::string payload = "ok",
+               int32_t partition = 0) {
   Envelope e;
   e.source = "topic";
   e.partition = partition;
@@ -102,8 +102,9 @@ TEST_F(ProjectionRunnerTest, PoisonEventIsParkedAndReplayedAfterAFix) {
   undecodable.decode_error = "missing header ce_type";
   undecodable.raw = "\x01\x02";
   undecodable.event.clear_type();
-  ASSERT_TRUE(runner_->ApplyBatch(
-                  {Event(0, "a", 1), Event(1, "a", 2, "poison"), Event(2, "a", 3), undecodable})
+  ASSERT_TRUE(runner_
+                  ->ApplyBatch(
+                      {Event(0, "a", 1), Event(1, "a", 2, "poison"), Event(2, "a", 3), undecodable})
                   .ok());
   EXPECT_EQ(Count(), 2);  // the projection went on past the poison event
   EXPECT_EQ(runner_->stats().parked, 2);
@@ -134,6 +135,39 @@ TEST_F(ProjectionRunnerTest, PartitionsKeepTheirOwnOffsets) {
   EXPECT_EQ(*runner_->Offset("topic", 0), 7);
   EXPECT_EQ(*runner_->Offset("topic", 1), 2);
   EXPECT_EQ(*runner_->Offset("topic", 2), -1);
+}
+
+}  // namespace
+}  // namespace crm::readstore
+
+namespace crm::readstore {
+namespace {
+
+// Lists the `seen/` rows it can scan, its own batch's included.
+class ScanningProjection : public Projection {
+ public:
+  std::string name() const override { return "scanning"; }
+  absl::Status Apply(const StoredEvent& e, RowWriter& rows) override {
+    rows.Put(absl::StrCat("seen/", e.event_id()), "1");
+    std::vector<std::string> keys;
+    auto s = rows.Scan("seen/", [&](absl::string_view key, absl::string_view) {
+      keys.emplace_back(key);
+      return true;
+    });
+    seen.push_back(keys.size());
+    return s;
+  }
+  std::vector<size_t> seen;
+};
+
+TEST(RowWriterTest, ScanSeesCommittedRowsAndTheBatchsOwnWrites) {
+  test::TempDir dir;
+  auto store = *ReadStore::Open(dir.path() + "/read");
+  ScanningProjection projection;
+  ProjectionRunner runner(store.get(), &projection);
+  ASSERT_TRUE(runner.ApplyBatch({Event(1, "s1", 1), Event(2, "s2", 1)}).ok());
+  ASSERT_TRUE(runner.ApplyBatch({Event(3, "s3", 1)}).ok());
+  EXPECT_EQ(projection.seen, (std::vector<size_t>{1, 2, 3}));
 }
 
 }  // namespace

@@ -33,16 +33,15 @@ ReadStore::~ReadStore() {
 
 absl::StatusOr<std::optional<std::string>> ReadStore::Get(absl::string_view key) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rows_,
-                               rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), rows_, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocks(s, "read row"));
   return value;
 }
 
-absl::Status ReadStore::Scan(
-    absl::string_view prefix, absl::string_view start_after,
-    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+absl::Status ReadStore::Scan(absl::string_view prefix, absl::string_view start_after,
+                             const std::function<bool(absl::string_view, absl::string_view)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), rows_));
   const rocksdb::Slice p(prefix.data(), prefix.size());
   if (start_after.empty()) {

@@ -1,8 +1,10 @@
 #include "libs/rpc/rpc.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/rpc/status.pb.h"
 #include "libs/status/status.h"
 
@@ -18,8 +20,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     any->set_type_url(std::string(url));
     any->set_value(std::string(payload));
   });
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()), details.SerializeAsString());
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -54,6 +56,9 @@ std::string Metadata(const grpc::ServerContext& context, const char* key) {
 
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
   Caller caller{Metadata(context, kTenantMetadata), Metadata(context, kUserMetadata)};
+  for (absl::string_view role : absl::StrSplit(Metadata(context, kRolesMetadata), ',')) {
+    caller.admin |= absl::StripAsciiWhitespace(role) == "admin";
+  }
   if (caller.tenant.empty()) {
     return absl::UnauthenticatedError(
         absl::StrCat("the call names no tenant (metadata ", kTenantMetadata, ")"));
@@ -82,7 +87,8 @@ absl::StatusOr<std::string> ParseName(absl::string_view collection, const std::s
                                       absl::string_view field) {
   const std::string prefix = absl::StrCat(collection, "/");
   const std::string id = absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : "";
-  if (id.empty() || id.size() > 64 || id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+  if (id.empty() || id.size() > 64 ||
+      id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
     FieldViolations v;
     v.Add(std::string(field), absl::StrCat("must be ", collection, "/{id}"));
     return v.ToStatus();

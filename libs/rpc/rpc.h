@@ -28,10 +28,15 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 struct Caller {
   std::string tenant;
   std::string user;
+  // "admin" may change the tenant's rules. A stand-in for the identity and
+  // access service (#8), from the x-crm-roles metadata.
+  bool admin = false;
 };
 
 inline constexpr char kTenantMetadata[] = "x-crm-tenant";
 inline constexpr char kUserMetadata[] = "x-crm-user";
+// Comma-separated roles, e.g. "admin".
+inline constexpr char kRolesMetadata[] = "x-crm-roles";
 
 // UNAUTHENTICATED when the tenant is missing; INVALID_ARGUMENT when the tenant
 // or user is not 1-64 characters of [a-z0-9_-] (lower case).

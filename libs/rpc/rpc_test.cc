@@ -41,14 +41,13 @@ TEST(RpcTest, PageSizeRules) {
 TEST(RpcTest, ParseNameAndRequestId) {
   EXPECT_EQ(*ParseName("leads", "leads/l1"), "l1");
   for (const std::string& bad : std::vector<std::string>{"leads/", "customers/c1", "leads/a/b",
-                                                          std::string("leads/a\0b", 9)}) {
+                                                         std::string("leads/a\0b", 9)}) {
     auto s = ParseName("leads", bad);
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  EXPECT_EQ(BadRequestOf(ParseName("customers", "x", "customer").status())
-                .field_violations(0)
-                .field(),
-            "customer");
+  EXPECT_EQ(
+      BadRequestOf(ParseName("customers", "x", "customer").status()).field_violations(0).field(),
+      "customer");
   FieldViolations v;
   CheckRequestId("", v);
   CheckRequestId(std::string(129, 'x'), v);

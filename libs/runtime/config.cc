@@ -14,8 +14,8 @@ absl::StatusOr<Config> Config::FromArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg,
-                                                     "': flags look like --name=value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", arg, "': flags look like --name=value"));
     }
     arg = arg.substr(2);
     const size_t eq = arg.find('=');
@@ -49,7 +49,8 @@ absl::StatusOr<int64_t> Config::GetInt(const std::string& name, int64_t default_
   if (v.empty()) return default_value;
   int64_t out;
   if (!absl::SimpleAtoi(v, &out)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be an integer, got '", v, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be an integer, got '", v, "'"));
   }
   return out;
 }

@@ -156,7 +156,8 @@ absl::Status Server::Start() {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(metrics_listen);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("metrics endpoint ", metrics_listen, ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat("metrics endpoint ", metrics_listen, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(gauges_);
@@ -183,8 +184,8 @@ absl::Status Server::Start() {
     std::rename(tmp.c_str(), port_file.c_str());
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo("serving", {{"grpc_port", absl::StrCat(grpc_port_)},
-                      {"metrics_port", absl::StrCat(metrics_port_)}});
+  LogInfo("serving",
+          {{"grpc_port", absl::StrCat(grpc_port_)}, {"metrics_port", absl::StrCat(metrics_port_)}});
   return absl::OkStatus();
 }
 

@@ -6,21 +6,21 @@
 // rpc layer turns into gRPC error details. No gRPC types here.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/rpc/error_details.pb.h"
 
 #define CRM_CONCAT_INNER_(a, b) a##b
 #define CRM_CONCAT_(a, b) CRM_CONCAT_INNER_(a, b)
 
 // Returns `expr`'s status from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    ::absl::Status crm_status_ = (expr);         \
-    if (!crm_status_.ok()) return crm_status_;   \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status crm_status_ = (expr);       \
+    if (!crm_status_.ok()) return crm_status_; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, StatusOrExpr)`: assigns the value or returns the error.
@@ -34,10 +34,8 @@
 namespace crm {
 
 // Payload type URLs under which details ride on an absl::Status.
-inline constexpr absl::string_view kBadRequestUrl =
-    "type.googleapis.com/google.rpc.BadRequest";
-inline constexpr absl::string_view kErrorInfoUrl =
-    "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 inline constexpr absl::string_view kErrorDomain = "crm";
 
 // Collects every invalid field of a request, so one error names them all.

@@ -35,8 +35,8 @@ TEST(StatusTest, FieldViolationsNameEveryField) {
 }
 
 TEST(StatusTest, ErrorReasonRoundTrips) {
-  absl::Status s = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                   "CUSTOMER_POOL_FULL", "pool is full");
+  absl::Status s =
+      ErrorWithReason(absl::StatusCode::kFailedPrecondition, "CUSTOMER_POOL_FULL", "pool is full");
   EXPECT_EQ(ErrorReason(s), "CUSTOMER_POOL_FULL");
   EXPECT_EQ(ErrorReason(absl::InternalError("x")), "");
 }

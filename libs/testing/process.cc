@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -17,8 +18,7 @@
 
 namespace crm::test {
 
-absl::StatusOr<Process> Process::Start(std::vector<std::string> argv,
-                                       const std::string& log_path) {
+absl::StatusOr<Process> Process::Start(std::vector<std::string> argv, const std::string& log_path) {
   const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return absl::InternalError(absl::StrCat("open ", log_path));
   pid_t pid = fork();
@@ -62,17 +62,24 @@ int Process::Stop(int signal) {
   return status;
 }
 
+// Below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768
+// and up by default): a port from that range can be taken while its server
+// is down by any outgoing connection, even a client's own reconnect to it
+// (TCP self-connect), and a restarted server then cannot bind it again.
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  static std::atomic<int> next{20000 + static_cast<int>(getpid() % 1000) * 12};
+  for (int tries = 0; tries < 12000; ++tries) {
+    const int port = 20000 + (next++ - 20000) % 12000;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {

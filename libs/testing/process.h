@@ -18,8 +18,7 @@ namespace crm::test {
 class Process {
  public:
   // Starts `argv[0]` with `argv`; stdout and stderr go to `log_path`.
-  static absl::StatusOr<Process> Start(std::vector<std::string> argv,
-                                       const std::string& log_path);
+  static absl::StatusOr<Process> Start(std::vector<std::string> argv, const std::string& log_path);
   Process() = default;
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;
@@ -34,7 +33,8 @@ class Process {
   pid_t pid_ = -1;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, outside the kernel's
+// ephemeral range so that it stays free while its server restarts.
 int FreePort();
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.

@@ -1,6 +1,5 @@
 // crm-analytics: the analytics service process. Wiring only.
 
-
 #include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
@@ -24,11 +23,10 @@ int main(int argc, char** argv) {
 
   analytics::LeadCountsProjection lead_counts;
   readstore::ProjectionRunner lead_counts_runner(read_store->get(), &lead_counts);
-  bus::KafkaOptions kafka{config->Get("kafka-bootstrap", ""),
-                          config->Get("kafka-bootstrap-file", ""), {}};
-  bus::TopicConsumer lead_consumer(
-      &lead_counts_runner,
-      {bus::TopicFor("lead"), "crm-analytics-lead-counts", kafka});
+  bus::KafkaOptions kafka{
+      config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
+  bus::TopicConsumer lead_consumer(&lead_counts_runner,
+                                   {bus::TopicFor("lead"), "crm-analytics-lead-counts", kafka});
 
   analytics::AnalyticsServiceImpl service(read_store->get());
   runtime::Server server(*config, "analytics", "127.0.0.1:50055");
@@ -37,13 +35,12 @@ int main(int argc, char** argv) {
                   [&] { return double(lead_counts_runner.stats().applied); });
   server.AddGauge("crm_projection_parked_events", "Events lead_counts_by_channel parked.",
                   [&] { return double(lead_counts_runner.stats().parked); });
-  server.AddGauge("crm_projection_lag_seconds",
-                  "Age of the last event applied to lead_counts_by_channel.", [&] {
-                    const int64_t last = lead_counts_runner.stats().last_event_micros;
-                    return last == 0 ? 0.0
-                                     : absl::ToDoubleSeconds(absl::Now() -
-                                                             absl::FromUnixMicros(last));
-                  });
+  server.AddGauge(
+      "crm_projection_lag_seconds", "Age of the last event applied to lead_counts_by_channel.",
+      [&] {
+        const int64_t last = lead_counts_runner.stats().last_event_micros;
+        return last == 0 ? 0.0 : absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMicros(last));
+      });
 
   lead_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {

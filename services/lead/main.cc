@@ -1,6 +1,5 @@
 // crm-lead: the lead service process. Wiring only.
 
-
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/runtime/log.h"
@@ -32,8 +31,8 @@ int main(int argc, char** argv) {
   readstore::ProjectionRunner lead_list_runner(read_store->get(), &lead_list);
   bus::LogTailer tailer(store->get(), &lead_list_runner);
 
-  bus::KafkaOptions kafka{config->Get("kafka-bootstrap", ""),
-                          config->Get("kafka-bootstrap-file", ""), {}};
+  bus::KafkaOptions kafka{
+      config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(store->get(), {"lead", kafka});
 
   lead::LeadCommandHandler commands(store->get(), SystemClock());

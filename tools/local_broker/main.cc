@@ -39,8 +39,7 @@ int main(int argc, char** argv) {
   }
   const std::string bootstrap = (*broker)->bootstrap();
   absl::BitGen gen;
-  const std::string instance =
-      absl::StrFormat("%d-%016x", getpid(), absl::Uniform<uint64_t>(gen));
+  const std::string instance = absl::StrFormat("%d-%016x", getpid(), absl::Uniform<uint64_t>(gen));
   if (const std::string file = config->Get("bootstrap-file", ""); !file.empty()) {
     if (absl::Status s = bus::WriteBootstrapFile(file, bootstrap, instance); !s.ok()) {
       LogError("cannot write the bootstrap file", {{"error", s.ToString()}});

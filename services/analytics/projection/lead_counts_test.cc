@@ -28,8 +28,9 @@ TEST(LeadCountsTest, CountsPerTenantAndChannelOnce) {
   auto store = *readstore::ReadStore::Open(dir.path());
   LeadCountsProjection projection;
   readstore::ProjectionRunner runner(store.get(), &projection);
-  ASSERT_TRUE(runner.ApplyBatch({Created(0, "t1", "a", "web"), Created(1, "t1", "b", "web"),
-                                 Created(2, "t1", "c", "fair"), Created(3, "t2", "d", "web")})
+  ASSERT_TRUE(runner
+                  .ApplyBatch({Created(0, "t1", "a", "web"), Created(1, "t1", "b", "web"),
+                               Created(2, "t1", "c", "fair"), Created(3, "t2", "d", "web")})
                   .ok());
   // Redelivered at new offsets: counted once.
   ASSERT_TRUE(runner.ApplyBatch({Created(4, "t1", "a", "web")}).ok());

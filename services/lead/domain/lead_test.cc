@@ -51,8 +51,8 @@ TEST(LeadTest, CreateRefusesEveryBadFieldAtOnce) {
   auto br = BadRequestOf(events.status());
   std::vector<std::string> fields;
   for (const auto& v : br.field_violations()) fields.push_back(v.field());
-  EXPECT_EQ(fields, (std::vector<std::string>{"lead.channel_id", "lead.company_name",
-                                              "lead.email", "lead.phone"}));
+  EXPECT_EQ(fields, (std::vector<std::string>{"lead.channel_id", "lead.company_name", "lead.email",
+                                              "lead.phone"}));
 }
 
 TEST(LeadTest, CreateOfAnExistingLeadIsRefused) {

@@ -29,19 +29,19 @@ absl::StatusOr<LeadPage> ListLeads(readstore::ReadStore* store, const std::strin
   const std::string prefix = Prefix(tenant);
   bool more = false;
   absl::Status parse_error;
-  RETURN_IF_ERROR(store->Scan(
-      prefix, after_id.empty() ? "" : prefix + after_id,
-      [&](absl::string_view, absl::string_view value) {
-        if (static_cast<int>(page.leads.size()) == page_size) {
-          more = true;
-          return false;
-        }
-        if (!page.leads.emplace_back().ParseFromArray(value.data(), int(value.size()))) {
-          parse_error = absl::DataLossError("corrupt lead row");
-          return false;
-        }
-        return true;
-      }));
+  RETURN_IF_ERROR(store->Scan(prefix, after_id.empty() ? "" : prefix + after_id,
+                              [&](absl::string_view, absl::string_view value) {
+                                if (static_cast<int>(page.leads.size()) == page_size) {
+                                  more = true;
+                                  return false;
+                                }
+                                if (!page.leads.emplace_back().ParseFromArray(value.data(),
+                                                                              int(value.size()))) {
+                                  parse_error = absl::DataLossError("corrupt lead row");
+                                  return false;
+                                }
+                                return true;
+                              }));
   RETURN_IF_ERROR(parse_error);
   if (more) page.last_id = page.leads.back().lead_id();
   return page;

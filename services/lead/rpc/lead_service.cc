@@ -28,8 +28,7 @@ void ToProto(const LeadCreated& c, int64_t version, v1::Lead* out) {
 }  // namespace
 
 grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
-                                         const v1::CreateLeadRequest* request,
-                                         v1::Lead* response) {
+                                         const v1::CreateLeadRequest* request, v1::Lead* response) {
   auto caller = rpc::CallerFrom(*context);
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   FieldViolations v;
@@ -72,8 +71,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
   if (!size.ok()) return rpc::ToGrpcStatus(size.status());
   std::string after;
   if (!request->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(absl::StrCat("leads:", caller->tenant),
-                                        request->page_token());
+    auto decoded =
+        rpc::DecodePageToken(absl::StrCat("leads:", caller->tenant), request->page_token());
     if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
     after = *decoded;
   }

@@ -1,0 +1,95 @@
+#ifndef CRM_TESTS_PLATFORM_H_
+#define CRM_TESTS_PLATFORM_H_
+
+// The platform for end-to-end tests: the local broker and services as
+// separate processes of the real binaries, on free loopback ports, with
+// their data, logs and port files under one temporary folder.
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/rpc/rpc.h"
+#include "libs/testing/process.h"
+#include "libs/testing/temp_dir.h"
+
+namespace crm::test {
+
+class Platform {
+ public:
+  Platform() : bootstrap_file_(dir_.path() + "/bootstrap") {}
+
+  void StartBroker() {
+    broker_ = *Process::Start({CRM_BROKER_BIN, "--bootstrap-file=" + bootstrap_file_},
+                              dir_.path() + "/broker.log");
+    ASSERT_TRUE(Eventually([&] { return !ReadFile(bootstrap_file_).empty(); }, absl::Seconds(10)));
+  }
+
+  // Starts (or restarts) service `name` from `bin` and waits until it serves.
+  // Its gRPC port stays the same across restarts.
+  void Start(const std::string& name, const char* bin, std::vector<std::string> flags = {}) {
+    if (!ports_.count(name)) ports_[name] = FreePort();
+    const std::string port_file = dir_.path() + "/" + name + ".ports";
+    std::filesystem::remove(port_file);
+    std::vector<std::string> argv = {bin,
+                                     "--data-dir=" + dir_.path() + "/" + name,
+                                     absl::StrCat("--grpc-listen=127.0.0.1:", ports_[name]),
+                                     "--metrics-listen=127.0.0.1:0",
+                                     "--kafka-bootstrap-file=" + bootstrap_file_,
+                                     "--port-file=" + port_file};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    processes_[name] = *Process::Start(argv, dir_.path() + "/" + name + ".log");
+    // Generous: a sanitizer build catching up its read models starts slowly.
+    ASSERT_TRUE(Eventually([&] { return !ReadFile(port_file).empty(); }, absl::Seconds(60)))
+        << name << " did not start: " << ReadFile(dir_.path() + "/" + name + ".log");
+  }
+
+  Process& process(const std::string& name) { return processes_[name]; }
+  // Where the local broker writes its address (KafkaOptions::bootstrap_file).
+  const std::string& bootstrap_file() const { return bootstrap_file_; }
+  const std::string& dir() const { return dir_.path(); }
+
+  // A channel to service `name` that reconnects quickly after a restart.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& name) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 300);
+    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", ports_[name]),
+                                     grpc::InsecureChannelCredentials(), args);
+  }
+
+  // The metrics port `name` wrote to its port file.
+  int MetricsPort(const std::string& name) {
+    const std::string ports = ReadFile(dir_.path() + "/" + name + ".ports");
+    const size_t at = ports.find("metrics=");
+    return at == std::string::npos ? 0 : std::atoi(ports.c_str() + at + 8);
+  }
+
+ private:
+  TempDir dir_;
+  std::string bootstrap_file_;
+  Process broker_;
+  std::map<std::string, int> ports_;
+  std::map<std::string, Process> processes_;
+};
+
+// Call metadata for `user` of `tenant`, with a deadline; the call waits for
+// a (re)starting service to accept connections.
+inline void As(grpc::ClientContext& ctx, const std::string& user,
+               const std::string& tenant = "acme") {
+  ctx.AddMetadata(rpc::kTenantMetadata, tenant);
+  ctx.AddMetadata(rpc::kUserMetadata, user);
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+}
+
+}  // namespace crm::test
+
+#endif  // CRM_TESTS_PLATFORM_H_
