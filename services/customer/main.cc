@@ -1,11 +1,15 @@
 // crm-customer: the customer service process. Wiring only.
 
-
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "services/customer/app/contract_signals.h"
 #include "services/customer/app/drop_protection.h"
+#include "services/customer/app/match_index.h"
+#include "services/customer/app/standing_review.h"
+#include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
 #include "services/customer/rpc/customer_service.h"
 
@@ -34,14 +38,31 @@ int main(int argc, char** argv) {
   customer::CustomerListProjection list;
   readstore::ProjectionRunner list_runner(read_store->get(), &list);
   bus::LogTailer list_tailer(es, &list_runner);
-  customer::DropIndexProjection drop_index(es, &commands.policy());
+  customer::DropIndexProjection drop_index(es, &commands);
   readstore::ProjectionRunner drop_runner(read_store->get(), &drop_index);
   bus::LogTailer drop_tailer(es, &drop_runner);
+  customer::ContributionProjection contributions;
+  readstore::ProjectionRunner contributions_runner(read_store->get(), &contributions);
+  bus::LogTailer contributions_tailer(es, &contributions_runner);
+  customer::MatchIndexProjection match;
+  readstore::ProjectionRunner match_runner(read_store->get(), &match);
+  bus::LogTailer match_tailer(es, &match_runner);
+  commands.SetMatchLookup([&](const std::string& tenant, const std::vector<std::string>& keys,
+                              const std::string& exclude) {
+    // Read this service's own earlier writes; past the wait, detect on what
+    // the index has (a lagging index only delays detection to the next claim).
+    match_tailer.WaitFor(es->LastPosition(), absl::Seconds(2));
+    return customer::FindMatches(read_store->get(), tenant, keys, exclude, 20);
+  });
   customer::DropScheduler scheduler(read_store->get(), &commands);
 
-  bus::KafkaOptions kafka{config->Get("kafka-bootstrap", ""),
-                          config->Get("kafka-bootstrap-file", ""), {}};
+  bus::KafkaOptions kafka{
+      config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"customer", kafka});
+  customer::ContractSignals contract_signals(&commands);
+  readstore::ProjectionRunner contract_runner(read_store->get(), &contract_signals);
+  bus::TopicConsumer contract_consumer(
+      &contract_runner, {bus::TopicFor("contract"), "crm-customer-contract-signals", kafka});
 
   customer::CustomerServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "customer", "127.0.0.1:50052");
@@ -52,14 +73,19 @@ int main(int argc, char** argv) {
                   [es] { return double(es->stats().syncs); });
   server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
                   [&relay] { return double(relay.lag()); });
-  server.AddGauge("crm_projection_lag_events", "Log events not yet applied to customer_list.",
-                  [es, &list_tailer] { return double(es->LastPosition() - list_tailer.position()); });
-  server.AddGauge("crm_projection_parked_events", "Events parked by the customer projections.",
-                  [&] { return double(list_runner.stats().parked + drop_runner.stats().parked); });
+  server.AddGauge(
+      "crm_projection_lag_events", "Log events not yet applied to customer_list.",
+      [es, &list_tailer] { return double(es->LastPosition() - list_tailer.position()); });
+  server.AddGauge(
+      "crm_projection_parked_events", "Events parked by the customer projections.", [&] {
+        return double(list_runner.stats().parked + drop_runner.stats().parked +
+                      match_runner.stats().parked + contributions_runner.stats().parked +
+                      contract_runner.stats().parked);
+      });
   server.AddGauge("crm_drop_protection_actions", "Drop-protection warnings and releases issued.",
                   [&scheduler] { return double(scheduler.actions()); });
 
-  for (bus::LogTailer* t : {&list_tailer, &drop_tailer}) {
+  for (bus::LogTailer* t : {&list_tailer, &drop_tailer, &match_tailer, &contributions_tailer}) {
     if (absl::Status s = t->CatchUp(); !s.ok()) {
       LogError("cannot catch up a projection", {{"error", s.ToString()}});
       return 1;
@@ -68,14 +94,22 @@ int main(int argc, char** argv) {
   }
   auto period = config->GetInt("drop-check-seconds", 60);
   scheduler.Start(absl::Seconds(period.ok() ? *period : 60));
+  customer::StandingReviewer reviewer(read_store->get(), &commands);
+  auto review_period = config->GetInt("standing-review-seconds", 3600);
+  reviewer.Start(absl::Seconds(review_period.ok() ? *review_period : 3600));
   relay.Start();
+  contract_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
   }
   server.WaitForTermination();
+  reviewer.Stop();
   scheduler.Stop();
+  contract_consumer.Stop();
   relay.Stop();
+  contributions_tailer.Stop();
+  match_tailer.Stop();
   drop_tailer.Stop();
   list_tailer.Stop();
   return 0;

@@ -13,11 +13,21 @@
 //   crmctl [global flags] customer history CUSTOMER_ID
 //   crmctl [global flags] customer reminders
 //   crmctl [global flags] customer pool [REP_ID]
+//   crmctl [global flags] customer reserve|unreserve CUSTOMER_ID
+//   crmctl [global flags] customer sales CUSTOMER_ID --year=Y --amount=A
+//   crmctl [global flags] customer conflict CUSTOMER_ID --with=MY_CUSTOMER_ID [--note=TEXT]
+//   crmctl [global flags] customer verdict CONFLICT_ID
+//   crmctl [global flags] customer segment-create --name=N [--tiers=A,B] [--tags=T,U]
+//                                        [--region=R] [--score-above=S]
+//   crmctl [global flags] customer segments
+//   crmctl [global flags] customer segment SEGMENT_ID
+//   crmctl [global flags] customer contributions [--rep=R | --customer=CUSTOMER_ID]
 //   crmctl [global flags] analytics lead-counts
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
-// 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052), --analytics=ADDR (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
+// 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052), --analytics=ADDR
+// (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
 // --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --json.
 //
 // Exit codes: 0 ok; 2 usage; 3 invalid argument; 4 not found; 5 unavailable
@@ -36,6 +46,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
@@ -49,8 +61,7 @@ namespace {
 struct Args {
   std::map<std::string, std::string> flags;
   std::vector<std::string> words;
-  std::string Flag(const std::string& name, const std::string& env,
-                   const std::string& def) const {
+  std::string Flag(const std::string& name, const std::string& env, const std::string& def) const {
     if (auto it = flags.find(name); it != flags.end()) return it->second;
     if (const char* v = env.empty() ? nullptr : std::getenv(env.c_str())) return v;
     return def;
@@ -59,7 +70,8 @@ struct Args {
 };
 
 constexpr char kUsage[] =
-    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] [--json] COMMAND\n"
+    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] "
+    "[--json] COMMAND\n"
     "commands:\n"
     "  lead create --channel=C [--company=N] [--contact=N] [--email=E] [--phone=P]\n"
     "              [--request-id=R]     create a lead (safe to retry with the same id)\n"
@@ -70,22 +82,38 @@ constexpr char kUsage[] =
     "  customer get|claim|release ID [--note=TEXT]\n"
     "  customer list [--public|--mine]\n"
     "  customer touch ID --channel=meeting|phone|sms|email|wechat [--note=TEXT]\n"
+    "                    [--contact=CONTACT_ID]\n"
     "  customer history ID               everything that happened to a customer\n"
-    "  customer reminders                your customers due for release\n"
-    "  customer pool [REP_ID]            private pool size and capacity\n"
+    "  customer reminders                drop warnings and moments of truth due\n"
+    "  customer pool [REP_ID]            pool size, capacity, reservations, standing\n"
+    "  customer reserve|unreserve ID     reserve a public customer, or give it up\n"
+    "  customer sales ID --year=Y --amount=A   record a year's sales (drives tiers)\n"
+    "  customer conflict ID --with=MINE [--note=TEXT]   dispute another rep's customer\n"
+    "  customer verdict CONFLICT_ID      a conflict's verdict and evidence\n"
+    "  customer segment-create --name=N [--tiers=A,B] [--tags=T,U] [--region=R]\n"
+    "                  [--score-above=S] save a segment\n"
+    "  customer segments                 saved segments\n"
+    "  customer segment SEGMENT_ID       the customers in a segment now\n"
+    "  customer contributions [--rep=R|--customer=ID]   who set which fields when\n"
     "  analytics lead-counts             leads per channel\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
 int ExitCode(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return 0;
-    case grpc::StatusCode::INVALID_ARGUMENT: return 3;
-    case grpc::StatusCode::NOT_FOUND: return 4;
+    case grpc::StatusCode::OK:
+      return 0;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 3;
+    case grpc::StatusCode::NOT_FOUND:
+      return 4;
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 5;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 5;
     case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ABORTED: return 6;
-    default: return 1;
+    case grpc::StatusCode::ABORTED:
+      return 6;
+    default:
+      return 1;
   }
 }
 
@@ -108,15 +136,15 @@ class Client {
       : tenant_(a.Flag("tenant", "CRM_TENANT", "demo")),
         user_(a.Flag("user", "CRM_USER", "cli")),
         json_(a.Has("json")),
-        lead_(crm::lead::v1::LeadService::NewStub(grpc::CreateChannel(
-            a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
-            grpc::InsecureChannelCredentials()))),
-        customer_(crm::customer::v1::CustomerService::NewStub(grpc::CreateChannel(
-            a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"),
-            grpc::InsecureChannelCredentials()))),
-        analytics_(crm::analytics::v1::AnalyticsService::NewStub(grpc::CreateChannel(
-            a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
-            grpc::InsecureChannelCredentials()))) {}
+        lead_(crm::lead::v1::LeadService::NewStub(
+            grpc::CreateChannel(a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
+                                grpc::InsecureChannelCredentials()))),
+        customer_(crm::customer::v1::CustomerService::NewStub(
+            grpc::CreateChannel(a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"),
+                                grpc::InsecureChannelCredentials()))),
+        analytics_(crm::analytics::v1::AnalyticsService::NewStub(
+            grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
+                                grpc::InsecureChannelCredentials()))) {}
 
   // Names the tenant and the user (`as_user`, or the --user flag) on a call.
   void Prepare(grpc::ClientContext& ctx, const std::string& as_user = "") const {
@@ -202,8 +230,8 @@ int LeadList(Client& c, const Args& a) {
   std::string token = a.Flag("page-token", "", "");
   crm::lead::v1::ListLeadsResponse all;
   if (!c.json()) {
-    std::cout << absl::StrFormat("%-22s %-12s %-28s %-20s %-26s %s\n", "LEAD", "CHANNEL",
-                                 "COMPANY", "CONTACT", "EMAIL", "PHONE");
+    std::cout << absl::StrFormat("%-22s %-12s %-28s %-20s %-26s %s\n", "LEAD", "CHANNEL", "COMPANY",
+                                 "CONTACT", "EMAIL", "PHONE");
   }
   do {
     crm::lead::v1::ListLeadsRequest req;
@@ -235,11 +263,12 @@ int LeadList(Client& c, const Args& a) {
 namespace cv1 = crm::customer::v1;
 
 void PrintCustomerRow(const cv1::Customer& c) {
-  std::cout << absl::StrFormat("%-22s %-28s %-8s %-12s %5d%%  %s\n", c.customer_id(),
-                               c.company_name(),
-                               c.pool() == cv1::POOL_STATE_PUBLIC ? "public" : "private",
-                               c.owner_id(), c.completeness(),
-                               c.restricted() ? "(restricted)" : c.industry());
+  std::cout << absl::StrFormat(
+      "%-22s %-28s %-8s %-12s %5d%%  %-4s %5s  %s\n", c.customer_id(), c.company_name(),
+      c.pool() == cv1::POOL_STATE_PUBLIC ? "public" : "private", c.owner_id(), c.completeness(),
+      c.restricted() ? "" : crm::customer::events::v1::Tier_Name(c.tier()).substr(5),
+      c.restricted() ? "" : absl::StrCat(c.score()),
+      c.restricted() ? "(restricted)" : c.industry());
 }
 
 int PrintCustomer(Client& c, const grpc::Status& s, const cv1::Customer& out) {
@@ -284,8 +313,8 @@ int CustomerCommand(Client& c, const Args& a) {
       c.Print(resp);
       return 0;
     }
-    std::cout << absl::StrFormat("%-22s %-28s %-8s %-12s %6s  %s\n", "CUSTOMER", "COMPANY",
-                                 "POOL", "OWNER", "DONE", "INDUSTRY");
+    std::cout << absl::StrFormat("%-22s %-28s %-8s %-12s %6s  %-4s %5s  %s\n", "CUSTOMER",
+                                 "COMPANY", "POOL", "OWNER", "DONE", "TIER", "SCORE", "INDUSTRY");
     for (const auto& cu : resp.customers()) PrintCustomerRow(cu);
     return 0;
   }
@@ -299,8 +328,7 @@ int CustomerCommand(Client& c, const Args& a) {
     }
     for (const auto& r : resp.reminders()) {
       std::cout << absl::StrFormat(
-          "%s  %-30s %-28s due %s\n", r.customer(), r.company_name(),
-          crm::customer::events::v1::ReleaseReason_Name(r.reason()),
+          "%s  %-30s %-22s due %s\n", r.customer(), r.company_name(), r.rule(),
           absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(r.due_time().seconds()),
                            absl::UTCTimeZone()));
     }
@@ -315,8 +343,67 @@ int CustomerCommand(Client& c, const Args& a) {
     c.Print(pool);
     return 0;
   }
+  if (verb == "segments") {
+    cv1::ListSegmentsResponse resp;
+    grpc::Status s = c.customer().ListSegments(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    c.Print(resp);
+    return 0;
+  }
+  if (verb == "segment-create") {
+    cv1::CreateSegmentRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.mutable_segment()->set_display_name(a.Flag("name", "", ""));
+    auto* rule = req.mutable_segment()->mutable_rule();
+    for (absl::string_view t : absl::StrSplit(a.Flag("tiers", "", ""), ',', absl::SkipEmpty())) {
+      crm::customer::events::v1::Tier tier;
+      if (!crm::customer::events::v1::Tier_Parse(absl::StrCat("TIER_", t), &tier)) {
+        std::cerr << "--tiers takes A, B and C\n";
+        return 2;
+      }
+      rule->add_tiers(tier);
+    }
+    for (absl::string_view t : absl::StrSplit(a.Flag("tags", "", ""), ',', absl::SkipEmpty())) {
+      rule->add_tags(std::string(t));
+    }
+    rule->set_region(a.Flag("region", "", ""));
+    if (a.Has("score-above")) {
+      int score = 0;
+      if (!absl::SimpleAtoi(a.Flag("score-above", "", ""), &score)) {
+        std::cerr << "--score-above must be an integer\n";
+        return 2;
+      }
+      rule->set_score_above(score);
+    }
+    cv1::Segment segment;
+    grpc::Status s = c.customer().CreateSegment(&ctx, req, &segment);
+    if (!s.ok()) return Fail(s);
+    c.Print(segment);
+    return 0;
+  }
+  if (verb == "contributions") {
+    cv1::ListContributionsRequest req;
+    req.set_rep_id(a.Has("customer") ? "" : a.Flag("rep", "", a.Flag("user", "CRM_USER", "cli")));
+    if (a.Has("customer")) req.set_customer("customers/" + a.Flag("customer", "", ""));
+    req.set_page_size(1000);
+    cv1::ListContributionsResponse resp;
+    grpc::Status s = c.customer().ListContributions(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& e : resp.contributions()) {
+      std::cout << absl::StrFormat(
+          "%s  %-12s %-32s %s\n",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(e.time().seconds()),
+                           absl::UTCTimeZone()),
+          e.rep_id(), e.customer(), absl::StrJoin(e.fields(), ","));
+    }
+    return 0;
+  }
   if (id.empty()) {
-    std::cerr << "customer " << verb << " needs a CUSTOMER_ID\n" << kUsage;
+    std::cerr << "customer " << verb << " needs an id\n" << kUsage;
     return 2;
   }
   if (verb == "history") {
@@ -357,6 +444,66 @@ int CustomerCommand(Client& c, const Args& a) {
     req.set_note(a.Flag("note", "", ""));
     return PrintCustomer(c, c.customer().ReleaseCustomer(&ctx, req, &out), out);
   }
+  if (verb == "reserve") {
+    cv1::ReserveCustomerRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_name(name);
+    return PrintCustomer(c, c.customer().ReserveCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "unreserve") {
+    cv1::CancelReservationRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_name(name);
+    return PrintCustomer(c, c.customer().CancelReservation(&ctx, req, &out), out);
+  }
+  if (verb == "sales") {
+    cv1::RecordAnnualSalesRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_customer(name);
+    int year = 0;
+    int64_t amount = 0;
+    if (!absl::SimpleAtoi(a.Flag("year", "", ""), &year) ||
+        !absl::SimpleAtoi(a.Flag("amount", "", ""), &amount)) {
+      std::cerr << "customer sales needs --year=Y and --amount=A\n";
+      return 2;
+    }
+    req.mutable_sales()->set_year(year);
+    req.mutable_sales()->set_amount(amount);
+    return PrintCustomer(c, c.customer().RecordAnnualSales(&ctx, req, &out), out);
+  }
+  if (verb == "conflict" || verb == "verdict") {
+    cv1::Conflict conflict;
+    grpc::Status s;
+    if (verb == "conflict") {
+      cv1::FileConflictRequest req;
+      req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+      req.set_customer(name);
+      req.set_claimant_customer("customers/" + a.Flag("with", "", ""));
+      req.set_note(a.Flag("note", "", ""));
+      s = c.customer().FileConflict(&ctx, req, &conflict);
+    } else {
+      cv1::GetConflictRequest req;
+      req.set_name(absl::StartsWith(id, "conflicts/") ? id : "conflicts/" + id);
+      s = c.customer().GetConflict(&ctx, req, &conflict);
+    }
+    if (!s.ok()) return Fail(s);
+    c.Print(conflict);
+    return 0;
+  }
+  if (verb == "segment") {
+    cv1::ListSegmentCustomersRequest req;
+    req.set_segment(absl::StartsWith(id, "segments/") ? id : "segments/" + id);
+    req.set_page_size(1000);
+    cv1::ListCustomersResponse resp;
+    grpc::Status s = c.customer().ListSegmentCustomers(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& cu : resp.customers()) PrintCustomerRow(cu);
+    return 0;
+  }
   if (verb == "touch") {
     static const std::map<std::string, crm::customer::events::v1::TouchChannel> kChannels = {
         {"meeting", crm::customer::events::v1::TOUCH_CHANNEL_MEETING},
@@ -372,6 +519,7 @@ int CustomerCommand(Client& c, const Args& a) {
     req.mutable_touch()->set_note(a.Flag("note", "", ""));
     req.mutable_touch()->set_outcome(a.Flag("outcome", "", ""));
     req.mutable_touch()->set_next_step(a.Flag("next-step", "", ""));
+    req.mutable_touch()->set_contact_id(a.Flag("contact", "", ""));
     cv1::Touch touch;
     grpc::Status s = c.customer().RecordTouch(&ctx, req, &touch);
     if (!s.ok()) return Fail(s);
@@ -410,8 +558,8 @@ int DemoLoad(Client& c, const Args& a) {
     return 2;
   }
   static const char* kChannels[] = {"web-form", "trade-fair", "partner", "paid-search"};
-  static const char* kCompanies[] = {"Acme", "Globex", "Initech", "Umbrella", "Hooli",
-                                     "Stark", "Wayne", "Wonka", "Tyrell", "Soylent"};
+  static const char* kCompanies[] = {"Acme",  "Globex", "Initech", "Umbrella", "Hooli",
+                                     "Stark", "Wayne",  "Wonka",   "Tyrell",   "Soylent"};
   static const char* kSuffixes[] = {"GmbH", "Ltd", "Inc.", "AG", "LLC"};
   static const char* kPeople[] = {"Ann Lee", "Bo Chen", "Cara Diaz", "Dev Patel", "Eli Novak"};
   std::mt19937 rng(seed);
@@ -445,7 +593,8 @@ int DemoLoad(Client& c, const Args& a) {
     req.set_request_id(absl::StrCat("demo-customer-", seed, "-", i));
     req.set_into_public_pool(i >= 8);
     auto* cu = req.mutable_customer();
-    cu->set_company_name(absl::StrCat(kCompanies[i % 10], " Holdings ", i + 1, " ", kSuffixes[i % 5]));
+    cu->set_company_name(
+        absl::StrCat(kCompanies[i % 10], " Holdings ", i + 1, " ", kSuffixes[i % 5]));
     cu->set_industry(i % 2 ? "manufacturing" : "retail");
     cu->set_region(i % 3 ? "berlin" : "shanghai");
     auto* kp = cu->add_contacts();
@@ -458,6 +607,38 @@ int DemoLoad(Client& c, const Args& a) {
     grpc::Status s = c.customer().CreateCustomer(&ctx, req, &out);
     if (!s.ok()) return Fail(s);
     ++customers;
+    if (i >= 8) continue;
+    // Three years of sales for the private ones, so tiers and scores show:
+    // steady growth for some, a flat or falling line for others.
+    for (int year = 2023; year <= 2025; ++year) {
+      cv1::RecordAnnualSalesRequest sales;
+      sales.set_request_id(absl::StrCat("demo-sales-", seed, "-", i, "-", year));
+      sales.set_customer(out.name());
+      sales.mutable_sales()->set_year(year);
+      const int64_t base = 100'000 * (i + 1);
+      sales.mutable_sales()->set_amount(i % 3 == 0 ? base * (10 + (year - 2023) * 2) / 10
+                                                   : base * (10 - (year - 2023)) / 10);
+      grpc::ClientContext sctx;
+      c.Prepare(sctx, absl::StrCat("rep-", i % 4 + 1));
+      cv1::Customer ignored;
+      if (grpc::Status r = c.customer().RecordAnnualSales(&sctx, sales, &ignored); !r.ok()) {
+        return Fail(r);
+      }
+    }
+  }
+  // A second rep's record of the first company: the conflict is detected.
+  {
+    cv1::CreateCustomerRequest req;
+    req.set_request_id(absl::StrCat("demo-customer-", seed, "-duplicate"));
+    req.mutable_customer()->set_company_name(absl::StrCat(kCompanies[0], " Holdings 1"));
+    cv1::Customer out;
+    grpc::ClientContext ctx;
+    c.Prepare(ctx, "rep-2");
+    if (grpc::Status s = c.customer().CreateCustomer(&ctx, req, &out); !s.ok()) return Fail(s);
+    ++customers;
+    std::cout << "demo: rep-2's " << out.name() << " matches " << out.conflicts_size()
+              << " existing customer(s): try crmctl --user=rep-2 customer get " << out.customer_id()
+              << "\n";
   }
   std::cout << "demo: " << created << " leads and " << customers << " customers in place (seed "
             << seed << ")\n";

@@ -1,7 +1,9 @@
 #include "services/customer/app/customer_commands.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/eventstore/ids.h"
 #include "libs/status/status.h"
@@ -11,9 +13,7 @@ namespace {
 
 constexpr int kMaxAttempts = 16;
 
-absl::Time EventTime(const eventstore::StoredEvent& e) {
-  return absl::FromUnixSeconds(e.time().seconds()) + absl::Nanoseconds(e.time().nanos());
-}
+absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.time()); }
 
 template <typename Event>
 absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event>& events) {
@@ -39,6 +39,17 @@ absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::
     c = Evolve(std::move(c), event);
   }
   return c;
+}
+
+absl::StatusOr<std::vector<CustomerEvent>> LoadEvents(eventstore::EventStore* store,
+                                                      const std::string& tenant,
+                                                      const std::string& customer_id) {
+  ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, customer_id}));
+  std::vector<CustomerEvent> events(stored.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    RETURN_IF_ERROR(eventstore::FromStored(stored[i].type(), stored[i].payload(), &events[i]));
+  }
+  return events;
 }
 
 absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::string& tenant,
@@ -77,6 +88,11 @@ absl::Status CustomerCommandHandler::Execute(
       ASSIGN_OR_RETURN(auto events, Encode(d.pool));
       appends.push_back({{tenant, PoolStreamId(rep)}, pool.version, std::move(events)});
     }
+    if (!d.other_pool.empty()) {
+      ASSIGN_OR_RETURN(auto events, Encode(d.other_pool));
+      appends.push_back(
+          {{tenant, PoolStreamId(d.other_rep)}, d.other_pool_version, std::move(events)});
+    }
     auto appended = store_->AppendMany(std::move(appends), request_id);
     if (appended.ok()) return absl::OkStatus();
     if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();
@@ -93,8 +109,8 @@ absl::StatusOr<Customer> CustomerCommandHandler::Get(const std::string& tenant,
         "customer ", customer_id, " does not exist",
         as_of == absl::InfiniteFuture()
             ? ""
-            : absl::StrCat(" as of ", absl::FormatTime(absl::RFC3339_full, as_of,
-                                                       absl::UTCTimeZone()))));
+            : absl::StrCat(" as of ",
+                           absl::FormatTime(absl::RFC3339_full, as_of, absl::UTCTimeZone()))));
   }
   return c;
 }
@@ -123,16 +139,18 @@ absl::StatusOr<RepPool> CustomerCommandHandler::GetPool(const std::string& tenan
 absl::StatusOr<Customer> CustomerCommandHandler::Create(const std::string& tenant,
                                                         const std::string& request_id,
                                                         CreateCustomer cmd) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
   if (seen) return Get(tenant, seen->stream_id());
   cmd.now = clock_->Now();
   cmd.customer_id = eventstore::NewTimeOrderedId('c', cmd.now);
+  ASSIGN_OR_RETURN(cmd.matches, DetectMatches(tenant, cmd.profile, ""));
   const std::string user = cmd.user;
   const bool into_public = cmd.into_public_pool;
   RETURN_IF_ERROR(Execute(
       tenant, request_id, cmd.customer_id,
       [&](const Customer&) { return into_public ? std::string() : user; },
-      [&](const Customer& c, const RepPool& pool) { return Decide(c, pool, cmd, policy_); }));
+      [&](const Customer& c, const RepPool& pool) { return Decide(c, pool, cmd, policy); }));
   ASSIGN_OR_RETURN(auto first, store_->FindRequest(tenant, request_id));
   return Get(tenant, first ? first->stream_id() : cmd.customer_id);
 }
@@ -142,6 +160,7 @@ absl::StatusOr<Customer> CustomerCommandHandler::Update(const std::string& tenan
                                                         const std::string& customer_id,
                                                         const std::string& etag,
                                                         UpdateProfile cmd) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   int64_t expected = -1;
   if (!etag.empty() && !absl::SimpleAtoi(etag, &expected)) {
     FieldViolations v;
@@ -149,15 +168,15 @@ absl::StatusOr<Customer> CustomerCommandHandler::Update(const std::string& tenan
     return v.ToStatus();
   }
   cmd.now = clock_->Now();
-  RETURN_IF_ERROR(Execute(tenant, request_id, customer_id,
-                          [](const Customer&) { return std::string(); },
-                          [&](const Customer& c, const RepPool&) -> absl::StatusOr<Decision> {
-                            if (expected >= 0 && c.exists() && c.version != expected) {
-                              return absl::AbortedError(absl::StrCat(
-                                  "etag ", expected, " is stale: the customer is at ", c.version));
-                            }
-                            return Decide(c, cmd, policy_);
-                          }));
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) -> absl::StatusOr<Decision> {
+        if (expected >= 0 && c.exists() && c.version != expected) {
+          return absl::AbortedError(
+              absl::StrCat("etag ", expected, " is stale: the customer is at ", c.version));
+        }
+        return Decide(c, cmd, policy);
+      }));
   return Get(tenant, customer_id);
 }
 
@@ -165,11 +184,44 @@ absl::StatusOr<Customer> CustomerCommandHandler::Claim(const std::string& tenant
                                                        const std::string& request_id,
                                                        const std::string& customer_id,
                                                        const std::string& user) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(Customer current, LoadCustomer(store_, tenant, customer_id));
+  std::vector<ev::ConflictMatch> matches;
+  if (current.exists() && !current.is_private()) {
+    ASSIGN_OR_RETURN(matches, DetectMatches(tenant, current.profile, customer_id));
+  }
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [&](const Customer&) { return user; },
+      [&](const Customer& c, const RepPool& pool) {
+        return Decide(c, pool, customer::Claim{user, now, matches}, policy);
+      }));
+  return Get(tenant, customer_id);
+}
+
+absl::StatusOr<Customer> CustomerCommandHandler::Reserve(const std::string& tenant,
+                                                         const std::string& request_id,
+                                                         const std::string& customer_id,
+                                                         const std::string& user) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   const absl::Time now = clock_->Now();
   RETURN_IF_ERROR(Execute(
       tenant, request_id, customer_id, [&](const Customer&) { return user; },
       [&](const Customer& c, const RepPool& pool) {
-        return Decide(c, pool, customer::Claim{user, now}, policy_);
+        return Decide(c, pool, customer::Reserve{user, now}, policy);
+      }));
+  return Get(tenant, customer_id);
+}
+
+absl::StatusOr<Customer> CustomerCommandHandler::CancelReservation(const std::string& tenant,
+                                                                   const std::string& request_id,
+                                                                   const std::string& customer_id,
+                                                                   const std::string& user) {
+  const absl::Time now = clock_->Now();
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [&](const Customer&) { return user; },
+      [&](const Customer& c, const RepPool& pool) {
+        return Decide(c, pool, customer::CancelReservation{user, now});
       }));
   return Get(tenant, customer_id);
 }
@@ -191,23 +243,220 @@ absl::StatusOr<Customer> CustomerCommandHandler::Release(const std::string& tena
 absl::StatusOr<ev::TouchRecorded> CustomerCommandHandler::RecordTouch(
     const std::string& tenant, const std::string& request_id, const std::string& customer_id,
     customer::RecordTouch cmd) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   cmd.now = clock_->Now();
   cmd.touch_id = eventstore::NewTimeOrderedId('t', cmd.now);
-  RETURN_IF_ERROR(Execute(tenant, request_id, customer_id,
-                          [](const Customer&) { return std::string(); },
-                          [&](const Customer& c, const RepPool&) {
-                            return Decide(c, cmd, policy_);
-                          }));
-  // The touch this request recorded, first attempt or retry.
-  ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, customer_id}));
-  for (auto it = stored.rbegin(); it != stored.rend(); ++it) {
-    if (it->request_id() != request_id) continue;
-    CustomerEvent e;
-    RETURN_IF_ERROR(eventstore::FromStored(it->type(), it->payload(), &e));
-    if (e.has_touch_recorded()) return e.touch_recorded();
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) { return Decide(c, cmd, policy); }));
+  // The touch this request recorded, first attempt or retry: read only the
+  // events its receipt names, not the whole stream again.
+  ASSIGN_OR_RETURN(auto receipt, store_->FindRequest(tenant, request_id));
+  if (receipt && receipt->stream_id() == customer_id) {
+    ASSIGN_OR_RETURN(auto stored,
+                     store_->ReadStream({tenant, customer_id}, receipt->first_version()));
+    for (const auto& stored_event : stored) {
+      if (stored_event.version() > receipt->last_version()) break;
+      CustomerEvent e;
+      RETURN_IF_ERROR(eventstore::FromStored(stored_event.type(), stored_event.payload(), &e));
+      if (e.has_touch_recorded()) return e.touch_recorded();
+    }
   }
   return absl::FailedPreconditionError(
       absl::StrCat("request id ", request_id, " was used for another command"));
+}
+
+absl::StatusOr<std::vector<ev::ConflictMatch>> CustomerCommandHandler::DetectMatches(
+    const std::string& tenant, const Profile& profile, const std::string& exclude) {
+  if (!match_lookup_) return std::vector<ev::ConflictMatch>{};
+  ASSIGN_OR_RETURN(auto matches, match_lookup_(tenant, MatchKeys(profile), exclude));
+  for (ev::ConflictMatch& m : matches) {
+    ASSIGN_OR_RETURN(Customer other, LoadCustomer(store_, tenant, m.customer_id()));
+    m.set_owner_id(other.owner);
+  }
+  return matches;
+}
+
+absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
+    const std::string& tenant, const std::string& request_id, const std::string& customer_id,
+    const std::string& claimant_customer_id, const std::string& user, const std::string& note) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
+  const absl::Time now = clock_->Now();
+  const customer::FileConflict cmd{eventstore::NewTimeOrderedId('x', now), user, note, now};
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
+    if (seen) {
+      const std::string& stream = seen->stream_id();
+      if (!absl::StartsWith(stream, "conflict:")) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("request id ", request_id, " was used for another command"));
+      }
+      return GetConflict(tenant, stream.substr(std::string("conflict:").size()));
+    }
+    ASSIGN_OR_RETURN(auto disputed, LoadEvents(store_, tenant, customer_id));
+    if (disputed.empty()) return absl::NotFoundError("customer " + customer_id + " does not exist");
+    ASSIGN_OR_RETURN(auto claimant, LoadEvents(store_, tenant, claimant_customer_id));
+    if (claimant.empty()) {
+      return absl::NotFoundError("claimant_customer " + claimant_customer_id + " does not exist");
+    }
+    // The company's other records, as the match index knows them.
+    std::vector<std::vector<CustomerEvent>> related;
+    if (match_lookup_) {
+      Customer d;
+      for (const auto& e : disputed) d = Evolve(std::move(d), e);
+      ASSIGN_OR_RETURN(auto matches, match_lookup_(tenant, MatchKeys(d.profile), customer_id));
+      for (const auto& m : matches) {
+        if (m.customer_id() == claimant_customer_id) continue;
+        ASSIGN_OR_RETURN(related.emplace_back(), LoadEvents(store_, tenant, m.customer_id()));
+      }
+    }
+    ASSIGN_OR_RETURN(ConflictDecision d, Decide(disputed, claimant, cmd, related));
+    ASSIGN_OR_RETURN(RepPool loser, LoadPool(store_, tenant, d.verdict.loser_id()));
+    ASSIGN_OR_RETURN(RepPool winner, LoadPool(store_, tenant, d.verdict.winner_id()));
+    ConflictEvent judged;
+    *judged.mutable_judged() = d.verdict;
+    std::vector<eventstore::StreamAppend> appends;
+    ASSIGN_OR_RETURN(auto e0, Encode(std::vector<ConflictEvent>{judged}));
+    appends.push_back({{tenant, ConflictStreamId(cmd.conflict_id)}, 0, std::move(e0)});
+    ASSIGN_OR_RETURN(auto e1, Encode(std::vector<CustomerEvent>{d.on_disputed}));
+    appends.push_back({{tenant, customer_id}, int64_t(disputed.size()), std::move(e1)});
+    ASSIGN_OR_RETURN(auto e2, Encode(std::vector<CustomerEvent>{d.on_claimant}));
+    appends.push_back({{tenant, claimant_customer_id}, int64_t(claimant.size()), std::move(e2)});
+    std::vector<RepPoolEvent> lost = LoseConflict(loser, cmd.conflict_id, now, policy);
+    lost.insert(lost.begin(), d.loser_pool);
+    ASSIGN_OR_RETURN(auto e3, Encode(lost));
+    appends.push_back({{tenant, PoolStreamId(loser.rep)}, loser.version, std::move(e3)});
+    ASSIGN_OR_RETURN(auto e4, Encode(std::vector<RepPoolEvent>{d.winner_pool}));
+    appends.push_back({{tenant, PoolStreamId(winner.rep)}, winner.version, std::move(e4)});
+    auto appended = store_->AppendMany(std::move(appends), request_id);
+    if (appended.ok()) return d.verdict;
+    if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();
+  }
+  return absl::AbortedError("the customers kept changing under this conflict claim; retry it");
+}
+
+absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::GetConflict(
+    const std::string& tenant, const std::string& conflict_id) {
+  ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, ConflictStreamId(conflict_id)}));
+  if (stored.empty()) return absl::NotFoundError("conflict " + conflict_id + " does not exist");
+  ConflictEvent e;
+  RETURN_IF_ERROR(eventstore::FromStored(stored.front().type(), stored.front().payload(), &e));
+  return e.judged();
+}
+
+absl::StatusOr<Customer> CustomerCommandHandler::NoteContract(const std::string& tenant,
+                                                              const std::string& customer_id,
+                                                              customer::NoteContract cmd) {
+  RETURN_IF_ERROR(Execute(
+      tenant, absl::StrCat("contract-signed:", cmd.contract_id), customer_id,
+      [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) { return Decide(c, cmd); }));
+  return Get(tenant, customer_id);
+}
+
+absl::StatusOr<Customer> CustomerCommandHandler::RecordSales(const std::string& tenant,
+                                                             const std::string& request_id,
+                                                             const std::string& customer_id,
+                                                             customer::RecordSales cmd) {
+  cmd.now = clock_->Now();
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) { return Decide(c, cmd); }));
+  return Get(tenant, customer_id);
+}
+
+absl::StatusOr<ev::SegmentSaved> CustomerCommandHandler::SaveSegment(const std::string& tenant,
+                                                                     const std::string& request_id,
+                                                                     customer::SaveSegment cmd) {
+  ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
+  if (!seen) {
+    cmd.now = clock_->Now();
+    cmd.segment_id = eventstore::NewTimeOrderedId('s', cmd.now);
+    ASSIGN_OR_RETURN(ev::SegmentSaved saved, Decide(cmd));
+    ev::SegmentEvent e;
+    *e.mutable_saved() = std::move(saved);
+    ASSIGN_OR_RETURN(auto encoded, Encode(std::vector<ev::SegmentEvent>{e}));
+    RETURN_IF_ERROR(
+        store_->Append({tenant, SegmentStreamId(cmd.segment_id)}, 0, std::move(encoded), request_id)
+            .status());
+    ASSIGN_OR_RETURN(seen, store_->FindRequest(tenant, request_id));
+  }
+  if (!seen || !absl::StartsWith(seen->stream_id(), "segment:")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("request id ", request_id, " was used for another command"));
+  }
+  return GetSegment(tenant, seen->stream_id().substr(std::string("segment:").size()));
+}
+
+absl::StatusOr<ev::SegmentSaved> CustomerCommandHandler::GetSegment(const std::string& tenant,
+                                                                    const std::string& segment_id) {
+  ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, SegmentStreamId(segment_id)}));
+  if (stored.empty()) return absl::NotFoundError("segment " + segment_id + " does not exist");
+  ev::SegmentEvent e;
+  RETURN_IF_ERROR(eventstore::FromStored(stored.front().type(), stored.front().payload(), &e));
+  return e.saved();
+}
+
+absl::StatusOr<RepPool> CustomerCommandHandler::ReviewStanding(const std::string& tenant,
+                                                               const std::string& rep,
+                                                               int32_t customers,
+                                                               int32_t average_completeness) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
+  const absl::Time now = clock_->Now();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep));
+    pool.rep = rep;
+    auto events = customer::ReviewStanding(pool, customers, average_completeness, now, policy);
+    if (events.empty()) return pool;
+    ASSIGN_OR_RETURN(auto encoded, Encode(events));
+    // Derived from the state decided on: the same state is reviewed once.
+    auto r = store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded),
+                            absl::StrCat("standing:", rep, ":", pool.version));
+    if (r.ok()) return LoadPool(store_, tenant, rep);
+    if (r.status().code() != absl::StatusCode::kAborted) return r.status();
+  }
+  return absl::AbortedError("the pool kept changing under the standing review; retry it");
+}
+
+absl::StatusOr<Policy> CustomerCommandHandler::PolicyFor(const std::string& tenant) {
+  // Every decision asks: one point read of the stream head, and the last
+  // event (it carries the whole settings) only when it changed.
+  ASSIGN_OR_RETURN(const int64_t version, store_->StreamVersion({tenant, kPolicyStream}));
+  if (version == 0) return defaults_;
+  {
+    std::lock_guard<std::mutex> lock(policies_mu_);
+    auto it = policies_.find(tenant);
+    if (it != policies_.end() && it->second.first == version) return it->second.second;
+  }
+  ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, kPolicyStream}, version));
+  if (stored.empty()) return absl::DataLossError("policy stream head without its event");
+  ev::PolicyEvent e;
+  RETURN_IF_ERROR(eventstore::FromStored(stored.back().type(), stored.back().payload(), &e));
+  Policy policy = FromSettings(e.set().settings());
+  std::lock_guard<std::mutex> lock(policies_mu_);
+  policies_[tenant] = {version, policy};
+  return policy;
+}
+
+absl::StatusOr<Policy> CustomerCommandHandler::UpdatePolicy(const std::string& tenant,
+                                                            const std::string& request_id,
+                                                            customer::UpdatePolicy cmd) {
+  cmd.now = clock_->Now();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
+    if (seen) return PolicyFor(tenant);
+    ASSIGN_OR_RETURN(auto stored, store_->ReadStream({tenant, kPolicyStream}));
+    ASSIGN_OR_RETURN(const Policy current, PolicyFor(tenant));
+    ASSIGN_OR_RETURN(ev::TenantPolicySet set, Decide(current, cmd));
+    ev::PolicyEvent e;
+    *e.mutable_set() = std::move(set);
+    ASSIGN_OR_RETURN(auto encoded, Encode(std::vector<ev::PolicyEvent>{e}));
+    auto r = store_->Append({tenant, kPolicyStream}, static_cast<int64_t>(stored.size()),
+                            std::move(encoded), request_id);
+    if (r.ok()) return PolicyFor(tenant);
+    if (r.status().code() != absl::StatusCode::kAborted) return r.status();
+  }
+  return absl::AbortedError("the policy kept changing under this update; retry it");
 }
 
 absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& tenant,
@@ -222,8 +471,8 @@ absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& t
     pool.rep = rep;
     ASSIGN_OR_RETURN(auto events, Decide(pool, cmd));
     ASSIGN_OR_RETURN(auto encoded, Encode(events));
-    auto r = store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded),
-                            request_id);
+    auto r =
+        store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded), request_id);
     if (!r.ok() && r.status().code() != absl::StatusCode::kAborted) return r.status();
     done = r.ok();
   }
@@ -234,15 +483,22 @@ absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& t
 
 absl::StatusOr<Customer> CustomerCommandHandler::EnforceDropProtection(
     const std::string& tenant, const std::string& customer_id) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   ASSIGN_OR_RETURN(Customer current, Get(tenant, customer_id));
   const absl::Time now = clock_->Now();
   // Derived from the state decided on: the same state never acts twice.
-  const std::string request_id = absl::StrCat("drop-protection:", customer_id, ":", current.version);
+  const std::string request_id =
+      absl::StrCat("drop-protection:", customer_id, ":", current.version);
   RETURN_IF_ERROR(Execute(
-      tenant, request_id, customer_id, [](const Customer& c) { return c.owner; },
+      tenant, request_id, customer_id,
+      [](const Customer& c) { return c.is_private() ? c.owner : c.reserved_by; },
       [&](const Customer& c, const RepPool& pool) -> absl::StatusOr<Decision> {
         if (c.version != current.version) return Decision{};  // changed meanwhile: next tick
-        return customer::EnforceDropProtection(c, pool, now, policy_);
+        if (!policy.drop_back_to_previous_owner || c.previous_owner.empty()) {
+          return customer::EnforceDropProtection(c, pool, now, policy);
+        }
+        ASSIGN_OR_RETURN(RepPool previous, LoadPool(store_, tenant, c.previous_owner));
+        return customer::EnforceDropProtection(c, pool, now, policy, &previous);
       }));
   return Get(tenant, customer_id);
 }

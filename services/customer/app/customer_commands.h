@@ -9,22 +9,34 @@
 // its request id. Thread-safe.
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
 #include "libs/eventstore/event_store.h"
+#include "services/customer/domain/conflict.h"
 #include "services/customer/domain/customer.h"
+#include "services/customer/domain/policy.h"
+#include "services/customer/domain/tiering.h"
 
 namespace crm::customer {
 
 class CustomerCommandHandler {
  public:
-  CustomerCommandHandler(eventstore::EventStore* store, Clock* clock, Policy policy)
-      : store_(store), clock_(clock), policy_(std::move(policy)) {}
+  // `defaults`: the rules of tenants that never set their own.
+  CustomerCommandHandler(eventstore::EventStore* store, Clock* clock, Policy defaults)
+      : store_(store), clock_(clock), defaults_(std::move(defaults)) {}
 
-  // cmd.customer_id and cmd.now are set here.
+  // Finds customers sharing any of the match keys, other than `exclude`
+  // (owners unset); see FindMatches. Without one, nothing is detected.
+  using MatchLookup = std::function<absl::StatusOr<std::vector<ev::ConflictMatch>>(
+      const std::string& tenant, const std::vector<std::string>& keys, const std::string& exclude)>;
+  void SetMatchLookup(MatchLookup lookup) { match_lookup_ = std::move(lookup); }
+
+  // cmd.customer_id, cmd.now and cmd.matches are set here.
   absl::StatusOr<Customer> Create(const std::string& tenant, const std::string& request_id,
                                   CreateCustomer cmd);
   // `etag`, when not empty, must equal the customer's version (ABORTED).
@@ -33,6 +45,12 @@ class CustomerCommandHandler {
                                   UpdateProfile cmd);
   absl::StatusOr<Customer> Claim(const std::string& tenant, const std::string& request_id,
                                  const std::string& customer_id, const std::string& user);
+  absl::StatusOr<Customer> Reserve(const std::string& tenant, const std::string& request_id,
+                                   const std::string& customer_id, const std::string& user);
+  absl::StatusOr<Customer> CancelReservation(const std::string& tenant,
+                                             const std::string& request_id,
+                                             const std::string& customer_id,
+                                             const std::string& user);
   absl::StatusOr<Customer> Release(const std::string& tenant, const std::string& request_id,
                                    const std::string& customer_id, const std::string& user,
                                    const std::string& note);
@@ -41,6 +59,34 @@ class CustomerCommandHandler {
                                                 const std::string& request_id,
                                                 const std::string& customer_id,
                                                 customer::RecordTouch cmd);
+  // Files `user`'s conflict claim on `customer_id` with their own record
+  // `claimant_customer_id`, judges it and moves the loser's record to the
+  // winner, all in one append. Returns the verdict (the first one for a
+  // retried request id).
+  absl::StatusOr<ev::ConflictJudged> FileConflict(const std::string& tenant,
+                                                  const std::string& request_id,
+                                                  const std::string& customer_id,
+                                                  const std::string& claimant_customer_id,
+                                                  const std::string& user, const std::string& note);
+  absl::StatusOr<ev::ConflictJudged> GetConflict(const std::string& tenant,
+                                                 const std::string& conflict_id);
+  // Notes a contract signed with the customer (from the contract topic).
+  // Idempotent on the contract id.
+  absl::StatusOr<Customer> NoteContract(const std::string& tenant, const std::string& customer_id,
+                                        customer::NoteContract cmd);
+  absl::StatusOr<Customer> RecordSales(const std::string& tenant, const std::string& request_id,
+                                       const std::string& customer_id, customer::RecordSales cmd);
+  // cmd.segment_id and cmd.now are set here.
+  absl::StatusOr<ev::SegmentSaved> SaveSegment(const std::string& tenant,
+                                               const std::string& request_id,
+                                               customer::SaveSegment cmd);
+  absl::StatusOr<ev::SegmentSaved> GetSegment(const std::string& tenant,
+                                              const std::string& segment_id);
+  // Reviews `rep`'s data quality (their `customers` private customers
+  // average `average_completeness`) unless reviewed within the period:
+  // lead priority, and a capacity penalty when low. Safe to repeat.
+  absl::StatusOr<RepPool> ReviewStanding(const std::string& tenant, const std::string& rep,
+                                         int32_t customers, int32_t average_completeness);
   absl::StatusOr<RepPool> SetCapacity(const std::string& tenant, const std::string& request_id,
                                       const std::string& rep, SetCapacity cmd);
   // Applies drop protection to one customer at the clock's now: warns or
@@ -64,7 +110,11 @@ class CustomerCommandHandler {
                                                     const std::string& customer_id);
   absl::StatusOr<RepPool> GetPool(const std::string& tenant, const std::string& rep);
 
-  const Policy& policy() const { return policy_; }
+  // The tenant's rules: its own settings, else the defaults.
+  absl::StatusOr<Policy> PolicyFor(const std::string& tenant);
+  // Changes the tenant's rules (field mask over PolicySettings); returns them.
+  absl::StatusOr<Policy> UpdatePolicy(const std::string& tenant, const std::string& request_id,
+                                      customer::UpdatePolicy cmd);
   Clock* clock() const { return clock_; }
 
  private:
@@ -76,9 +126,17 @@ class CustomerCommandHandler {
                        const std::function<std::string(const Customer&)>& pool_of,
                        const DecideFn& decide);
 
+  // Customers matching `profile` other than `exclude`, with their owners.
+  absl::StatusOr<std::vector<ev::ConflictMatch>> DetectMatches(const std::string& tenant,
+                                                               const Profile& profile,
+                                                               const std::string& exclude);
+
   eventstore::EventStore* store_;
   Clock* clock_;
-  Policy policy_;
+  Policy defaults_;
+  std::mutex policies_mu_;
+  std::map<std::string, std::pair<int64_t, Policy>> policies_;  // tenant -> version, rules
+  MatchLookup match_lookup_;
 };
 
 // The customer as its stream stands (version 0 when it does not exist), or
@@ -86,6 +144,10 @@ class CustomerCommandHandler {
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
                                       const std::string& customer_id,
                                       absl::Time as_of = absl::InfiniteFuture());
+// Every event of the customer's stream, oldest first.
+absl::StatusOr<std::vector<CustomerEvent>> LoadEvents(eventstore::EventStore* store,
+                                                      const std::string& tenant,
+                                                      const std::string& customer_id);
 absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::string& tenant,
                                  const std::string& rep);
 

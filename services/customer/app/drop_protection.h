@@ -15,30 +15,40 @@
 
 #include <atomic>
 #include <string>
-#include <thread>
 
 #include "crm/customer/v1/customer_service.pb.h"
 #include "libs/readstore/projection_runner.h"
+#include "libs/runtime/periodic.h"
 #include "services/customer/app/customer_commands.h"
 
 namespace crm::customer {
 
 class DropIndexProjection : public readstore::Projection {
  public:
-  DropIndexProjection(eventstore::EventStore* store, const Policy* policy)
-      : store_(store), policy_(policy) {}
+  // `commands` gives each tenant's rules.
+  DropIndexProjection(eventstore::EventStore* store, CustomerCommandHandler* commands)
+      : store_(store), commands_(commands) {}
   std::string name() const override { return "drop_protection"; }
-  // Reindexes the customer the event belongs to from its current stream.
+  // Reindexes the customer the event belongs to from its current stream; a
+  // change of the tenant's rules reindexes every customer it has indexed.
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 
  private:
+  absl::Status Reindex(const std::string& tenant, const std::string& customer_id,
+                       const Policy& policy, readstore::RowWriter& rows);
+
   eventstore::EventStore* store_;
-  const Policy* policy_;
+  CustomerCommandHandler* commands_;
 };
 
 // `rep`'s open drop-protection reminders, soonest due first.
 absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListDropReminders(
     readstore::ReadStore* store, const std::string& tenant, const std::string& rep);
+
+// `rep`'s reservations that lapse within the tenant's warning period unless
+// secured (rule "reservation-lapse"), from the pool and customer streams.
+absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListReservationReminders(
+    CustomerCommandHandler* commands, const std::string& tenant, const std::string& rep);
 
 class DropScheduler {
  public:
@@ -59,8 +69,7 @@ class DropScheduler {
   readstore::ReadStore* index_;
   CustomerCommandHandler* commands_;
   std::atomic<int64_t> actions_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  runtime::Periodic periodic_{"drop scheduler"};
 };
 
 }  // namespace crm::customer

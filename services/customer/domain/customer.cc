@@ -5,7 +5,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "libs/clock/timestamp.h"
 #include "libs/normalize/normalize.h"
 #include "libs/status/status.h"
 
@@ -15,17 +17,6 @@ namespace {
 constexpr size_t kMaxName = 200;
 constexpr int kMaxContacts = 50;
 constexpr int kMaxTags = 50;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(ts.seconds())) / absl::Nanoseconds(1)));
-  return ts;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 bool ValidLegalEntityId(absl::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -59,7 +50,8 @@ bool FieldFilled(const Profile& p, const std::string& field) {
 // Validates and normalises `p` in place, naming bad fields as customer.<field>.
 void CleanProfile(Profile& p, const Policy& policy, FieldViolations& v) {
   p.set_company_name(std::string(absl::StripAsciiWhitespace(p.company_name())));
-  if (p.company_name().size() > kMaxName) v.Add("customer.company_name", "must be at most 200 bytes");
+  if (p.company_name().size() > kMaxName)
+    v.Add("customer.company_name", "must be at most 200 bytes");
   p.set_normalized_company_name(NormalizeCompanyName(p.company_name()));
   if (!p.legal_entity_id().empty() && !ValidLegalEntityId(p.legal_entity_id())) {
     v.Add("customer.legal_entity_id", "must be 1-64 of letters, digits and '-'");
@@ -128,6 +120,39 @@ RepPoolEvent Added(const std::string& rep, const std::string& customer) {
   return e;
 }
 
+CustomerEvent Detected(const std::string& customer, const std::vector<ev::ConflictMatch>& matches,
+                       const char* on, const std::string& by, absl::Time now) {
+  CustomerEvent e;
+  ev::ConflictDetected* d = e.mutable_conflict_detected();
+  d->set_customer_id(customer);
+  for (const auto& m : matches) *d->add_matches() = m;
+  d->set_detected_on(on);
+  d->set_by(by);
+  *d->mutable_detect_time() = ToTimestamp(now);
+  return e;
+}
+
+RepPoolEvent ReservationRemoved(const std::string& rep, const std::string& customer) {
+  RepPoolEvent e;
+  e.mutable_reservation_removed()->set_rep_id(rep);
+  e.mutable_reservation_removed()->set_customer_id(customer);
+  return e;
+}
+
+CustomerEvent ReservationEnded(const Customer& c, ev::ReservationEndReason reason, absl::Time now) {
+  CustomerEvent e;
+  ev::ReservationEnded* r = e.mutable_reservation_ended();
+  r->set_customer_id(c.id);
+  r->set_rep_id(c.reserved_by);
+  r->set_reason(reason);
+  *r->mutable_end_time() = ToTimestamp(now);
+  return e;
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
+
 RepPoolEvent Removed(const std::string& rep, const std::string& customer) {
   RepPoolEvent e;
   e.mutable_customer_removed()->set_rep_id(rep);
@@ -138,6 +163,28 @@ RepPoolEvent Removed(const std::string& rep, const std::string& customer) {
 }  // namespace
 
 std::string PoolStreamId(const std::string& rep) { return "pool:" + rep; }
+
+bool IsCustomerStream(absl::string_view stream_id) {
+  return !absl::StartsWith(stream_id, "pool:") && !absl::StartsWith(stream_id, "conflict:") &&
+         !absl::StartsWith(stream_id, "segment:") && stream_id != "policy";
+}
+
+std::vector<std::string> MatchKeys(const Profile& p) {
+  std::vector<std::string> keys;
+  const std::string name = NormalizeCompanyName(p.company_name());
+  if (!name.empty()) keys.push_back("company_name:" + name);
+  if (!p.legal_entity_id().empty()) {
+    keys.push_back("legal_entity_id:" + absl::AsciiStrToUpper(p.legal_entity_id()));
+  }
+  for (const ev::Contact& c : p.contacts()) {
+    if (!c.key_person()) continue;
+    if (auto phone = NormalizePhone(c.phone())) keys.push_back("key_person_phone:" + *phone);
+    if (auto email = NormalizeEmail(c.email())) keys.push_back("key_person_email:" + *email);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
 
 int32_t Completeness(const Profile& profile, const Policy& policy) {
   if (policy.scored_fields.empty()) return 100;
@@ -161,15 +208,19 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const Cr
   *e->mutable_profile() = profile;
   if (!cmd.into_public_pool) e->set_owner_id(cmd.user);
   e->set_created_by(cmd.user);
-  *e->mutable_create_time() = ToProto(cmd.now);
+  *e->mutable_create_time() = ToTimestamp(cmd.now);
   e->set_completeness(Completeness(profile, policy));
+  if (!cmd.matches.empty()) {
+    d.customer.push_back(Detected(cmd.customer_id, cmd.matches, "create", cmd.user, cmd.now));
+  }
   if (!cmd.into_public_pool) d.pool.push_back(Added(cmd.user, cmd.customer_id));
   return d;
 }
 
 absl::StatusOr<Decision> Decide(const Customer& c, const UpdateProfile& cmd, const Policy& policy) {
   if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
-  if (c.owner != cmd.user) return NotOwner(c, cmd.user);
+  const bool reserver = !c.is_private() && c.reserved_by == cmd.user;
+  if (c.owner != cmd.user && !reserver) return NotOwner(c, cmd.user);
   static const char* const kPaths[] = {"company_name", "legal_entity_id", "industry", "region",
                                        "size",         "annual_revenue",  "segment",  "contacts",
                                        "tags"};
@@ -197,8 +248,17 @@ absl::StatusOr<Decision> Decide(const Customer& c, const UpdateProfile& cmd, con
   *e->mutable_profile() = next;
   for (const auto& p : cmd.paths) e->add_paths(p);
   e->set_updated_by(cmd.user);
-  *e->mutable_update_time() = ToProto(cmd.now);
+  *e->mutable_update_time() = ToTimestamp(cmd.now);
   e->set_completeness(Completeness(next, policy));
+  if (reserver && !c.reservation_secured &&
+      e->completeness() >= policy.reservation_completeness_target &&
+      e->completeness() > c.reserved_at_completeness) {
+    ev::ReservationSecured* r = d.customer.emplace_back().mutable_reservation_secured();
+    r->set_customer_id(c.id);
+    r->set_rep_id(cmd.user);
+    r->set_completeness(e->completeness());
+    *r->mutable_secure_time() = ToTimestamp(cmd.now);
+  }
   return d;
 }
 
@@ -206,25 +266,82 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const Cl
                                 const Policy& policy) {
   if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
   if (c.is_private()) {
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kNotInPublicPool,
-                           absl::StrCat("customer ", c.id, " is in ",
-                                        c.owner == cmd.user ? "your" : "another rep's",
-                                        " private pool"));
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kNotInPublicPool,
+        absl::StrCat("customer ", c.id, " is in ", c.owner == cmd.user ? "your" : "another rep's",
+                     " private pool"));
   }
   if (c.released_by == cmd.user && cmd.now < c.released_at + policy.cool_down) {
     return ErrorWithReason(
         absl::StatusCode::kFailedPrecondition, kCoolDown,
         absl::StrCat("you released customer ", c.id, "; you may claim it again after ",
-                     absl::FormatTime(absl::RFC3339_sec, c.released_at + policy.cool_down,
-                                      absl::UTCTimeZone())));
+                     Rfc3339(c.released_at + policy.cool_down)));
+  }
+  if (!c.reserved_by.empty() && c.reserved_by != cmd.user) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kReserved,
+        absl::StrCat("customer ", c.id, " is reserved by ", c.reserved_by,
+                     c.reservation_secured ? "" : " until " + Rfc3339(c.reserved_until)));
   }
   if (!PoolHasRoom(pool, policy)) return PoolFull(pool, policy);
   Decision d;
+  if (c.reserved_by == cmd.user) {
+    d.customer.push_back(ReservationEnded(c, ev::RESERVATION_END_REASON_CLAIMED, cmd.now));
+    d.pool.push_back(ReservationRemoved(cmd.user, c.id));
+  }
   ev::CustomerClaimed* e = d.customer.emplace_back().mutable_claimed();
   e->set_customer_id(c.id);
   e->set_owner_id(cmd.user);
-  *e->mutable_claim_time() = ToProto(cmd.now);
+  *e->mutable_claim_time() = ToTimestamp(cmd.now);
+  if (!cmd.matches.empty()) {
+    d.customer.push_back(Detected(c.id, cmd.matches, "claim", cmd.user, cmd.now));
+  }
   d.pool.push_back(Added(cmd.user, c.id));
+  return d;
+}
+
+absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const Reserve& cmd,
+                                const Policy& policy) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  if (c.is_private()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kNotInPublicPool,
+                           absl::StrCat("customer ", c.id, " is in a private pool"));
+  }
+  if (!c.reserved_by.empty()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReserved,
+                           absl::StrCat("customer ", c.id, " is already reserved by ",
+                                        c.reserved_by == cmd.user ? "you" : c.reserved_by));
+  }
+  if (static_cast<int64_t>(pool.reservations.size()) >= pool.ReservationLimit(policy)) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kReservationLimit,
+        absl::StrCat(pool.rep, " holds ", pool.reservations.size(), " reservations, the limit (",
+                     policy.reservation_multiple, "x capacity)"));
+  }
+  Decision d;
+  ev::CustomerReserved* e = d.customer.emplace_back().mutable_reserved();
+  e->set_customer_id(c.id);
+  e->set_rep_id(cmd.user);
+  *e->mutable_reserve_time() = ToTimestamp(cmd.now);
+  *e->mutable_expire_time() = ToTimestamp(cmd.now + policy.reservation_window);
+  e->set_completeness(c.completeness);
+  e->set_completeness_target(policy.reservation_completeness_target);
+  RepPoolEvent& added = d.pool.emplace_back();
+  added.mutable_reservation_added()->set_rep_id(cmd.user);
+  added.mutable_reservation_added()->set_customer_id(c.id);
+  return d;
+}
+
+absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool,
+                                const CancelReservation& cmd) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  if (c.reserved_by != cmd.user) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kNotOwner,
+                           absl::StrCat(cmd.user, " holds no reservation on customer ", c.id));
+  }
+  Decision d;
+  d.customer.push_back(ReservationEnded(c, ev::RESERVATION_END_REASON_CANCELLED, cmd.now));
+  d.pool.push_back(ReservationRemoved(pool.rep, c.id));
   return d;
 }
 
@@ -242,7 +359,7 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const Re
   e->set_previous_owner_id(c.owner);
   e->set_reason(ev::RELEASE_REASON_BY_OWNER);
   e->set_note(cmd.note);
-  *e->mutable_release_time() = ToProto(cmd.now);
+  *e->mutable_release_time() = ToTimestamp(cmd.now);
   d.pool.push_back(Removed(pool.rep, c.id));
   return d;
 }
@@ -280,6 +397,11 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RecordTouch& cmd, const
   if (cmd.note.size() > 2000) v.Add("touch.note", "must be at most 2000 bytes");
   if (cmd.outcome.size() > 500) v.Add("touch.outcome", "must be at most 500 bytes");
   if (cmd.next_step.size() > 500) v.Add("touch.next_step", "must be at most 500 bytes");
+  if (!cmd.contact_id.empty() &&
+      std::none_of(c.profile.contacts().begin(), c.profile.contacts().end(),
+                   [&](const ev::Contact& k) { return k.contact_id() == cmd.contact_id; })) {
+    v.Add("touch.contact_id", "is not one of the customer's contacts");
+  }
   RETURN_IF_ERROR(v.ToStatus());
   if (c.owner != cmd.user) return NotOwner(c, cmd.user);
   Decision d;
@@ -294,7 +416,38 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RecordTouch& cmd, const
   e->set_valid(!invalid);
   e->set_invalid_reason(invalid.value_or(""));
   e->set_by(cmd.user);
-  *e->mutable_touch_time() = ToProto(cmd.now);
+  *e->mutable_touch_time() = ToTimestamp(cmd.now);
+  e->set_contact_id(cmd.contact_id);
+  return d;
+}
+
+absl::StatusOr<Decision> Decide(const Customer& c, const RecordSales& cmd) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  FieldViolations v;
+  if (cmd.year < 1900 || cmd.year > 2200) v.Add("sales.year", "must be 1900-2200");
+  if (cmd.amount < 0) v.Add("sales.amount", "must not be negative");
+  RETURN_IF_ERROR(v.ToStatus());
+  if (c.owner != cmd.user) return NotOwner(c, cmd.user);
+  Decision d;
+  ev::AnnualSalesRecorded* e = d.customer.emplace_back().mutable_annual_sales_recorded();
+  e->set_customer_id(c.id);
+  e->mutable_sales()->set_year(cmd.year);
+  e->mutable_sales()->set_amount(cmd.amount);
+  e->set_recorded_by(cmd.user);
+  *e->mutable_record_time() = ToTimestamp(cmd.now);
+  return d;
+}
+
+absl::StatusOr<Decision> Decide(const Customer& c, const NoteContract& cmd) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  Decision d;
+  if (c.contracts.count(cmd.contract_id)) return d;
+  ev::ContractSignedNoted* e = d.customer.emplace_back().mutable_contract_signed_noted();
+  e->set_customer_id(c.id);
+  e->set_contract_id(cmd.contract_id);
+  e->set_owner_id(c.owner);
+  e->set_amount(cmd.amount);
+  *e->mutable_sign_time() = ToTimestamp(cmd.sign_time);
   return d;
 }
 
@@ -311,18 +464,87 @@ absl::StatusOr<std::vector<RepPoolEvent>> Decide(const RepPool& pool, const SetC
   return std::vector<RepPoolEvent>{e};
 }
 
+namespace {
+
+RepPoolEvent Penalty(const RepPool& pool, ev::PenaltyReason reason, std::string detail,
+                     absl::Time now, const Policy& policy) {
+  const int32_t before = pool.Capacity(policy);
+  const int32_t cut = std::max(1, (before * policy.penalty_percent + 99) / 100);
+  RepPoolEvent e;
+  ev::PoolPenaltyApplied* p = e.mutable_penalty_applied();
+  p->set_rep_id(pool.rep);
+  p->set_reason(reason);
+  p->set_capacity_before(before);
+  p->set_capacity_after(std::max(1, before - cut));
+  p->set_detail(std::move(detail));
+  *p->mutable_apply_time() = ToTimestamp(now);
+  return e;
+}
+
+}  // namespace
+
+int32_t RecentConflictsLost(const RepPool& pool, absl::Time now, const Policy& policy) {
+  int32_t recent = 0;
+  for (absl::Time t : pool.conflicts_lost) recent += now - t < policy.loss_window ? 1 : 0;
+  return recent;
+}
+
+std::vector<RepPoolEvent> LoseConflict(const RepPool& pool, const std::string& conflict_id,
+                                       absl::Time now, const Policy& policy) {
+  std::vector<RepPoolEvent> out;
+  ev::PoolConflictLost* lost = out.emplace_back().mutable_conflict_lost();
+  lost->set_rep_id(pool.rep);
+  lost->set_conflict_id(conflict_id);
+  *lost->mutable_lose_time() = ToTimestamp(now);
+  const int32_t recent = RecentConflictsLost(pool, now, policy) + 1;
+  if (policy.losses_for_penalty > 0 && recent % policy.losses_for_penalty == 0) {
+    out.push_back(Penalty(pool, ev::PENALTY_REASON_LOST_CONFLICTS,
+                          absl::StrCat(recent, " conflicts lost within ",
+                                       absl::ToInt64Hours(policy.loss_window) / 24, " days"),
+                          now, policy));
+  }
+  return out;
+}
+
+std::vector<RepPoolEvent> ReviewStanding(const RepPool& pool, int32_t customers,
+                                         int32_t average_completeness, absl::Time now,
+                                         const Policy& policy) {
+  std::vector<RepPoolEvent> out;
+  if (now - pool.last_review < policy.review_period) return out;
+  const bool judged = customers >= policy.review_min_customers;
+  ev::PoolStandingReviewed* r = out.emplace_back().mutable_standing_reviewed();
+  r->set_rep_id(pool.rep);
+  r->set_customers(customers);
+  r->set_average_completeness(average_completeness);
+  r->set_lead_priority(judged && average_completeness >= policy.high_completeness);
+  *r->mutable_review_time() = ToTimestamp(now);
+  if (judged && average_completeness < policy.low_completeness) {
+    out.push_back(
+        Penalty(pool, ev::PENALTY_REASON_LOW_COMPLETENESS,
+                absl::StrCat("average completeness ", average_completeness, "% over ", customers,
+                             " customers, below ", policy.low_completeness, "%"),
+                now, policy));
+  }
+  return out;
+}
+
 std::optional<DropDeadline> NextDropDeadline(const Customer& c, const Policy& policy) {
   if (!c.is_private()) return std::nullopt;
   const bool ka = c.profile.segment() == ev::SEGMENT_KA;
   const absl::Time follow_up_base = std::max(c.claim_time, c.last_valid_touch);
   DropDeadline follow_up{follow_up_base + (ka ? policy.ka_no_follow_up : policy.smb_no_follow_up),
                          ev::RELEASE_REASON_NO_VALID_FOLLOW_UP};
+  if (c.last_contract >= c.claim_time) return follow_up;
   DropDeadline contract{c.claim_time + (ka ? policy.ka_no_contract : policy.smb_no_contract),
                         ev::RELEASE_REASON_NO_SIGNED_CONTRACT};
   return contract.at < follow_up.at ? contract : follow_up;
 }
 
 std::optional<absl::Time> NextDropCheck(const Customer& c, const Policy& policy) {
+  if (!c.is_private()) {
+    if (c.reserved_by.empty() || c.reservation_secured) return std::nullopt;
+    return c.reserved_until;
+  }
   auto deadline = NextDropDeadline(c, policy);
   if (!deadline) return std::nullopt;
   if (c.warned_for != deadline->at) return deadline->at - policy.warn_before;
@@ -330,8 +552,14 @@ std::optional<absl::Time> NextDropCheck(const Customer& c, const Policy& policy)
 }
 
 Decision EnforceDropProtection(const Customer& c, const RepPool& pool, absl::Time now,
-                               const Policy& policy) {
+                               const Policy& policy, const RepPool* previous) {
   Decision d;
+  if (!c.is_private() && !c.reserved_by.empty() && !c.reservation_secured &&
+      now > c.reserved_until) {
+    d.customer.push_back(ReservationEnded(c, ev::RESERVATION_END_REASON_LAPSED, now));
+    d.pool.push_back(ReservationRemoved(pool.rep, c.id));
+    return d;
+  }
   auto deadline = NextDropDeadline(c, policy);
   if (!deadline) return d;
   const char* rule = deadline->reason == ev::RELEASE_REASON_NO_VALID_FOLLOW_UP
@@ -343,24 +571,35 @@ Decision EnforceDropProtection(const Customer& c, const RepPool& pool, absl::Tim
     e->set_previous_owner_id(c.owner);
     e->set_reason(deadline->reason);
     e->set_note(absl::StrCat("drop protection: ", rule));
-    *e->mutable_release_time() = ToProto(now);
-    *e->mutable_deadline() = ToProto(deadline->at);
+    *e->mutable_release_time() = ToTimestamp(now);
+    *e->mutable_deadline() = ToTimestamp(deadline->at);
     d.pool.push_back(Removed(pool.rep, c.id));
+    if (policy.drop_back_to_previous_owner && previous && previous->rep == c.previous_owner &&
+        !c.previous_owner.empty() && c.previous_owner != c.owner &&
+        PoolHasRoom(*previous, policy)) {
+      e->set_note(absl::StrCat(e->note(), "; handed back to ", c.previous_owner));
+      ev::CustomerClaimed* back = d.customer.emplace_back().mutable_claimed();
+      back->set_customer_id(c.id);
+      back->set_owner_id(c.previous_owner);
+      *back->mutable_claim_time() = ToTimestamp(now);
+      d.other_rep = previous->rep;
+      d.other_pool_version = previous->version;
+      d.other_pool.push_back(Added(previous->rep, c.id));
+    }
   } else if (now > deadline->at - policy.warn_before && c.warned_for != deadline->at) {
     ev::DropWarningIssued* e = d.customer.emplace_back().mutable_drop_warning_issued();
     e->set_customer_id(c.id);
     e->set_owner_id(c.owner);
     e->set_reason(deadline->reason);
-    *e->mutable_deadline() = ToProto(deadline->at);
-    *e->mutable_issue_time() = ToProto(now);
+    *e->mutable_deadline() = ToTimestamp(deadline->at);
+    *e->mutable_issue_time() = ToTimestamp(now);
   }
   return d;
 }
 
 HistoryLine Describe(const CustomerEvent& event) {
-  static const char* const kFields[] = {"company_name", "legal_entity_id", "industry",
-                                        "region",       "size",            "annual_revenue",
-                                        "contacts",     "tags"};
+  static const char* const kFields[] = {"company_name", "legal_entity_id", "industry", "region",
+                                        "size",         "annual_revenue",  "contacts", "tags"};
   static const char* const kReasons[] = {"", "by its owner", "no valid follow-up in time",
                                          "no signed contract in time"};
   HistoryLine line;
@@ -368,11 +607,11 @@ HistoryLine Describe(const CustomerEvent& event) {
     case CustomerEvent::kCreated: {
       const auto& e = event.created();
       line.actor = e.created_by();
-      line.summary = e.owner_id().empty()
-                         ? absl::StrCat("created in the public pool, ", e.completeness(),
-                                        "% complete")
-                         : absl::StrCat("created in ", e.owner_id(), "'s private pool, ",
-                                        e.completeness(), "% complete");
+      line.summary =
+          e.owner_id().empty()
+              ? absl::StrCat("created in the public pool, ", e.completeness(), "% complete")
+              : absl::StrCat("created in ", e.owner_id(), "'s private pool, ", e.completeness(),
+                             "% complete");
       for (const char* f : kFields) {
         if (FieldFilled(e.profile(), f)) line.changed_fields.push_back(f);
       }
@@ -408,10 +647,70 @@ HistoryLine Describe(const CustomerEvent& event) {
     }
     case CustomerEvent::kDropWarningIssued:
       line.actor = "drop-protection";
+      line.summary =
+          absl::StrCat("owner ", event.drop_warning_issued().owner_id(), " warned: release due at ",
+                       Rfc3339(FromTimestamp(event.drop_warning_issued().deadline())));
+      break;
+    case CustomerEvent::kConflictDetected: {
+      const auto& e = event.conflict_detected();
+      line.actor = e.by();
+      std::vector<std::string> others;
+      for (const auto& m : e.matches()) {
+        others.push_back(absl::StrCat(m.customer_id(), " (",
+                                      m.owner_id().empty() ? "public pool" : m.owner_id(), ": ",
+                                      absl::StrJoin(m.keys(), ", "), ")"));
+      }
+      line.summary = absl::StrCat("on ", e.detected_on(), " matched ", absl::StrJoin(others, "; "));
+      break;
+    }
+    case CustomerEvent::kConflictSettled: {
+      const auto& e = event.conflict_settled();
+      line.actor = "conflict-judgement";
       line.summary = absl::StrCat(
-          "owner ", event.drop_warning_issued().owner_id(), " warned: release due at ",
-          absl::FormatTime(absl::RFC3339_sec, FromProto(event.drop_warning_issued().deadline()),
-                           absl::UTCTimeZone()));
+          "conflict ", e.conflict_id(), " judged by ", e.rule_version(), ": ", e.winner_id(),
+          " won over ", e.loser_id(),
+          e.owner_id() == e.previous_owner_id()
+              ? ""
+              : absl::StrCat("; moved from ", e.previous_owner_id(), " to ", e.owner_id()));
+      break;
+    }
+    case CustomerEvent::kAnnualSalesRecorded: {
+      const auto& e = event.annual_sales_recorded();
+      line.actor = e.recorded_by();
+      line.summary = absl::StrCat("sales ", e.sales().year(), ": ", e.sales().amount());
+      line.changed_fields.push_back("annual_sales");
+      break;
+    }
+    case CustomerEvent::kContractSignedNoted: {
+      const auto& e = event.contract_signed_noted();
+      line.actor = "contract-service";
+      line.summary = absl::StrCat("contract ", e.contract_id(), " signed (", e.amount(),
+                                  e.owner_id().empty() ? ")" : ", owner " + e.owner_id() + ")");
+      break;
+    }
+    case CustomerEvent::kReserved:
+      line.actor = event.reserved().rep_id();
+      line.summary = absl::StrCat("reserved by ", event.reserved().rep_id(), " until ",
+                                  Rfc3339(FromTimestamp(event.reserved().expire_time())),
+                                  ": completeness ", event.reserved().completeness(),
+                                  "% must reach ", event.reserved().completeness_target(), "%");
+      break;
+    case CustomerEvent::kReservationSecured:
+      line.actor = event.reservation_secured().rep_id();
+      line.summary = absl::StrCat("reservation secured at ",
+                                  event.reservation_secured().completeness(), "% complete");
+      break;
+    case CustomerEvent::kReservationEnded:
+      line.actor = event.reservation_ended().reason() == ev::RESERVATION_END_REASON_LAPSED
+                       ? "drop-protection"
+                       : event.reservation_ended().rep_id();
+      line.summary =
+          absl::StrCat(event.reservation_ended().rep_id(), "'s reservation ",
+                       event.reservation_ended().reason() == ev::RESERVATION_END_REASON_LAPSED
+                           ? "lapsed: completeness target not reached in time"
+                       : event.reservation_ended().reason() == ev::RESERVATION_END_REASON_CANCELLED
+                           ? "given up"
+                           : "ended by claiming the customer");
       break;
     case CustomerEvent::EVENT_NOT_SET:
       break;
@@ -428,7 +727,7 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.profile = e.profile();
       c.completeness = e.completeness();
       c.owner = e.owner_id();
-      c.create_time = FromProto(e.create_time());
+      c.create_time = FromTimestamp(e.create_time());
       if (!c.owner.empty()) c.claim_time = c.create_time;
       break;
     }
@@ -437,14 +736,15 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.completeness = event.profile_updated().completeness();
       break;
     case CustomerEvent::kClaimed:
+      c.previous_owner = c.released_by;
       c.owner = event.claimed().owner_id();
-      c.claim_time = FromProto(event.claimed().claim_time());
+      c.claim_time = FromTimestamp(event.claimed().claim_time());
       c.last_valid_touch = absl::InfinitePast();
       c.warned_for = absl::InfinitePast();
       break;
     case CustomerEvent::kReleased:
       c.released_by = event.released().previous_owner_id();
-      c.released_at = FromProto(event.released().release_time());
+      c.released_at = FromTimestamp(event.released().release_time());
       c.owner.clear();
       c.claim_time = absl::InfinitePast();
       c.last_valid_touch = absl::InfinitePast();
@@ -452,11 +752,50 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       break;
     case CustomerEvent::kTouchRecorded:
       if (event.touch_recorded().valid()) {
-        c.last_valid_touch = FromProto(event.touch_recorded().touch_time());
+        c.last_valid_touch = FromTimestamp(event.touch_recorded().touch_time());
       }
       break;
     case CustomerEvent::kDropWarningIssued:
-      c.warned_for = FromProto(event.drop_warning_issued().deadline());
+      c.warned_for = FromTimestamp(event.drop_warning_issued().deadline());
+      break;
+    case CustomerEvent::kConflictDetected:
+      c.matches.assign(event.conflict_detected().matches().begin(),
+                       event.conflict_detected().matches().end());
+      break;
+    case CustomerEvent::kConflictSettled: {
+      const auto& e = event.conflict_settled();
+      if (e.owner_id() != c.owner) {
+        // The winner's protection windows start at the hand-over.
+        c.previous_owner = c.owner;
+        c.owner = e.owner_id();
+        c.claim_time = FromTimestamp(e.settle_time());
+        c.last_valid_touch = absl::InfinitePast();
+        c.warned_for = absl::InfinitePast();
+      }
+      break;
+    }
+    case CustomerEvent::kContractSignedNoted:
+      c.last_contract =
+          std::max(c.last_contract, FromTimestamp(event.contract_signed_noted().sign_time()));
+      c.contracts.insert(event.contract_signed_noted().contract_id());
+      break;
+    case CustomerEvent::kAnnualSalesRecorded:
+      c.annual_sales[event.annual_sales_recorded().sales().year()] =
+          event.annual_sales_recorded().sales().amount();
+      break;
+    case CustomerEvent::kReserved:
+      c.reserved_by = event.reserved().rep_id();
+      c.reserved_until = FromTimestamp(event.reserved().expire_time());
+      c.reserved_at_completeness = event.reserved().completeness();
+      c.reservation_secured = false;
+      break;
+    case CustomerEvent::kReservationSecured:
+      c.reservation_secured = true;
+      break;
+    case CustomerEvent::kReservationEnded:
+      c.reserved_by.clear();
+      c.reserved_until = absl::InfiniteFuture();
+      c.reservation_secured = false;
       break;
     case CustomerEvent::EVENT_NOT_SET:
       break;
@@ -477,6 +816,26 @@ RepPool Evolve(RepPool pool, const RepPoolEvent& event) {
     case RepPoolEvent::kCapacitySet:
       pool.rep = event.capacity_set().rep_id();
       pool.capacity = event.capacity_set().capacity();
+      break;
+    case RepPoolEvent::kConflictLost:
+      pool.rep = event.conflict_lost().rep_id();
+      pool.conflicts_lost.push_back(FromTimestamp(event.conflict_lost().lose_time()));
+      break;
+    case RepPoolEvent::kPenaltyApplied:
+      pool.rep = event.penalty_applied().rep_id();
+      pool.capacity = event.penalty_applied().capacity_after();
+      break;
+    case RepPoolEvent::kStandingReviewed:
+      pool.rep = event.standing_reviewed().rep_id();
+      pool.last_review = FromTimestamp(event.standing_reviewed().review_time());
+      pool.lead_priority = event.standing_reviewed().lead_priority();
+      break;
+    case RepPoolEvent::kReservationAdded:
+      pool.rep = event.reservation_added().rep_id();
+      pool.reservations.insert(event.reservation_added().customer_id());
+      break;
+    case RepPoolEvent::kReservationRemoved:
+      pool.reservations.erase(event.reservation_removed().customer_id());
       break;
     case RepPoolEvent::EVENT_NOT_SET:
       break;

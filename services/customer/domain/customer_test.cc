@@ -41,19 +41,28 @@ RepPool GivenPool(const std::string& rep, int size, std::optional<int> capacity 
 
 std::vector<CustomerEvent> CreatedBy(const std::string& rep, absl::Time at = kT0,
                                      ev::Segment segment = ev::SEGMENT_SMB) {
-  CreateCustomer cmd{"c1", FullProfile(), rep, false, at};
+  CreateCustomer cmd{"c1", FullProfile(), rep, false, at, {}};
   cmd.profile.set_segment(segment);
   return Decide(Customer{}, GivenPool(rep, 0), cmd, Policy{})->customer;
 }
 
-std::vector<CustomerEvent> Concat(std::vector<CustomerEvent> a, const std::vector<CustomerEvent>& b) {
+std::vector<CustomerEvent> Concat(std::vector<CustomerEvent> a,
+                                  const std::vector<CustomerEvent>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
 
+// A meeting (a valid follow-up) by `rep` on `day`, applied to `c`.
+Customer MetOn(Customer c, const std::string& rep, double day) {
+  const auto d =
+      Decide(c, RecordTouch{"t", ev::TOUCH_CHANNEL_MEETING, "", "", "", "", rep, kT0 + Days(day)},
+             Policy{});
+  return Evolve(std::move(c), d->customer[0]);
+}
+
 TEST(CustomerTest, CreateIntoPrivatePoolAddsToThePoolAndScoresCompleteness) {
-  auto d = Decide(Customer{}, GivenPool("rep-1", 3), CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0},
-                  Policy{});
+  auto d = Decide(Customer{}, GivenPool("rep-1", 3),
+                  CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0, {}}, Policy{});
   ASSERT_TRUE(d.ok()) << d.status();
   ASSERT_EQ(d->customer.size(), 1u);
   const auto& created = d->customer[0].created();
@@ -68,8 +77,8 @@ TEST(CustomerTest, CreateIntoPrivatePoolAddsToThePoolAndScoresCompleteness) {
 
   Profile thin;
   thin.set_company_name("Thin Ltd");
-  auto t = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c2", thin, "rep-1", true, kT0},
-                  Policy{});
+  auto t = Decide(Customer{}, GivenPool("rep-1", 0),
+                  CreateCustomer{"c2", thin, "rep-1", true, kT0, {}}, Policy{});
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->customer[0].created().completeness(), 0);
   EXPECT_EQ(t->customer[0].created().owner_id(), "");
@@ -81,15 +90,15 @@ TEST(CustomerTest, CreateRefusesMissingMandatoryFieldsAndBadContacts) {
   p.set_annual_revenue(-5);
   auto* c = p.add_contacts();
   c->set_email("nope");
-  auto d = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c1", p, "rep-1", false, kT0},
-                  Policy{});
+  auto d = Decide(Customer{}, GivenPool("rep-1", 0),
+                  CreateCustomer{"c1", p, "rep-1", false, kT0, {}}, Policy{});
   ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
   const google::rpc::BadRequest bad_request = BadRequestOf(d.status());
   std::vector<std::string> fields;
   for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
-  EXPECT_EQ(fields, (std::vector<std::string>{"customer.annual_revenue", "customer.contacts[0].name",
-                                              "customer.contacts[0].email",
-                                              "customer.company_name"}));
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"customer.annual_revenue", "customer.contacts[0].name",
+                                      "customer.contacts[0].email", "customer.company_name"}));
 }
 
 TEST(CustomerTest, TenantMandatoryFieldsAreRefusedWhenEmpty) {
@@ -97,30 +106,30 @@ TEST(CustomerTest, TenantMandatoryFieldsAreRefusedWhenEmpty) {
   strict.mandatory_fields = {"company_name", "industry", "key_person"};
   Profile p;
   p.set_company_name("Acme");
-  auto d = Decide(Customer{}, GivenPool("rep-1", 0), CreateCustomer{"c1", p, "rep-1", false, kT0},
-                  strict);
+  auto d = Decide(Customer{}, GivenPool("rep-1", 0),
+                  CreateCustomer{"c1", p, "rep-1", false, kT0, {}}, strict);
   ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(BadRequestOf(d.status()).field_violations_size(), 2);
 }
 
 TEST(CustomerTest, CreateAtCapacityIsRefusedWithPoolFull) {
-  auto d = Decide(Customer{}, GivenPool("rep-1", 50), CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0},
-                  Policy{});
+  auto d = Decide(Customer{}, GivenPool("rep-1", 50),
+                  CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0, {}}, Policy{});
   EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(d.status()), kPoolFull);
   // A lowered capacity counts too.
   auto lowered = Decide(Customer{}, GivenPool("rep-1", 2, 2),
-                        CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0}, Policy{});
+                        CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0, {}}, Policy{});
   EXPECT_EQ(ErrorReason(lowered.status()), kPoolFull);
 }
 
 TEST(CustomerTest, ClaimTakesAPublicCustomerIntoThePool) {
-  Customer c = Given(Concat(CreatedBy("rep-1"),
-                            Decide(Given(CreatedBy("rep-1")), GivenPool("rep-1", 1),
-                                   Release{"rep-1", "moving on", kT0 + Days(1)})
-                                ->customer));
+  Customer c =
+      Given(Concat(CreatedBy("rep-1"), Decide(Given(CreatedBy("rep-1")), GivenPool("rep-1", 1),
+                                              Release{"rep-1", "moving on", kT0 + Days(1)})
+                                           ->customer));
   ASSERT_FALSE(c.is_private());
-  auto d = Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(2)}, Policy{});
+  auto d = Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(2), {}}, Policy{});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->customer[0].claimed().owner_id(), "rep-2");
   EXPECT_EQ(d->pool[0].customer_added().rep_id(), "rep-2");
@@ -131,38 +140,44 @@ TEST(CustomerTest, ClaimTakesAPublicCustomerIntoThePool) {
 
 TEST(CustomerTest, ClaimOfAPrivateCustomerOrAtCapacityIsRefused) {
   Customer owned = Given(CreatedBy("rep-1"));
-  EXPECT_EQ(ErrorReason(Decide(owned, GivenPool("rep-2", 0), Claim{"rep-2", kT0}, Policy{}).status()),
-            kNotInPublicPool);
-  Customer pub = Given(Concat(CreatedBy("rep-1"),
-                              Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
-  EXPECT_EQ(ErrorReason(Decide(pub, GivenPool("rep-2", 50), Claim{"rep-2", kT0}, Policy{}).status()),
-            kPoolFull);
+  EXPECT_EQ(
+      ErrorReason(Decide(owned, GivenPool("rep-2", 0), Claim{"rep-2", kT0, {}}, Policy{}).status()),
+      kNotInPublicPool);
+  Customer pub =
+      Given(Concat(CreatedBy("rep-1"),
+                   Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
+  EXPECT_EQ(
+      ErrorReason(Decide(pub, GivenPool("rep-2", 50), Claim{"rep-2", kT0, {}}, Policy{}).status()),
+      kPoolFull);
 }
 
 TEST(CustomerTest, CoolDownStopsTheReleasingRepOnly) {
   Customer owned = Given(CreatedBy("rep-1"));
-  Customer pub = Given(Concat(
-      CreatedBy("rep-1"), Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
-  EXPECT_EQ(ErrorReason(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(6.9)}, Policy{})
-                            .status()),
-            kCoolDown);
-  EXPECT_TRUE(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(7)}, Policy{}).ok());
-  EXPECT_TRUE(Decide(pub, GivenPool("rep-2", 0), Claim{"rep-2", kT0}, Policy{}).ok());
+  Customer pub =
+      Given(Concat(CreatedBy("rep-1"),
+                   Decide(owned, GivenPool("rep-1", 1), Release{"rep-1", "", kT0})->customer));
+  EXPECT_EQ(
+      ErrorReason(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(6.9), {}}, Policy{})
+                      .status()),
+      kCoolDown);
+  EXPECT_TRUE(Decide(pub, GivenPool("rep-1", 0), Claim{"rep-1", kT0 + Days(7), {}}, Policy{}).ok());
+  EXPECT_TRUE(Decide(pub, GivenPool("rep-2", 0), Claim{"rep-2", kT0, {}}, Policy{}).ok());
 }
 
 TEST(CustomerTest, OnlyTheOwnerReleasesTouchesAndUpdates) {
   Customer owned = Given(CreatedBy("rep-1"));
   EXPECT_EQ(ErrorReason(Decide(owned, GivenPool("rep-2", 0), Release{"rep-2", "", kT0}).status()),
             kNotOwner);
-  EXPECT_EQ(ErrorReason(Decide(owned,
-                               RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "", "", "rep-2", kT0},
-                               Policy{})
-                            .status()),
-            kNotOwner);
-  EXPECT_EQ(ErrorReason(Decide(owned, UpdateProfile{FullProfile(), {"industry"}, "rep-2", kT0},
-                               Policy{})
-                            .status()),
-            kNotOwner);
+  EXPECT_EQ(
+      ErrorReason(Decide(owned,
+                         RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "", "", "", "rep-2", kT0},
+                         Policy{})
+                      .status()),
+      kNotOwner);
+  EXPECT_EQ(
+      ErrorReason(Decide(owned, UpdateProfile{FullProfile(), {"industry"}, "rep-2", kT0}, Policy{})
+                      .status()),
+      kNotOwner);
 }
 
 TEST(CustomerTest, ValidFollowUpNeedsANonTrivialNoteOrAMeeting) {
@@ -185,8 +200,9 @@ TEST(CustomerTest, ValidFollowUpNeedsANonTrivialNoteOrAMeeting) {
 
 TEST(CustomerTest, TouchWithoutChannelIsInvalidArgument) {
   Customer owned = Given(CreatedBy("rep-1"));
-  auto d = Decide(owned, RecordTouch{"t1", ev::TOUCH_CHANNEL_UNSPECIFIED, "", "", "", "rep-1", kT0},
-                  Policy{});
+  auto d =
+      Decide(owned, RecordTouch{"t1", ev::TOUCH_CHANNEL_UNSPECIFIED, "", "", "", "", "rep-1", kT0},
+             Policy{});
   ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(BadRequestOf(d.status()).field_violations(0).field(), "touch.channel");
 }
@@ -211,15 +227,16 @@ TEST(CustomerTest, DropProtectionReleasesOnDayNPlusOneNotOnDayN) {
 
 TEST(CustomerTest, ValidFollowUpMovesTheDeadlineAndAnInvalidOneDoesNot) {
   Customer c = Given(CreatedBy("rep-1"));
-  auto invalid = Decide(c, RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "keep following", "",
-                                       "rep-1", kT0 + Days(20)},
+  auto invalid = Decide(c,
+                        RecordTouch{"t1", ev::TOUCH_CHANNEL_PHONE, "", "keep following", "", "",
+                                    "rep-1", kT0 + Days(20)},
                         Policy{});
   c = Evolve(c, invalid->customer[0]);
   EXPECT_FALSE(invalid->customer[0].touch_recorded().valid());
   EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(30));
-  auto valid = Decide(c, RecordTouch{"t2", ev::TOUCH_CHANNEL_MEETING, "met", "", "", "rep-1",
-                                     kT0 + Days(20)},
-                      Policy{});
+  auto valid = Decide(
+      c, RecordTouch{"t2", ev::TOUCH_CHANNEL_MEETING, "met", "", "", "", "rep-1", kT0 + Days(20)},
+      Policy{});
   c = Evolve(c, valid->customer[0]);
   EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(50));
   for (const auto& e : EnforceDropProtection(c, RepPool{}, kT0 + Days(31), Policy{}).customer) {
@@ -232,12 +249,7 @@ TEST(CustomerTest, ValidFollowUpMovesTheDeadlineAndAnInvalidOneDoesNot) {
 // Even with regular follow-ups, no signed contract 90 days after claim releases (SMB).
 TEST(CustomerTest, NoSignedContractReleasesAfterItsWindow) {
   Customer c = Given(CreatedBy("rep-1"));
-  for (int day = 20; day <= 80; day += 20) {
-    c = Evolve(c, Decide(c, RecordTouch{"t", ev::TOUCH_CHANNEL_MEETING, "", "", "", "rep-1",
-                                         kT0 + Days(day)},
-                         Policy{})
-                      ->customer[0]);
-  }
+  for (int day = 20; day <= 80; day += 20) c = MetOn(c, "rep-1", day);
   auto deadline = NextDropDeadline(c, Policy{});
   EXPECT_EQ(deadline->at, kT0 + Days(90));
   EXPECT_EQ(deadline->reason, ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
@@ -248,10 +260,7 @@ TEST(CustomerTest, NoSignedContractReleasesAfterItsWindow) {
 TEST(CustomerTest, KeyAccountsHaveLongerWindows) {
   Customer c = Given(CreatedBy("rep-1", kT0, ev::SEGMENT_KA));
   EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(90));
-  Customer touched = Evolve(c, Decide(c, RecordTouch{"t", ev::TOUCH_CHANNEL_MEETING, "", "", "",
-                                                     "rep-1", kT0 + Days(100)},
-                                      Policy{})
-                                   ->customer[0]);
+  Customer touched = MetOn(c, "rep-1", 100);
   EXPECT_EQ(NextDropDeadline(touched, Policy{})->at, kT0 + Days(180));
 }
 
@@ -313,6 +322,176 @@ TEST(CustomerTest, CapacityRules) {
   pool = Evolve(pool, (*Decide(pool, SetCapacity{2, "low completeness", "admin"}))[0]);
   EXPECT_EQ(pool.Capacity(Policy{}), 2);
   EXPECT_EQ(pool.customers.size(), 3u);  // kept, but no room for more
+}
+
+// A thin public customer "c1" (completeness 0), created at kT0.
+Customer ThinPublic() {
+  Profile thin;
+  thin.set_company_name("Thin Ltd");
+  return Given(
+      Decide(Customer{}, RepPool{}, CreateCustomer{"c1", thin, "", true, kT0, {}}, Policy{})
+          ->customer);
+}
+
+TEST(CustomerTest, AReservationHoldsAPublicCustomerForTheReserver) {
+  Customer c = ThinPublic();
+  auto d = Decide(c, GivenPool("rep-1", 50), Reserve{"rep-1", kT0}, Policy{});
+  ASSERT_TRUE(d.ok()) << d.status();  // reservations do not count against capacity
+  EXPECT_EQ(d->customer[0].reserved().expire_time().seconds(), absl::ToUnixSeconds(kT0 + Days(30)));
+  EXPECT_EQ(d->pool[0].reservation_added().customer_id(), "c1");
+  c = Evolve(c, d->customer[0]);
+  EXPECT_EQ(ErrorReason(Decide(c, GivenPool("rep-2", 0), Reserve{"rep-2", kT0}, Policy{}).status()),
+            kReserved);
+  EXPECT_EQ(
+      ErrorReason(Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0, {}}, Policy{}).status()),
+      kReserved);
+  // The reserver claims it: the reservation ends, the private pool grows.
+  RepPool pool = Evolve(GivenPool("rep-1", 0), d->pool[0]);
+  auto claim = Decide(c, pool, Claim{"rep-1", kT0 + Days(1), {}}, Policy{});
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  ASSERT_EQ(claim->customer.size(), 2u);
+  EXPECT_EQ(claim->customer[0].reservation_ended().reason(), ev::RESERVATION_END_REASON_CLAIMED);
+  for (const auto& e : claim->pool) pool = Evolve(pool, e);
+  EXPECT_TRUE(pool.reservations.empty());
+  EXPECT_EQ(pool.customers.count("c1"), 1u);
+}
+
+TEST(CustomerTest, ReservationsAreLimitedToFiveTimesCapacity) {
+  RepPool pool = GivenPool("rep-1", 0, 2);
+  for (int i = 0; i < 10; ++i) pool.reservations.insert("r" + std::to_string(i));
+  EXPECT_EQ(ErrorReason(Decide(ThinPublic(), pool, Reserve{"rep-1", kT0}, Policy{}).status()),
+            kReservationLimit);
+  pool.reservations.erase("r0");
+  EXPECT_TRUE(Decide(ThinPublic(), pool, Reserve{"rep-1", kT0}, Policy{}).ok());
+}
+
+TEST(CustomerTest, AReservationLapsesAfterDayThirtyUnlessCompletenessReachesTheTarget) {
+  Customer c = ThinPublic();
+  RepPool pool = GivenPool("rep-1", 0);
+  auto reserved = Decide(c, pool, Reserve{"rep-1", kT0}, Policy{});
+  c = Evolve(c, reserved->customer[0]);
+  pool = Evolve(pool, reserved->pool[0]);
+  EXPECT_EQ(NextDropCheck(c, Policy{}), kT0 + Days(30));
+  EXPECT_TRUE(EnforceDropProtection(c, pool, kT0 + Days(30), Policy{}).customer.empty());
+  Decision lapse = EnforceDropProtection(c, pool, kT0 + Days(30) + absl::Seconds(1), Policy{});
+  ASSERT_EQ(lapse.customer.size(), 1u);
+  EXPECT_EQ(lapse.customer[0].reservation_ended().reason(), ev::RESERVATION_END_REASON_LAPSED);
+  EXPECT_EQ(lapse.pool[0].reservation_removed().customer_id(), "c1");
+
+  // Enriched to 100% by the reserver (others may not edit it): secured, no lapse.
+  UpdateProfile enrich{
+      FullProfile(),
+      {"legal_entity_id", "industry", "region", "size", "annual_revenue", "contacts"},
+      "rep-1",
+      kT0 + Days(29)};
+  UpdateProfile by_other = enrich;
+  by_other.user = "rep-2";
+  EXPECT_EQ(ErrorReason(Decide(c, by_other, Policy{}).status()), kNotOwner);
+  auto update = Decide(c, enrich, Policy{});
+  ASSERT_TRUE(update.ok()) << update.status();
+  ASSERT_EQ(update->customer.size(), 2u);
+  EXPECT_EQ(update->customer[1].reservation_secured().completeness(), 100);
+  for (const auto& e : update->customer) c = Evolve(c, e);
+  EXPECT_FALSE(NextDropCheck(c, Policy{}).has_value());
+  EXPECT_TRUE(EnforceDropProtection(c, pool, kT0 + Days(99), Policy{}).customer.empty());
+}
+
+TEST(CustomerTest, EveryThirdConflictLostWithinNinetyDaysCutsCapacityByTenPercent) {
+  RepPool pool = GivenPool("rep-1", 0);
+  auto lose = [&](absl::Time at) {
+    auto events = LoseConflict(pool, "x", at, Policy{});
+    for (const auto& e : events) pool = Evolve(pool, e);
+    return events;
+  };
+  EXPECT_EQ(lose(kT0).size(), 1u);
+  EXPECT_EQ(lose(kT0 + Days(100)).size(), 1u);  // the first has left the window
+  EXPECT_EQ(lose(kT0 + Days(120)).size(), 1u);
+  auto third = lose(kT0 + Days(150));
+  ASSERT_EQ(third.size(), 2u);
+  EXPECT_EQ(third[1].penalty_applied().reason(), ev::PENALTY_REASON_LOST_CONFLICTS);
+  EXPECT_EQ(third[1].penalty_applied().capacity_before(), 50);
+  EXPECT_EQ(third[1].penalty_applied().capacity_after(), 45);
+  EXPECT_EQ(pool.Capacity(Policy{}), 45);
+  EXPECT_EQ(RecentConflictsLost(pool, kT0 + Days(150), Policy{}), 3);
+}
+
+TEST(CustomerTest, StandingReviewPenalisesThinDataAndRewardsCompleteData) {
+  RepPool pool = GivenPool("rep-1", 0, 3);
+  auto thin = ReviewStanding(pool, 8, 49, kT0, Policy{});
+  ASSERT_EQ(thin.size(), 2u);
+  EXPECT_FALSE(thin[0].standing_reviewed().lead_priority());
+  EXPECT_EQ(thin[1].penalty_applied().capacity_after(), 2);  // at least one customer
+  for (const auto& e : thin) pool = Evolve(pool, e);
+  // Once per period.
+  EXPECT_TRUE(ReviewStanding(pool, 8, 10, kT0 + Days(29), Policy{}).empty());
+  auto good = ReviewStanding(pool, 8, 80, kT0 + Days(30), Policy{});
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_TRUE(good[0].standing_reviewed().lead_priority());
+  // Too few customers to judge: reviewed, neither penalty nor priority.
+  auto small = ReviewStanding(GivenPool("rep-2", 0), 4, 0, kT0, Policy{});
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_FALSE(small[0].standing_reviewed().lead_priority());
+  EXPECT_EQ(ReviewStanding(GivenPool("rep-3", 0, 1), 5, 0, kT0, Policy{})[1]
+                .penalty_applied()
+                .capacity_after(),
+            1);  // never below one
+}
+
+TEST(CustomerTest, AContractSignedSinceTheClaimEndsTheNoContractWindow) {
+  Customer c = Given(CreatedBy("rep-1"));
+  // Valid follow-ups every 20 days keep the follow-up window moving...
+  for (int day = 20; day <= 80; day += 20) c = MetOn(c, "rep-1", day);
+  // ... but without a contract the customer goes on day 91.
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->reason, ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(90));
+  auto noted = Decide(c, NoteContract{"k1", 50'000, kT0 + Days(85)});
+  ASSERT_TRUE(noted.ok()) << noted.status();
+  c = Evolve(c, noted->customer[0]);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->reason, ev::RELEASE_REASON_NO_VALID_FOLLOW_UP);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(110));
+  // Redelivery notes nothing twice.
+  EXPECT_TRUE(Decide(c, NoteContract{"k1", 50'000, kT0 + Days(85)})->customer.empty());
+  // A contract signed before the current claim does not count for it.
+  c = Evolve(c,
+             Decide(c, GivenPool("rep-1", 1), Release{"rep-1", "", kT0 + Days(100)})->customer[0]);
+  c = Evolve(
+      c,
+      Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(101), {}}, Policy{})->customer[0]);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->at, kT0 + Days(131));
+  for (int day = 121; day <= 181; day += 20) c = MetOn(c, "rep-2", day);
+  EXPECT_EQ(NextDropDeadline(c, Policy{})->reason, ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
+}
+
+TEST(CustomerTest, DropProtectionCanHandTheCustomerBackToItsPreviousOwner) {
+  Customer c = Given(CreatedBy("rep-1"));
+  c = Evolve(c, Decide(c, GivenPool("rep-1", 1), Release{"rep-1", "", kT0 + Days(1)})->customer[0]);
+  c = Evolve(
+      c,
+      Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(2), {}}, Policy{})->customer[0]);
+  EXPECT_EQ(c.previous_owner, "rep-1");
+  Policy back;
+  back.drop_back_to_previous_owner = true;
+  const absl::Time late = kT0 + Days(32) + absl::Seconds(1);
+  RepPool previous = GivenPool("rep-1", 0);
+  Decision d = EnforceDropProtection(c, GivenPool("rep-2", 1), late, back, &previous);
+  ASSERT_EQ(d.customer.size(), 2u);
+  EXPECT_TRUE(d.customer[0].has_released());
+  EXPECT_EQ(d.customer[1].claimed().owner_id(), "rep-1");
+  EXPECT_EQ(d.other_rep, "rep-1");
+  EXPECT_EQ(d.other_pool[0].customer_added().customer_id(), "c1");
+  for (const auto& e : d.customer) c = Evolve(c, e);
+  EXPECT_EQ(c.owner, "rep-1");
+  EXPECT_EQ(c.claim_time, late);  // a fresh window for the previous owner
+  // No room with the previous owner, or the default open race: public pool.
+  Customer again = Given(CreatedBy("rep-1"));
+  again.previous_owner = "rep-3";
+  again.owner = "rep-2";
+  RepPool full = GivenPool("rep-3", 50);
+  EXPECT_EQ(EnforceDropProtection(again, GivenPool("rep-2", 1), late, back, &full).customer.size(),
+            1u);
+  EXPECT_EQ(
+      EnforceDropProtection(again, GivenPool("rep-2", 1), late, Policy{}, &full).customer.size(),
+      1u);
 }
 
 }  // namespace

@@ -1,16 +1,22 @@
 #include "services/customer/projection/customer_list.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "crm/customer/events/v1/customer_events.pb.h"
+#include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/status/status.h"
+#include "services/customer/domain/customer.h"
 
 namespace crm::customer {
 namespace {
 
 namespace ev = crm::customer::events::v1;
-using v1::Customer;
+using Row = v1::Customer;
 
 const std::string kSep(1, '\0');
 
@@ -20,8 +26,40 @@ std::string RowKey(const std::string& tenant, const std::string& id) {
 std::string PoolPrefix(const std::string& tenant, const std::string& owner) {
   return absl::StrCat(tenant, kSep, "pool", kSep, owner, kSep);
 }
+std::string SalesKey(const std::string& tenant, const std::string& id) {
+  return absl::StrCat(tenant, kSep, "sales", kSep, id);
+}
+// Every rep who ever owned a customer, across tenants, for periodic reviews.
+const std::string kRepsPrefix = "~reps" + kSep;
+std::string RepKey(const std::string& tenant, const std::string& rep) {
+  return absl::StrCat(kRepsPrefix, tenant, kSep, rep);
+}
+std::string CountKey(const std::string& tenant) { return absl::StrCat(tenant, kSep, "count"); }
+std::string SegmentKey(const std::string& tenant, const std::string& id) {
+  return absl::StrCat(tenant, kSep, "segment", kSep, id);
+}
 
-void SetProfile(const ev::Profile& p, Customer* c) {
+std::string EncodeSales(const Row& row) {
+  std::string out;
+  for (const auto& s : row.annual_sales()) absl::StrAppend(&out, s.year(), "=", s.amount(), "\n");
+  return out;
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t, absl::Time unset) {
+  return t.seconds() == 0 && t.nanos() == 0 ? unset : FromTimestamp(t);
+}
+
+// Saved segments live on their own streams; their rows are just the event.
+absl::Status ApplySegment(const readstore::StoredEvent& event, readstore::RowWriter& rows) {
+  ev::SegmentEvent e;
+  RETURN_IF_ERROR(eventstore::FromStored(event.type(), event.payload(), &e));
+  if (e.has_saved()) {
+    rows.Put(SegmentKey(event.tenant(), e.saved().segment_id()), e.saved().SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+void SetProfile(const ev::Profile& p, Row* c) {
   c->set_company_name(p.company_name());
   c->set_legal_entity_id(p.legal_entity_id());
   c->set_industry(p.industry());
@@ -37,11 +75,12 @@ void SetProfile(const ev::Profile& p, Customer* c) {
 
 absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
                                            readstore::RowWriter& rows) {
-  if (absl::StartsWith(event.stream_id(), "pool:")) return absl::OkStatus();
+  if (absl::StartsWith(event.stream_id(), "segment:")) return ApplySegment(event, rows);
+  if (!IsCustomerStream(event.stream_id())) return absl::OkStatus();
   ev::CustomerEvent e;
   RETURN_IF_ERROR(eventstore::FromStored(event.type(), event.payload(), &e));
   const std::string key = RowKey(event.tenant(), event.stream_id());
-  Customer row;
+  v1::Customer row;
   if (!e.has_created()) {
     ASSIGN_OR_RETURN(auto stored, rows.Get(key));
     if (!stored) return absl::FailedPreconditionError("event for a customer never created");
@@ -57,7 +96,28 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       row.set_owner_id(e.created().owner_id());
       *row.mutable_create_time() = e.created().create_time();
       if (!row.owner_id().empty()) *row.mutable_claim_time() = e.created().create_time();
+      {
+        ASSIGN_OR_RETURN(auto count, rows.Get(CountKey(event.tenant())));
+        int64_t n = 0;
+        if (count && !absl::SimpleAtoi(*count, &n)) return absl::DataLossError("corrupt count");
+        rows.Put(CountKey(event.tenant()), absl::StrCat(n + 1));
+      }
       break;
+    case ev::CustomerEvent::kAnnualSalesRecorded: {
+      const ev::AnnualSales& sales = e.annual_sales_recorded().sales();
+      auto* all = row.mutable_annual_sales();
+      auto it = std::find_if(all->begin(), all->end(),
+                             [&](const ev::AnnualSales& s) { return s.year() >= sales.year(); });
+      if (it != all->end() && it->year() == sales.year()) {
+        it->set_amount(sales.amount());
+      } else {
+        const auto at = it - all->begin();
+        *all->Add() = sales;  // then moved into year order
+        std::rotate(all->begin() + at, all->end() - 1, all->end());
+      }
+      rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
+      break;
+    }
     case ev::CustomerEvent::kProfileUpdated:
       SetProfile(e.profile_updated().profile(), &row);
       row.set_completeness(e.profile_updated().completeness());
@@ -71,6 +131,31 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       row.clear_owner_id();
       row.clear_claim_time();
       row.clear_last_valid_touch_time();
+      break;
+    case ev::CustomerEvent::kConflictSettled: {
+      const auto& settled = e.conflict_settled();
+      if (settled.owner_id() != row.owner_id()) {
+        row.set_owner_id(settled.owner_id());
+        *row.mutable_claim_time() = settled.settle_time();
+        row.clear_last_valid_touch_time();
+      }
+      break;
+    }
+    case ev::CustomerEvent::kReserved:
+      row.set_reserved_by(e.reserved().rep_id());
+      *row.mutable_reservation_expire_time() = e.reserved().expire_time();
+      row.set_reservation_secured(false);
+      break;
+    case ev::CustomerEvent::kReservationSecured:
+      row.set_reservation_secured(true);
+      break;
+    case ev::CustomerEvent::kReservationEnded:
+      row.clear_reserved_by();
+      row.clear_reservation_expire_time();
+      row.clear_reservation_secured();
+      break;
+    case ev::CustomerEvent::kConflictDetected:
+      *row.mutable_conflicts() = e.conflict_detected().matches();
       break;
     case ev::CustomerEvent::kTouchRecorded:
       if (e.touch_recorded().valid()) {
@@ -86,6 +171,7 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
   if (e.has_created() || old_owner != row.owner_id()) {
     if (!e.has_created()) rows.Delete(PoolPrefix(event.tenant(), old_owner) + row.customer_id());
     rows.Put(PoolPrefix(event.tenant(), row.owner_id()) + row.customer_id(), "");
+    if (!row.owner_id().empty()) rows.Put(RepKey(event.tenant(), row.owner_id()), "");
   }
   return absl::OkStatus();
 }
@@ -94,8 +180,7 @@ absl::StatusOr<CustomerPage> ListCustomers(readstore::ReadStore* store, const st
                                            std::optional<std::string> owner, int page_size,
                                            const std::string& after_id) {
   CustomerPage page;
-  const std::string prefix =
-      owner ? PoolPrefix(tenant, *owner) : RowKey(tenant, "");
+  const std::string prefix = owner ? PoolPrefix(tenant, *owner) : RowKey(tenant, "");
   std::vector<std::string> ids;
   bool more = false;
   RETURN_IF_ERROR(store->Scan(prefix, after_id.empty() ? "" : prefix + after_id,
@@ -114,6 +199,151 @@ absl::StatusOr<CustomerPage> ListCustomers(readstore::ReadStore* store, const st
     }
   }
   if (more) page.last_id = ids.back();
+  return page;
+}
+
+absl::Status ForEachRep(readstore::ReadStore* store,
+                        const std::function<void(const std::string&, const std::string&)>& fn) {
+  return store->Scan(kRepsPrefix, "", [&](absl::string_view key, absl::string_view) {
+    absl::string_view rest = key.substr(kRepsPrefix.size());
+    const size_t sep = rest.find('\0');
+    fn(std::string(rest.substr(0, sep)), std::string(rest.substr(sep + 1)));
+    return true;
+  });
+}
+
+absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::string& tenant,
+                                        const std::string& rep) {
+  PoolQuality q;
+  int64_t sum = 0;
+  std::string after;
+  do {
+    ASSIGN_OR_RETURN(CustomerPage page, ListCustomers(store, tenant, rep, 500, after));
+    for (const Row& c : page.customers) sum += c.completeness();
+    q.customers += static_cast<int32_t>(page.customers.size());
+    after = page.last_id;
+  } while (!after.empty());
+  q.average_completeness = q.customers == 0 ? 0 : static_cast<int32_t>(sum / q.customers);
+  return q;
+}
+
+absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
+                                                          const std::string& tenant) {
+  ASSIGN_OR_RETURN(auto count, store->Get(CountKey(tenant)));
+  int64_t n = 0;
+  if (count && !absl::SimpleAtoi(*count, &n)) return absl::DataLossError("corrupt count");
+  std::vector<SalesHistory> histories;
+  const std::string prefix = SalesKey(tenant, "");
+  absl::Status parse = absl::OkStatus();
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+    SalesHistory& h = histories.emplace_back();
+    h.customer_id = std::string(key.substr(prefix.size()));
+    for (absl::string_view line : absl::StrSplit(value, '\n', absl::SkipEmpty())) {
+      std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, '=');
+      int32_t year = 0;
+      int64_t amount = 0;
+      if (!absl::SimpleAtoi(kv.first, &year) || !absl::SimpleAtoi(kv.second, &amount)) {
+        parse = absl::DataLossError("corrupt sales row");
+        return false;
+      }
+      h.by_year[year] = amount;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(parse);
+  return AssignTiers(histories, n);
+}
+
+void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now, Row* c) {
+  auto it = tiers.find(c->customer_id());
+  c->set_tier(it == tiers.end() ? ev::TIER_C : it->second);
+  c->set_score(CustomerScore(c->completeness(), c->tier(),
+                             TimeOf(c->last_valid_touch_time(), absl::InfinitePast()), now));
+}
+
+absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore* store,
+                                                           const std::string& tenant,
+                                                           const std::string& rep,
+                                                           absl::Duration gap, absl::Time now) {
+  ASSIGN_OR_RETURN(auto tiers, LoadTiers(store, tenant));
+  std::vector<v1::Reminder> out;
+  std::string after;
+  do {
+    ASSIGN_OR_RETURN(CustomerPage page, ListCustomers(store, tenant, rep, 500, after));
+    for (const Row& c : page.customers) {
+      auto tier = tiers.find(c.customer_id());
+      auto due = ATierFollowUpDue(tier == tiers.end() ? ev::TIER_C : tier->second,
+                                  TimeOf(c.claim_time(), absl::InfinitePast()),
+                                  TimeOf(c.last_valid_touch_time(), absl::InfinitePast()), gap);
+      if (!due || *due > now) continue;
+      v1::Reminder& r = out.emplace_back();
+      r.set_customer(c.name());
+      r.set_company_name(c.company_name());
+      *r.mutable_due_time() = ToTimestamp(*due);
+      r.set_rule(kMotATierNoTouch);
+      r.set_message(absl::StrCat(c.company_name(),
+                                 " is an A-tier customer without a valid follow-up for ",
+                                 absl::ToInt64Hours(gap) / 24, " days: follow up now"));
+    }
+    after = page.last_id;
+  } while (!after.empty());
+  std::sort(out.begin(), out.end(), [](const v1::Reminder& a, const v1::Reminder& b) {
+    return FromTimestamp(a.due_time()) < FromTimestamp(b.due_time());
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<ev::SegmentSaved>> ListSegments(readstore::ReadStore* store,
+                                                           const std::string& tenant) {
+  std::vector<ev::SegmentSaved> out;
+  absl::Status parse = absl::OkStatus();
+  RETURN_IF_ERROR(
+      store->Scan(SegmentKey(tenant, ""), "", [&](absl::string_view, absl::string_view value) {
+        if (!out.emplace_back().ParseFromArray(value.data(), int(value.size()))) {
+          parse = absl::DataLossError("corrupt segment row");
+          return false;
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(parse);
+  return out;
+}
+
+absl::StatusOr<CustomerPage> ListSegmentMembers(readstore::ReadStore* store,
+                                                const std::string& tenant,
+                                                const ev::SegmentRule& rule,
+                                                const std::string& viewer, absl::Time now,
+                                                int page_size, const std::string& after_id) {
+  ASSIGN_OR_RETURN(auto tiers, LoadTiers(store, tenant));
+  CustomerPage page;
+  const std::string prefix = RowKey(tenant, "");
+  absl::Status parse = absl::OkStatus();
+  std::string last;
+  RETURN_IF_ERROR(store->Scan(
+      prefix, after_id.empty() ? "" : prefix + after_id,
+      [&](absl::string_view, absl::string_view value) {
+        Row c;
+        if (!c.ParseFromArray(value.data(), int(value.size()))) {
+          parse = absl::DataLossError("corrupt customer row");
+          return false;
+        }
+        if (!viewer.empty() && !c.owner_id().empty() && c.owner_id() != viewer) return true;
+        Decorate(tiers, now, &c);
+        SegmentCandidate candidate{{c.tags().begin(), c.tags().end()},
+                                   c.tier(),
+                                   c.region(),
+                                   TimeOf(c.last_valid_touch_time(), absl::InfinitePast()),
+                                   c.score()};
+        if (!InSegment(rule, candidate)) return true;
+        if (static_cast<int>(page.customers.size()) == page_size) {
+          page.last_id = last;
+          return false;
+        }
+        last = c.customer_id();
+        page.customers.push_back(std::move(c));
+        return true;
+      }));
+  RETURN_IF_ERROR(parse);
   return page;
 }
 

@@ -2,17 +2,23 @@
 #define CRM_SERVICES_CUSTOMER_PROJECTION_CUSTOMER_LIST_H_
 
 // CustomerList: every customer of a tenant as a crm.customer.v1.Customer row,
-// plus a pool index to list the public pool or one rep's private pool, fed
-// from the service's own log.
+// plus a pool index to list the public pool or one rep's private pool, the
+// sales facts tiering ranks, and the saved segments; fed from the service's
+// own log.
 // Rows: `<tenant>\0customer\0<id>` -> Customer;
-//       `<tenant>\0pool\0<owner, empty for public>\0<id>` -> "".
+//       `<tenant>\0pool\0<owner, empty for public>\0<id>` -> "";
+//       `<tenant>\0sales\0<id>` -> "<year>=<amount>\n..." for customers
+//       with sales facts; `<tenant>\0count` -> number of customers;
+//       `<tenant>\0segment\0<id>` -> events.v1.SegmentSaved.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "crm/customer/v1/customer_service.pb.h"
 #include "libs/readstore/projection_runner.h"
+#include "services/customer/domain/tiering.h"
 
 namespace crm::customer {
 
@@ -32,6 +38,44 @@ struct CustomerPage {
 absl::StatusOr<CustomerPage> ListCustomers(readstore::ReadStore* store, const std::string& tenant,
                                            std::optional<std::string> owner, int page_size,
                                            const std::string& after_id);
+
+// Calls `fn(tenant, rep)` for every rep who ever owned a customer.
+absl::Status ForEachRep(readstore::ReadStore* store,
+                        const std::function<void(const std::string&, const std::string&)>& fn);
+
+struct PoolQuality {
+  int32_t customers = 0;
+  int32_t average_completeness = 0;
+};
+// The size and average completeness of `rep`'s private pool.
+absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::string& tenant,
+                                        const std::string& rep);
+
+// Every tier that is not C, from the tenant's sales facts.
+absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
+                                                          const std::string& tenant);
+
+// Sets the computed fields of a customer row: tier (from `tiers`) and score.
+void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now,
+              crm::customer::v1::Customer* c);
+
+// `rep`'s moments of truth due at `now` (A-tier customers without a valid
+// follow-up for `gap`), soonest due first.
+absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListMotReminders(
+    readstore::ReadStore* store, const std::string& tenant, const std::string& rep,
+    absl::Duration gap, absl::Time now);
+
+absl::StatusOr<std::vector<ev::SegmentSaved>> ListSegments(readstore::ReadStore* store,
+                                                           const std::string& tenant);
+
+// Up to `page_size` customers after `after_id` matching `rule` now, among
+// those `viewer` sees in full (theirs and the public pool's; an empty viewer
+// sees every customer), decorated.
+absl::StatusOr<CustomerPage> ListSegmentMembers(readstore::ReadStore* store,
+                                                const std::string& tenant,
+                                                const ev::SegmentRule& rule,
+                                                const std::string& viewer, absl::Time now,
+                                                int page_size, const std::string& after_id);
 
 }  // namespace crm::customer
 

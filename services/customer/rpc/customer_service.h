@@ -27,18 +27,44 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
                              v1::ListCustomersResponse*) override;
   grpc::Status ClaimCustomer(grpc::ServerContext*, const v1::ClaimCustomerRequest*,
                              v1::Customer*) override;
+  grpc::Status ReserveCustomer(grpc::ServerContext*, const v1::ReserveCustomerRequest*,
+                               v1::Customer*) override;
+  grpc::Status CancelReservation(grpc::ServerContext*, const v1::CancelReservationRequest*,
+                                 v1::Customer*) override;
   grpc::Status ReleaseCustomer(grpc::ServerContext*, const v1::ReleaseCustomerRequest*,
                                v1::Customer*) override;
   grpc::Status RecordTouch(grpc::ServerContext*, const v1::RecordTouchRequest*,
                            v1::Touch*) override;
   grpc::Status ListReminders(grpc::ServerContext*, const v1::ListRemindersRequest*,
                              v1::ListRemindersResponse*) override;
+  grpc::Status FileConflict(grpc::ServerContext*, const v1::FileConflictRequest*,
+                            v1::Conflict*) override;
+  grpc::Status GetConflict(grpc::ServerContext*, const v1::GetConflictRequest*,
+                           v1::Conflict*) override;
+  grpc::Status ListContributions(grpc::ServerContext*, const v1::ListContributionsRequest*,
+                                 v1::ListContributionsResponse*) override;
+  grpc::Status RecordAnnualSales(grpc::ServerContext*, const v1::RecordAnnualSalesRequest*,
+                                 v1::Customer*) override;
+  grpc::Status CreateSegment(grpc::ServerContext*, const v1::CreateSegmentRequest*,
+                             v1::Segment*) override;
+  grpc::Status ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest*,
+                            v1::ListSegmentsResponse*) override;
+  grpc::Status ListSegmentCustomers(grpc::ServerContext*, const v1::ListSegmentCustomersRequest*,
+                                    v1::ListCustomersResponse*) override;
+  grpc::Status GetTenantPolicy(grpc::ServerContext*, const v1::GetTenantPolicyRequest*,
+                               v1::TenantPolicy*) override;
+  grpc::Status UpdateTenantPolicy(grpc::ServerContext*, const v1::UpdateTenantPolicyRequest*,
+                                  v1::TenantPolicy*) override;
   grpc::Status GetRepPool(grpc::ServerContext*, const v1::GetRepPoolRequest*,
                           v1::RepPool*) override;
   grpc::Status SetRepCapacity(grpc::ServerContext*, const v1::SetRepCapacityRequest*,
                               v1::RepPool*) override;
 
  private:
+  // `c` as `viewer` sees it, with its tier and score now.
+  absl::Status Render(const std::string& tenant, const Customer& c, const std::string& viewer,
+                      v1::Customer* out);
+
   CustomerCommandHandler* commands_;
   readstore::ReadStore* read_store_;
 };

@@ -3,17 +3,23 @@
 
 #include "services/customer/rpc/customer_service.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/bus/log_tailer.h"
+#include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/temp_dir.h"
 #include "services/customer/app/drop_protection.h"
+#include "services/customer/app/match_index.h"
+#include "services/customer/app/standing_review.h"
+#include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
 
 namespace crm::customer {
@@ -32,11 +38,26 @@ class CustomerServiceTest : public ::testing::Test {
     read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
     commands_ = std::make_unique<CustomerCommandHandler>(store_.get(), &clock_, Policy{});
     list_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &list_);
-    drop_index_ = std::make_unique<DropIndexProjection>(store_.get(), &commands_->policy());
+    drop_index_ = std::make_unique<DropIndexProjection>(store_.get(), commands_.get());
     drop_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), drop_index_.get());
     list_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), list_runner_.get());
+    contributions_runner_ =
+        std::make_unique<readstore::ProjectionRunner>(read_.get(), &contributions_);
+    contributions_tailer_ =
+        std::make_unique<bus::LogTailer>(store_.get(), contributions_runner_.get());
     drop_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), drop_runner_.get());
     scheduler_ = std::make_unique<DropScheduler>(read_.get(), commands_.get());
+    // The match index runs on its own thread, as in the service: commands
+    // wait for it to reach their earlier writes.
+    match_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &match_);
+    match_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), match_runner_.get());
+    match_tailer_->Start();
+    commands_->SetMatchLookup([this](const std::string& tenant,
+                                     const std::vector<std::string>& keys,
+                                     const std::string& exclude) {
+      EXPECT_TRUE(match_tailer_->WaitFor(store_->LastPosition(), absl::Seconds(10)));
+      return FindMatches(read_.get(), tenant, keys, exclude, 20);
+    });
     service_ = std::make_unique<CustomerServiceImpl>(commands_.get(), read_.get());
     grpc::ServerBuilder builder;
     int port = 0;
@@ -53,7 +74,11 @@ class CustomerServiceTest : public ::testing::Test {
     server_.reset();
     service_.reset();
     scheduler_.reset();
+    match_tailer_.reset();
+    match_runner_.reset();
     drop_tailer_.reset();
+    contributions_tailer_.reset();
+    contributions_runner_.reset();
     list_tailer_.reset();
     drop_runner_.reset();
     list_runner_.reset();
@@ -68,6 +93,7 @@ class CustomerServiceTest : public ::testing::Test {
   void Sync() {
     ASSERT_TRUE(list_tailer_->CatchUp().ok());
     ASSERT_TRUE(drop_tailer_->CatchUp().ok());
+    ASSERT_TRUE(contributions_tailer_->CatchUp().ok());
   }
   int Tick() {
     Sync();
@@ -79,6 +105,10 @@ class CustomerServiceTest : public ::testing::Test {
   static void As(grpc::ClientContext& ctx, const std::string& user) {
     ctx.AddMetadata(rpc::kTenantMetadata, "acme");
     ctx.AddMetadata(rpc::kUserMetadata, user);
+  }
+  static void AsAdmin(grpc::ClientContext& ctx) {
+    As(ctx, "boss");
+    ctx.AddMetadata(rpc::kRolesMetadata, "manager, admin");
   }
 
   grpc::Status Create(const std::string& user, const std::string& rid, v1::Customer* out,
@@ -107,6 +137,31 @@ class CustomerServiceTest : public ::testing::Test {
     As(ctx, user);
     return stub_->ClaimCustomer(&ctx, req, out);
   }
+  grpc::Status Touch(const std::string& user, const std::string& id, const std::string& rid,
+                     const std::string& note, const std::string& contact_id = "",
+                     v1::Touch* out = nullptr) {
+    v1::RecordTouchRequest req;
+    req.set_request_id(rid);
+    req.set_customer("customers/" + id);
+    req.mutable_touch()->set_channel(events::v1::TOUCH_CHANNEL_PHONE);
+    req.mutable_touch()->set_note(note);
+    req.mutable_touch()->set_contact_id(contact_id);
+    v1::Touch ignored;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->RecordTouch(&ctx, req, out ? out : &ignored);
+  }
+  grpc::Status File(const std::string& user, const std::string& disputed, const std::string& own,
+                    const std::string& rid, v1::Conflict* out) {
+    v1::FileConflictRequest req;
+    req.set_request_id(rid);
+    req.set_customer("customers/" + disputed);
+    req.set_claimant_customer("customers/" + own);
+    req.set_note("we met their buyer at the fair");
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->FileConflict(&ctx, req, out);
+  }
   v1::Customer Get(const std::string& user, const std::string& id) {
     v1::GetCustomerRequest req;
     req.set_name("customers/" + id);
@@ -123,8 +178,7 @@ class CustomerServiceTest : public ::testing::Test {
     EXPECT_TRUE(stub_->GetRepPool(&ctx, {}, &out).ok());
     return out;
   }
-  std::vector<v1::Customer> List(const std::string& user,
-                                 v1::ListCustomersRequest::Filter filter) {
+  std::vector<v1::Customer> List(const std::string& user, v1::ListCustomersRequest::Filter filter) {
     v1::ListCustomersRequest req;
     req.set_filter(filter);
     v1::ListCustomersResponse resp;
@@ -153,7 +207,12 @@ class CustomerServiceTest : public ::testing::Test {
   std::unique_ptr<readstore::ProjectionRunner> list_runner_;
   std::unique_ptr<DropIndexProjection> drop_index_;
   std::unique_ptr<readstore::ProjectionRunner> drop_runner_;
-  std::unique_ptr<bus::LogTailer> list_tailer_, drop_tailer_;
+  MatchIndexProjection match_;
+  ContributionProjection contributions_;
+  std::unique_ptr<readstore::ProjectionRunner> contributions_runner_;
+  std::unique_ptr<bus::LogTailer> contributions_tailer_;
+  std::unique_ptr<readstore::ProjectionRunner> match_runner_;
+  std::unique_ptr<bus::LogTailer> list_tailer_, drop_tailer_, match_tailer_;
   std::unique_ptr<DropScheduler> scheduler_;
   std::unique_ptr<CustomerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -181,9 +240,9 @@ TEST_F(CustomerServiceTest, CreateGetAndBadInput) {
   const google::rpc::BadRequest br = BadRequestOf(rpc::FromGrpcStatus(s));
   std::vector<std::string> fields;
   for (const auto& v : br.field_violations()) fields.push_back(v.field());
-  EXPECT_EQ(fields, (std::vector<std::string>{"customer.contacts[0].name",
-                                              "customer.contacts[0].email",
-                                              "customer.company_name"}));
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"customer.contacts[0].name", "customer.contacts[0].email",
+                                      "customer.company_name"}));
   EXPECT_EQ(Pool("rep-1").size(), 1);  // nothing half-written
 }
 
@@ -202,6 +261,23 @@ TEST_F(CustomerServiceTest, OthersSeeAPrivateCustomerAsNameAndOwnerOnly) {
   EXPECT_TRUE(listed[0].restricted());
   EXPECT_EQ(listed[0].contacts_size(), 0);
   EXPECT_FALSE(List("rep-1", v1::ListCustomersRequest::FILTER_MY_POOL)[0].restricted());
+
+  // An admin sees everything, history included.
+  v1::GetCustomerRequest get;
+  get.set_name(c.name());
+  v1::Customer full;
+  grpc::ClientContext ctx;
+  AsAdmin(ctx);
+  ASSERT_TRUE(stub_->GetCustomer(&ctx, get, &full).ok());
+  EXPECT_FALSE(full.restricted());
+  EXPECT_EQ(full.contacts_size(), 1);
+  v1::ListCustomerHistoryRequest history;
+  history.set_name(c.name());
+  v1::ListCustomerHistoryResponse entries;
+  grpc::ClientContext hctx;
+  AsAdmin(hctx);
+  ASSERT_TRUE(stub_->ListCustomerHistory(&hctx, history, &entries).ok());
+  EXPECT_EQ(entries.entries_size(), 1);
 }
 
 TEST_F(CustomerServiceTest, OfTwoConcurrentClaimsExactlyOneWins) {
@@ -510,6 +586,503 @@ TEST_F(CustomerServiceTest, AsOfAndHistoryShowWhatHappenedBeforeTheHandOver) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(CustomerServiceTest, CreateAndClaimDetectOtherRecordsOfTheSameCompany) {
+  v1::Customer first, second, other, pub, claimed;
+  ASSERT_TRUE(Create("rep-1", "r1", &first).ok());
+  EXPECT_EQ(first.conflicts_size(), 0);
+  ASSERT_TRUE(Create("rep-2", "r2", &other, false, "Globex").ok());
+  // Same company under another spelling; the KP's email matches too.
+  ASSERT_TRUE(Create("rep-2", "r3", &second, false, "ACME gmbh.").ok());
+  // first, and Globex whose KP has the same email.
+  ASSERT_EQ(second.conflicts_size(), 2) << second.DebugString();
+  std::map<std::string, events::v1::ConflictMatch> found;
+  for (const auto& m : second.conflicts()) found[m.customer_id()] = m;
+  const auto& same = found[first.customer_id()];
+  EXPECT_EQ(same.owner_id(), "rep-1");
+  EXPECT_EQ(std::vector<std::string>(same.keys().begin(), same.keys().end()),
+            (std::vector<std::string>{"company_name", "key_person_email"}));
+  EXPECT_EQ(found[other.customer_id()].keys_size(), 1);
+  EXPECT_EQ(found[other.customer_id()].keys(0), "key_person_email");
+  EXPECT_EQ(CountEvents(second.customer_id(), &CustomerEvent::has_conflict_detected), 1);
+  // Others see neither contacts nor matches of a private customer.
+  EXPECT_EQ(Get("rep-1", second.customer_id()).conflicts_size(), 0);
+
+  // Claiming from the public pool detects too.
+  ASSERT_TRUE(Create("rep-3", "r4", &pub, true, "Acme").ok());
+  ASSERT_TRUE(Claim("rep-3", pub.customer_id(), "c1", &claimed).ok());
+  EXPECT_EQ(claimed.conflicts_size(), 3);
+  EXPECT_EQ(CountEvents(pub.customer_id(), &CustomerEvent::has_conflict_detected), 2);
+}
+
+TEST_F(CustomerServiceTest, ConflictClaimIsJudgedWithEvidenceAndOwnershipMoves) {
+  v1::Customer mine, theirs;
+  ASSERT_TRUE(Create("rep-1", "r1", &theirs).ok());
+  ASSERT_TRUE(Create("rep-2", "r2", &mine).ok());
+  clock_.Advance(Days(1));
+  const std::string solid = "Demoed the line to their buyer; trial next week";
+  ASSERT_TRUE(Touch("rep-1", theirs.customer_id(), "t1", "keep following").ok());
+  ASSERT_TRUE(Touch("rep-2", mine.customer_id(), "t2", solid, "k1").ok());
+  clock_.Advance(Days(1));
+  ASSERT_TRUE(Touch("rep-1", theirs.customer_id(), "t3", solid).ok());
+  // A touch names one of the customer's own contacts.
+  grpc::Status bad = Touch("rep-2", mine.customer_id(), "t4", solid, "k9");
+  ASSERT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadRequestOf(rpc::FromGrpcStatus(bad)).field_violations(0).field(), "touch.contact_id");
+
+  v1::Conflict conflict;
+  ASSERT_TRUE(File("rep-2", theirs.customer_id(), mine.customer_id(), "f1", &conflict).ok());
+  const auto& v = conflict.verdict();
+  EXPECT_EQ(v.rule_version(), kSmbRule);
+  EXPECT_EQ(v.winner_id(), "rep-2");
+  EXPECT_EQ(v.loser_id(), "rep-1");
+  EXPECT_EQ(v.incumbent().thin_follow_ups(), 1);
+  EXPECT_EQ(v.claimant().version(), 3);  // created, conflict detected, touched
+  EXPECT_TRUE(v.claimant().key_person_reached());
+  ASSERT_GE(v.evidence_size(), 2);
+  EXPECT_EQ(v.evidence(0).rep_id(), "rep-1");
+  EXPECT_EQ(v.evidence(0).fact(), "first valid follow-up (TOUCH_CHANNEL_PHONE)");
+  EXPECT_EQ(v.records_read_size(), 2);
+
+  // Ownership moved by event, pools included; the winner holds both records.
+  EXPECT_EQ(Get("rep-2", theirs.customer_id()).owner_id(), "rep-2");
+  EXPECT_EQ(Pool("rep-1").size(), 0);
+  EXPECT_EQ(Pool("rep-2").size(), 2);
+  EXPECT_EQ(CountEvents(theirs.customer_id(), &CustomerEvent::has_conflict_settled), 1);
+  Sync();
+  EXPECT_EQ(List("rep-2", v1::ListCustomersRequest::FILTER_MY_POOL).size(), 2u);
+
+  // A retry returns the same verdict and moves nothing again.
+  v1::Conflict again;
+  ASSERT_TRUE(File("rep-2", theirs.customer_id(), mine.customer_id(), "f1", &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), conflict.SerializeAsString());
+  EXPECT_EQ(CountEvents(theirs.customer_id(), &CustomerEvent::has_conflict_settled), 1);
+
+  // Both parties can read the verdict; nobody else.
+  for (const std::string user : {"rep-1", "rep-3"}) {
+    v1::GetConflictRequest req;
+    req.set_name(conflict.name());
+    v1::Conflict read;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    grpc::Status s = stub_->GetConflict(&ctx, req, &read);
+    if (user == "rep-1") {
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_EQ(read.SerializeAsString(), conflict.SerializeAsString());
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    }
+  }
+  // The loser can no longer dispute with a record that left their pool.
+  v1::Conflict back;
+  grpc::Status s = File("rep-1", mine.customer_id(), theirs.customer_id(), "f2", &back);
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(s)), kNotOwner);
+}
+
+TEST_F(CustomerServiceTest, ReservationsHoldUntilDayThirtyUnlessEnrichedToTheTarget) {
+  v1::Customer kept, lapsing, out;
+  ASSERT_TRUE(Create("rep-3", "p1", &kept, true, "Kept Co").ok());
+  ASSERT_TRUE(Create("rep-3", "p2", &lapsing, true, "Lapsing Co").ok());
+  auto reserve = [&](const std::string& user, const std::string& id, const std::string& rid) {
+    v1::ReserveCustomerRequest req;
+    req.set_request_id(rid);
+    req.set_name("customers/" + id);
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->ReserveCustomer(&ctx, req, &out);
+  };
+  ASSERT_TRUE(reserve("rep-1", kept.customer_id(), "v1").ok());
+  EXPECT_EQ(out.reserved_by(), "rep-1");
+  EXPECT_EQ(out.reservation_expire_time().seconds(), absl::ToUnixSeconds(clock_.Now() + Days(30)));
+  ASSERT_TRUE(reserve("rep-1", lapsing.customer_id(), "v2").ok());
+  ASSERT_TRUE(reserve("rep-1", lapsing.customer_id(), "v2").ok());  // a retry
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(reserve("rep-2", kept.customer_id(), "v3"))),
+            kReserved);
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(Claim("rep-2", kept.customer_id(), "c1", &out))),
+            kReserved);
+  v1::RepPool pool = Pool("rep-1");
+  EXPECT_EQ(pool.size(), 0);
+  EXPECT_EQ(pool.reservations(), 2);
+  EXPECT_EQ(pool.reservation_limit(), 250);
+
+  // The reserver enriches one to the target; it no longer lapses.
+  clock_.Advance(Days(10));
+  v1::UpdateCustomerRequest up;
+  up.set_request_id("u1");
+  up.mutable_customer()->set_name(kept.name());
+  up.mutable_customer()->set_legal_entity_id("91110000KEPT");
+  up.mutable_customer()->set_size(events::v1::COMPANY_SIZE_11_50);
+  up.mutable_customer()->set_annual_revenue(2'000'000);
+  for (const char* path : {"legal_entity_id", "size", "annual_revenue"}) {
+    up.mutable_update_mask()->add_paths(path);
+  }
+  grpc::ClientContext uctx;
+  As(uctx, "rep-1");
+  ASSERT_TRUE(stub_->UpdateCustomer(&uctx, up, &out).ok());
+  EXPECT_EQ(out.completeness(), 100);
+  EXPECT_TRUE(out.reservation_secured());
+
+  // Day 30 to the second: still held. Just past it: the other one lapses.
+  clock_.Advance(Days(17));
+  v1::ListRemindersResponse reminders;
+  grpc::ClientContext rctx;
+  As(rctx, "rep-1");
+  ASSERT_TRUE(stub_->ListReminders(&rctx, {}, &reminders).ok());
+  ASSERT_EQ(reminders.reminders_size(), 1);  // the unsecured one, 3 days ahead
+  EXPECT_EQ(reminders.reminders(0).customer(), lapsing.name());
+  EXPECT_EQ(reminders.reminders(0).rule(), "reservation-lapse");
+  clock_.Advance(Days(3));
+  EXPECT_EQ(Tick(), 0);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Tick(), 1);
+  EXPECT_EQ(Get("rep-2", lapsing.customer_id()).reserved_by(), "");
+  EXPECT_EQ(Get("rep-2", kept.customer_id()).reserved_by(), "rep-1");
+  EXPECT_EQ(Pool("rep-1").reservations(), 1);
+  EXPECT_TRUE(Claim("rep-2", lapsing.customer_id(), "c2", &out).ok());
+  // Only the reserver may give a reservation up; doing so frees its slot.
+  auto cancel = [&](const std::string& user, const std::string& rid) {
+    v1::CancelReservationRequest req;
+    req.set_request_id(rid);
+    req.set_name(kept.name());
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->CancelReservation(&ctx, req, &out);
+  };
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(cancel("rep-2", "x1"))), kNotOwner);
+  ASSERT_TRUE(cancel("rep-1", "x2").ok());
+  EXPECT_EQ(out.reserved_by(), "");
+  EXPECT_EQ(Pool("rep-1").reservations(), 0);
+  ASSERT_TRUE(reserve("rep-1", kept.customer_id(), "v4").ok());
+  // The reserver claims the kept one into their private pool.
+  ASSERT_TRUE(Claim("rep-1", kept.customer_id(), "c3", &out).ok());
+  EXPECT_EQ(out.reserved_by(), "");
+  pool = Pool("rep-1");
+  EXPECT_EQ(pool.size(), 1);
+  EXPECT_EQ(pool.reservations(), 0);
+}
+
+TEST_F(CustomerServiceTest, SalesFactsDriveTiersScoresAndSegments) {
+  std::map<std::string, v1::Customer> c;
+  for (const char* name : {"Big", "Grower", "Flat", "Small", "Quiet"}) {
+    ASSERT_TRUE(Create("rep-1", name, &c[name], false, name).ok());
+  }
+  auto sales = [&](const std::string& user, const std::string& name, int year, int64_t amount) {
+    v1::RecordAnnualSalesRequest req;
+    req.set_request_id(absl::StrCat(name, year, user));
+    req.set_customer(c[name].name());
+    req.mutable_sales()->set_year(year);
+    req.mutable_sales()->set_amount(amount);
+    v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->RecordAnnualSales(&ctx, req, &out);
+  };
+  ASSERT_TRUE(sales("rep-1", "Big", 2025, 1'000'000).ok());
+  for (auto [year, amount] : {std::pair{2023, 100'000}, {2024, 120'000}, {2025, 140'000}}) {
+    ASSERT_TRUE(sales("rep-1", "Grower", year, amount).ok());
+    ASSERT_TRUE(sales("rep-1", "Flat", year, 100'000).ok());
+  }
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(sales("rep-2", "Small", 2025, 1))), kNotOwner);
+  grpc::Status bad = sales("rep-1", "Small", 1800, -1);
+  EXPECT_EQ(BadRequestOf(rpc::FromGrpcStatus(bad)).field_violations_size(), 2);
+  Sync();
+  // 5 customers: the top 20% is one.
+  v1::Customer big = Get("rep-1", c["Big"].customer_id());
+  EXPECT_EQ(big.tier(), events::v1::TIER_A);
+  EXPECT_EQ(big.score(), 29 + 30);  // completeness 57, no follow-up
+  EXPECT_EQ(big.annual_sales(0).amount(), 1'000'000);
+  EXPECT_EQ(Get("rep-1", c["Grower"].customer_id()).tier(), events::v1::TIER_B);
+  EXPECT_EQ(Get("rep-1", c["Flat"].customer_id()).tier(), events::v1::TIER_C);
+  EXPECT_EQ(Get("rep-2", c["Big"].customer_id()).tier(), events::v1::TIER_UNSPECIFIED);
+
+  // A year's figure is corrected, and the tiers follow.
+  ASSERT_TRUE(sales("rep-1", "Grower", 2024, 130'000).ok());
+  ASSERT_TRUE(sales("rep-1", "Grower", 2024, 110'000).ok());  // 10% exactly: still B
+  Sync();
+  EXPECT_EQ(Get("rep-1", c["Grower"].customer_id()).tier(), events::v1::TIER_B);
+
+  v1::CreateSegmentRequest create;
+  create.set_request_id("seg1");
+  create.mutable_segment()->set_display_name("A and B not followed up");
+  create.mutable_segment()->mutable_rule()->add_tiers(events::v1::TIER_A);
+  create.mutable_segment()->mutable_rule()->add_tiers(events::v1::TIER_B);
+  *create.mutable_segment()->mutable_rule()->mutable_last_touch_before() =
+      ToTimestamp(clock_.Now());
+  v1::Segment segment;
+  grpc::ClientContext sctx;
+  As(sctx, "rep-1");
+  ASSERT_TRUE(stub_->CreateSegment(&sctx, create, &segment).ok());
+  EXPECT_EQ(segment.creator(), "rep-1");
+  Sync();
+  auto members = [&](const std::string& user, int page_size) {
+    std::vector<std::string> names;
+    v1::ListSegmentCustomersRequest req;
+    req.set_segment(segment.name());
+    req.set_page_size(page_size);
+    do {
+      v1::ListCustomersResponse resp;
+      grpc::ClientContext ctx;
+      As(ctx, user);
+      EXPECT_TRUE(stub_->ListSegmentCustomers(&ctx, req, &resp).ok());
+      for (const auto& m : resp.customers()) names.push_back(m.company_name());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  EXPECT_EQ(members("rep-1", 1), (std::vector<std::string>{"Big", "Grower"}));
+  EXPECT_TRUE(members("rep-2", 10).empty());  // another rep's private customers
+  v1::ListSegmentsResponse all;
+  grpc::ClientContext lctx;
+  As(lctx, "rep-2");
+  ASSERT_TRUE(stub_->ListSegments(&lctx, {}, &all).ok());
+  ASSERT_EQ(all.segments_size(), 1);
+  EXPECT_EQ(all.segments(0).name(), segment.name());
+
+  v1::CreateSegmentRequest empty;
+  empty.set_request_id("seg2");
+  empty.mutable_segment()->set_display_name("everything");
+  grpc::ClientContext ectx;
+  As(ectx, "rep-1");
+  grpc::Status refused = stub_->CreateSegment(&ectx, empty, &segment);
+  EXPECT_EQ(BadRequestOf(rpc::FromGrpcStatus(refused)).field_violations(0).field(), "segment.rule");
+}
+
+TEST_F(CustomerServiceTest, ATierCustomerWithoutFollowUpForFourteenDaysIsAMomentOfTruth) {
+  v1::Customer big, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &big, false, "Big").ok());
+  v1::RecordAnnualSalesRequest req;
+  req.set_request_id("s1");
+  req.set_customer(big.name());
+  req.mutable_sales()->set_year(2025);
+  req.mutable_sales()->set_amount(5'000'000);
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  ASSERT_TRUE(stub_->RecordAnnualSales(&ctx, req, &out).ok());
+  auto mots = [&] {
+    Sync();
+    v1::ListRemindersResponse resp;
+    grpc::ClientContext c;
+    As(c, "rep-1");
+    EXPECT_TRUE(stub_->ListReminders(&c, {}, &resp).ok());
+    std::vector<v1::Reminder> found;
+    for (const auto& r : resp.reminders()) {
+      if (r.rule() == kMotATierNoTouch) found.push_back(r);
+    }
+    return found;
+  };
+  clock_.Advance(Days(14) - absl::Seconds(1));
+  EXPECT_TRUE(mots().empty());
+  clock_.Advance(absl::Seconds(1));
+  auto due = mots();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].customer(), big.name());
+  EXPECT_NE(due[0].message().find("A-tier"), std::string::npos);
+  ASSERT_TRUE(
+      Touch("rep-1", big.customer_id(), "t1", "Quarterly review booked with the buyer").ok());
+  EXPECT_TRUE(mots().empty());
+}
+
+TEST_F(CustomerServiceTest, LostConflictsAndThinDataCutCapacityAutomatically) {
+  // rep-1 loses three conflicts: thin follow-ups against rep-2's valid ones.
+  for (int i = 0; i < 3; ++i) {
+    const std::string company = absl::StrCat("Disputed ", i);
+    v1::Customer theirs, mine;
+    ASSERT_TRUE(Create("rep-1", absl::StrCat("a", i), &theirs, false, company).ok());
+    ASSERT_TRUE(Create("rep-2", absl::StrCat("b", i), &mine, false, company).ok());
+    ASSERT_TRUE(Touch("rep-2", mine.customer_id(), absl::StrCat("t", i),
+                      "Walked the plant with their operations lead")
+                    .ok());
+    v1::Conflict verdict;
+    ASSERT_TRUE(
+        File("rep-2", theirs.customer_id(), mine.customer_id(), absl::StrCat("f", i), &verdict)
+            .ok());
+    EXPECT_EQ(verdict.verdict().loser_id(), "rep-1");
+    clock_.Advance(Days(1));
+  }
+  v1::RepPool loser = Pool("rep-1");
+  EXPECT_EQ(loser.recent_conflicts_lost(), 3);
+  EXPECT_EQ(loser.capacity(), 45);
+
+  // rep-3 keeps five thin customers (a name only): the review cuts capacity
+  // once per period and logs it.
+  for (int i = 0; i < 5; ++i) {
+    v1::CreateCustomerRequest req;
+    req.set_request_id(absl::StrCat("thin", i));
+    req.mutable_customer()->set_company_name(absl::StrCat("Thin ", i));
+    v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-3");
+    ASSERT_TRUE(stub_->CreateCustomer(&ctx, req, &out).ok());
+  }
+  Sync();
+  StandingReviewer reviewer(read_.get(), commands_.get());
+  ASSERT_TRUE(reviewer.Tick().ok());
+  EXPECT_EQ(Pool("rep-3").capacity(), 45);
+  EXPECT_FALSE(Pool("rep-3").lead_priority());
+  EXPECT_EQ(*reviewer.Tick(), 0);  // reviewed this period already
+  EXPECT_EQ(Pool("rep-3").capacity(), 45);
+  int penalties = 0;
+  const auto stored = store_->ReadStream({"acme", PoolStreamId("rep-3")});
+  ASSERT_TRUE(stored.ok());
+  for (const auto& e : *stored) {
+    RepPoolEvent pe;
+    ASSERT_TRUE(eventstore::FromStored(e.type(), e.payload(), &pe).ok());
+    if (pe.has_penalty_applied()) {
+      ++penalties;
+      EXPECT_EQ(pe.penalty_applied().reason(), events::v1::PENALTY_REASON_LOW_COMPLETENESS);
+    }
+  }
+  EXPECT_EQ(penalties, 1);
+}
+
+TEST_F(CustomerServiceTest, TheContributionLedgerSaysWhoSetWhichFieldWhen) {
+  v1::Customer c, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  auto update = [&](const std::string& user, const std::string& rid, const char* path,
+                    const std::string& value) {
+    v1::UpdateCustomerRequest req;
+    req.set_request_id(rid);
+    req.mutable_customer()->set_name(c.name());
+    if (std::string(path) == "industry") req.mutable_customer()->set_industry(value);
+    if (std::string(path) == "region") req.mutable_customer()->set_region(value);
+    req.mutable_update_mask()->add_paths(path);
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return stub_->UpdateCustomer(&ctx, req, &out);
+  };
+  clock_.Advance(Days(1));
+  ASSERT_TRUE(update("rep-1", "u1", "industry", "chemicals").ok());
+  clock_.Advance(Days(1));
+  v1::ReleaseCustomerRequest rel;
+  rel.set_request_id("rel");
+  rel.set_name(c.name());
+  grpc::ClientContext rctx;
+  As(rctx, "rep-1");
+  ASSERT_TRUE(stub_->ReleaseCustomer(&rctx, rel, &out).ok());
+  ASSERT_TRUE(Claim("rep-2", c.customer_id(), "claim", &out).ok());
+  clock_.Advance(Days(1));
+  ASSERT_TRUE(update("rep-2", "u2", "region", "hamburg").ok());
+  Sync();
+
+  auto ledger = [&](const std::string& user, const std::string& rep, const std::string& customer,
+                    grpc::Status* status = nullptr) {
+    std::vector<v1::Contribution> all;
+    v1::ListContributionsRequest req;
+    req.set_rep_id(rep);
+    req.set_customer(customer);
+    req.set_page_size(1);
+    do {
+      v1::ListContributionsResponse resp;
+      grpc::ClientContext ctx;
+      As(ctx, user);
+      grpc::Status s = stub_->ListContributions(&ctx, req, &resp);
+      if (status) *status = s;
+      if (!s.ok()) break;
+      all.insert(all.end(), resp.contributions().begin(), resp.contributions().end());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return all;
+  };
+  auto of_customer = ledger("rep-2", "", c.name());
+  ASSERT_EQ(of_customer.size(), 3u);
+  EXPECT_EQ(of_customer[0].rep_id(), "rep-1");  // creation: every filled field
+  EXPECT_EQ(of_customer[1].rep_id(), "rep-1");
+  EXPECT_EQ(of_customer[1].fields(0), "industry");
+  EXPECT_EQ(of_customer[1].time().seconds(), absl::ToUnixSeconds(clock_.Now() - Days(2)));
+  EXPECT_EQ(of_customer[2].rep_id(), "rep-2");
+  EXPECT_EQ(of_customer[2].fields(0), "region");
+  auto by_rep = ledger("rep-2", "rep-2", "");
+  ASSERT_EQ(by_rep.size(), 1u);
+  EXPECT_EQ(by_rep[0].customer(), c.name());
+  EXPECT_EQ(ledger("rep-1", "rep-1", "").size(), 2u);
+
+  grpc::Status s;
+  ledger("rep-2", "rep-1", "", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ledger("rep-1", "", c.name(), &s);  // now rep-2's private customer
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ledger("rep-1", "rep-1", c.name(), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CustomerServiceTest, EachTenantHasItsOwnRulesAndDeadlinesFollowAChange) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  const absl::Time created = clock_.Now();
+  auto update = [&](bool admin, v1::TenantPolicy* out) {
+    v1::UpdateTenantPolicyRequest req;
+    req.set_request_id(admin ? "p1" : "p0");
+    req.mutable_settings()->add_mandatory_fields("company_name");
+    req.mutable_settings()->add_mandatory_fields("legal_entity_id");
+    req.mutable_settings()->set_smb_no_follow_up_days(10);
+    req.mutable_update_mask()->add_paths("mandatory_fields");
+    req.mutable_update_mask()->add_paths("smb_no_follow_up_days");
+    grpc::ClientContext ctx;
+    if (admin) {
+      AsAdmin(ctx);
+    } else {
+      As(ctx, "boss");
+    }
+    return stub_->UpdateTenantPolicy(&ctx, req, out);
+  };
+  v1::TenantPolicy policy;
+  EXPECT_EQ(update(false, &policy).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(update(true, &policy).ok());
+  EXPECT_EQ(policy.settings().smb_no_follow_up_days(), 10);
+  EXPECT_EQ(policy.settings().default_capacity(), 50);
+
+  // New customers of this tenant need a legal entity id; another tenant's don't.
+  v1::Customer out;
+  grpc::Status refused = Create("rep-1", "r2", &out, false, "Needs Id Ltd");
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadRequestOf(rpc::FromGrpcStatus(refused)).field_violations(0).field(),
+            "customer.legal_entity_id");
+  v1::CreateCustomerRequest other;
+  other.set_request_id("g1");
+  other.mutable_customer()->set_company_name("Globex");
+  grpc::ClientContext gctx;
+  gctx.AddMetadata(rpc::kTenantMetadata, "globex");
+  gctx.AddMetadata(rpc::kUserMetadata, "rep-1");
+  EXPECT_TRUE(stub_->CreateCustomer(&gctx, other, &out).ok());
+
+  // The existing customer's deadline moved to 10 days; the scheduler agrees.
+  EXPECT_EQ(Get("rep-1", c.customer_id()).release_deadline().seconds(),
+            absl::ToUnixSeconds(created + Days(10)));
+  clock_.Advance(Days(10));
+  EXPECT_EQ(Tick(), 1);  // the warning
+  EXPECT_EQ(Get("rep-1", c.customer_id()).pool(), v1::POOL_STATE_PRIVATE);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Tick(), 1);
+  EXPECT_EQ(Get("rep-2", c.customer_id()).pool(), v1::POOL_STATE_PUBLIC);
+}
+
+TEST_F(CustomerServiceTest, ATenantCanSendDroppedCustomersBackToTheirPreviousOwner) {
+  v1::UpdateTenantPolicyRequest set;
+  set.set_request_id("p1");
+  set.mutable_settings()->set_drop_back_to_previous_owner(true);
+  set.mutable_update_mask()->add_paths("drop_back_to_previous_owner");
+  v1::TenantPolicy policy;
+  grpc::ClientContext pctx;
+  AsAdmin(pctx);
+  ASSERT_TRUE(stub_->UpdateTenantPolicy(&pctx, set, &policy).ok());
+
+  v1::Customer c, out;
+  ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
+  v1::ReleaseCustomerRequest rel;
+  rel.set_request_id("rel");
+  rel.set_name(c.name());
+  grpc::ClientContext rctx;
+  As(rctx, "rep-1");
+  ASSERT_TRUE(stub_->ReleaseCustomer(&rctx, rel, &out).ok());
+  clock_.Advance(Days(1));
+  ASSERT_TRUE(Claim("rep-2", c.customer_id(), "claim", &out).ok());
+  clock_.Advance(Days(30) + absl::Seconds(1));
+  EXPECT_EQ(Tick(), 1);  // released and handed back in one step
+  EXPECT_EQ(Get("rep-1", c.customer_id()).owner_id(), "rep-1");
+  EXPECT_EQ(Pool("rep-1").size(), 1);
+  EXPECT_EQ(Pool("rep-2").size(), 0);
+}
+
 TEST_F(CustomerServiceTest, CallsWithoutTenantOrWithBadNamesAreRefused) {
   v1::GetCustomerRequest req;
   req.set_name("customers/nope");
@@ -523,8 +1096,7 @@ TEST_F(CustomerServiceTest, CallsWithoutTenantOrWithBadNamesAreRefused) {
   req.set_name("leads/x");
   grpc::ClientContext ctx2;
   As(ctx2, "rep-1");
-  EXPECT_EQ(stub_->GetCustomer(&ctx2, req, &out).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub_->GetCustomer(&ctx2, req, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

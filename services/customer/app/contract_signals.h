@@ -1,0 +1,27 @@
+#ifndef CRM_SERVICES_CUSTOMER_APP_CONTRACT_SIGNALS_H_
+#define CRM_SERVICES_CUSTOMER_APP_CONTRACT_SIGNALS_H_
+
+// ContractSignals reads the contract service's topic and notes every signed
+// contract on its customer's stream (ContractSignedNoted), which ends drop
+// protection's no-contract window. Each note's request id derives from the
+// contract id, so redelivery notes nothing twice; a contract of an unknown
+// customer is parked.
+
+#include "libs/readstore/projection_runner.h"
+#include "services/customer/app/customer_commands.h"
+
+namespace crm::customer {
+
+class ContractSignals : public readstore::Projection {
+ public:
+  explicit ContractSignals(CustomerCommandHandler* commands) : commands_(commands) {}
+  std::string name() const override { return "contract_signals"; }
+  absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
+
+ private:
+  CustomerCommandHandler* commands_;
+};
+
+}  // namespace crm::customer
+
+#endif  // CRM_SERVICES_CUSTOMER_APP_CONTRACT_SIGNALS_H_
