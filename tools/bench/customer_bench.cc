@@ -1,0 +1,165 @@
+// Customer service over real gRPC (loopback, real RocksDB), each figure next
+// to its baseline on the same server in the same run (docs/benchmarks.md):
+// - P1: durable commands (RecordTouch: one event each, 1,000 customers)
+//   against a no-op unary RPC (grpc.health.v1 Check);
+// - P6: read-model queries (ListCustomers, 20 rows) against the same no-op.
+// Latency counters are each client's p50/p99, averaged over the clients.
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "benchmark/benchmark.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/bus/log_tailer.h"
+#include "libs/rpc/rpc.h"
+#include "libs/testing/temp_dir.h"
+#include "services/customer/projection/customer_list.h"
+#include "services/customer/rpc/customer_service.h"
+
+namespace {
+
+namespace v1 = crm::customer::v1;
+constexpr int kCustomers = 1000;
+
+// One server for every benchmark: the customer service with its list
+// projection tailing the log, and gRPC's health service as the no-op.
+struct Platform {
+  crm::test::TempDir dir;
+  std::unique_ptr<crm::eventstore::EventStore> store;
+  std::unique_ptr<crm::readstore::ReadStore> read;
+  std::unique_ptr<crm::customer::CustomerCommandHandler> commands;
+  crm::customer::CustomerListProjection list;
+  std::unique_ptr<crm::readstore::ProjectionRunner> runner;
+  std::unique_ptr<crm::bus::LogTailer> tailer;
+  std::unique_ptr<crm::customer::CustomerServiceImpl> service;
+  std::unique_ptr<grpc::Server> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::vector<std::string> customers;
+
+  Platform() {
+    store = *crm::eventstore::EventStore::Open({.path = dir.path() + "/events"});
+    read = *crm::readstore::ReadStore::Open(dir.path() + "/read");
+    crm::customer::Policy policy;
+    policy.default_capacity = kCustomers;
+    commands = std::make_unique<crm::customer::CustomerCommandHandler>(store.get(),
+                                                                       crm::SystemClock(), policy);
+    runner = std::make_unique<crm::readstore::ProjectionRunner>(read.get(), &list);
+    tailer = std::make_unique<crm::bus::LogTailer>(store.get(), runner.get());
+    tailer->Start();
+    service = std::make_unique<crm::customer::CustomerServiceImpl>(commands.get(), read.get());
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service.get());
+    server = builder.BuildAndStart();
+    channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    auto stub = v1::CustomerService::NewStub(channel);
+    for (int i = 0; i < kCustomers; ++i) {
+      v1::CreateCustomerRequest req;
+      req.set_request_id(absl::StrCat("setup-", i));
+      req.mutable_customer()->set_company_name(absl::StrCat("Bench ", i));
+      v1::Customer out;
+      grpc::ClientContext ctx;
+      Prepare(ctx);
+      if (!stub->CreateCustomer(&ctx, req, &out).ok()) std::abort();
+      customers.push_back(out.name());
+    }
+  }
+
+  static void Prepare(grpc::ClientContext& ctx) {
+    ctx.AddMetadata(crm::rpc::kTenantMetadata, "bench");
+    ctx.AddMetadata(crm::rpc::kUserMetadata, "rep-1");
+  }
+};
+
+Platform& P() {
+  static auto* p = new Platform();
+  return *p;
+}
+
+// Times each call of `call` (returns false on failure) and reports items/s
+// and this client's p50/p99 in microseconds.
+template <typename Call>
+void Run(benchmark::State& state, Call call) {
+  std::vector<double> micros;
+  for (auto _ : state) {
+    const absl::Time start = absl::Now();
+    if (!call()) {
+      state.SkipWithError("call failed");
+      break;
+    }
+    micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (micros.empty()) return;
+  std::sort(micros.begin(), micros.end());
+  auto at = [&](double q) {
+    return micros[std::min(micros.size() - 1, size_t(q * micros.size()))];
+  };
+  state.counters["p50_us"] = benchmark::Counter(at(0.50), benchmark::Counter::kAvgThreads);
+  state.counters["p99_us"] = benchmark::Counter(at(0.99), benchmark::Counter::kAvgThreads);
+}
+
+void BM_NoOpRpc(benchmark::State& state) {
+  grpc::GenericStub stub(P().channel);
+  grpc::CompletionQueue cq;
+  Run(state, [&] {
+    grpc::ClientContext ctx;
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&response, &status, &status);
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && ok && status.ok();
+  });
+}
+
+void BM_DurableCommand(benchmark::State& state) {
+  auto stub = v1::CustomerService::NewStub(P().channel);
+  int64_t i = 0;
+  Run(state, [&] {
+    v1::RecordTouchRequest req;
+    req.set_request_id(
+        absl::StrCat("t-", state.thread_index(), "-", i, "-", absl::ToUnixNanos(absl::Now())));
+    req.set_customer(P().customers[(state.thread_index() * 7919 + i++) % kCustomers]);
+    req.mutable_touch()->set_channel(crm::customer::events::v1::TOUCH_CHANNEL_PHONE);
+    req.mutable_touch()->set_note("Discussed the renewal terms with their buyer");
+    v1::Touch out;
+    grpc::ClientContext ctx;
+    Platform::Prepare(ctx);
+    return stub->RecordTouch(&ctx, req, &out).ok();
+  });
+}
+
+void BM_ReadModelQuery(benchmark::State& state) {
+  auto stub = v1::CustomerService::NewStub(P().channel);
+  Run(state, [&] {
+    v1::ListCustomersRequest req;
+    req.set_filter(v1::ListCustomersRequest::FILTER_MY_POOL);
+    req.set_page_size(20);
+    v1::ListCustomersResponse out;
+    grpc::ClientContext ctx;
+    Platform::Prepare(ctx);
+    return stub->ListCustomers(&ctx, req, &out).ok() && out.customers_size() == 20;
+  });
+}
+
+BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
+BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
+BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
