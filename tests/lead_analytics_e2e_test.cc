@@ -111,6 +111,18 @@ TEST(LeadAnalyticsE2eTest, LeadsAreCountedExactlyOnceThroughCrashes) {
   auto leads = LeadService::NewStub(p.Channel("lead"));
   auto analytics = AnalyticsService::NewStub(p.Channel("analytics"));
   Acked acked;
+  for (int i = 0; i < 4; ++i) {
+    crm::lead::v1::CreateChannelRequest req;
+    req.set_request_id(absl::StrCat("channel-", i));
+    req.mutable_channel()->set_channel_id(absl::StrCat("channel-", i));
+    req.mutable_channel()->set_display_name(absl::StrCat("Channel ", i));
+    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
+    crm::lead::v1::Channel out;
+    grpc::ClientContext ctx;
+    Tenant(ctx);
+    ctx.AddMetadata(rpc::kRolesMetadata, "admin");
+    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
+  }
 
   // Phase 1: concurrent creates, each retried once with its request id.
   {
@@ -137,7 +149,7 @@ TEST(LeadAnalyticsE2eTest, LeadsAreCountedExactlyOnceThroughCrashes) {
   {
     crm::lead::v1::CreateLeadRequest req;
     req.set_request_id("bad-1");
-    req.mutable_lead()->set_channel_id("web");
+    req.mutable_lead()->set_channel_id("channel-0");
     req.mutable_lead()->set_company_name("Bad Email Ltd");
     req.mutable_lead()->set_email("nope");
     crm::lead::v1::Lead lead;

@@ -1,9 +1,14 @@
 // crm-lead: the lead service process. Wiring only.
 
+#include "grpcpp/create_channel.h"
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "services/lead/app/customer_client.h"
+#include "services/lead/app/work_scheduler.h"
+#include "services/lead/projection/customer_directory.h"
 #include "services/lead/projection/lead_list.h"
 #include "services/lead/rpc/lead_service.h"
 
@@ -27,19 +32,43 @@ int main(int argc, char** argv) {
     LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
     return 1;
   }
-  lead::LeadListProjection lead_list;
-  readstore::ProjectionRunner lead_list_runner(read_store->get(), &lead_list);
-  bus::LogTailer tailer(store->get(), &lead_list_runner);
+  eventstore::EventStore* es = store->get();
+  readstore::ReadStore* rs = read_store->get();
+  lead::LeadListProjection lead_list(es);
+  readstore::ProjectionRunner lead_list_runner(rs, &lead_list);
+  bus::LogTailer tailer(es, &lead_list_runner);
 
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
-  bus::Relay relay(store->get(), {"lead", kafka});
+  bus::Relay relay(es, {"lead", kafka});
+  lead::CustomerDirectoryProjection customers;
+  readstore::ProjectionRunner customers_runner(rs, &customers);
+  bus::TopicConsumer customer_consumer(
+      &customers_runner, {bus::TopicFor("customer"), "crm-lead-customer-directory", kafka});
 
-  lead::LeadCommandHandler commands(store->get(), SystemClock());
-  lead::LeadServiceImpl service(&commands, read_store->get());
+  lead::LeadCommandHandler commands(es, SystemClock());
+  commands.SetLeadMatcher([&](const std::string& tenant, const std::vector<std::string>& keys) {
+    // Read this service's own earlier writes; past the wait, match on what
+    // the index has.
+    tailer.WaitFor(es->LastPosition(), absl::Seconds(2));
+    return lead::FindLeadMatches(rs, tenant, keys);
+  });
+  commands.SetCustomerMatcher(
+      [rs](const std::string& tenant, const std::vector<std::string>& keys) {
+        return lead::FindCustomer(rs, tenant, keys);
+      });
+  lead::CustomerClient customer_client(grpc::CreateChannel(
+      config->Get("customer-endpoint", "127.0.0.1:50052"), grpc::InsecureChannelCredentials()));
+  commands.SetCustomerCreator([&customer_client](const std::string& tenant, const std::string& user,
+                                                 const std::string& request_id,
+                                                 const lead::Lead& lead) {
+    return customer_client.Create(tenant, user, request_id, lead);
+  });
+  lead::WorkScheduler scheduler(rs, &commands);
+
+  lead::LeadServiceImpl service(&commands, rs);
   runtime::Server server(*config, "lead", "127.0.0.1:50051");
   server.AddService(&service);
-  eventstore::EventStore* es = store->get();
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",
@@ -50,8 +79,11 @@ int main(int argc, char** argv) {
                   [&relay] { return double(relay.lag()); });
   server.AddGauge("crm_projection_lag_events", "Log events not yet applied to lead_list.",
                   [es, &tailer] { return double(es->LastPosition() - tailer.position()); });
-  server.AddGauge("crm_projection_parked_events", "Events lead_list parked since start.",
-                  [&lead_list_runner] { return double(lead_list_runner.stats().parked); });
+  server.AddGauge("crm_projection_parked_events", "Events the lead projections parked.", [&] {
+    return double(lead_list_runner.stats().parked + customers_runner.stats().parked);
+  });
+  server.AddGauge("crm_lead_work_actions", "Leads returned or assigned by the work scheduler.",
+                  [&scheduler] { return double(scheduler.actions()); });
 
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     LogError("cannot catch up the lead list", {{"error", s.ToString()}});
@@ -59,11 +91,16 @@ int main(int argc, char** argv) {
   }
   tailer.Start();
   relay.Start();
+  customer_consumer.Start();
+  auto period = config->GetInt("work-check-seconds", 30);
+  scheduler.Start(absl::Seconds(period.ok() ? *period : 30));
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
   }
   server.WaitForTermination();
+  scheduler.Stop();
+  customer_consumer.Stop();
   relay.Stop();
   tailer.Stop();
   return 0;

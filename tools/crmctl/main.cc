@@ -1,9 +1,24 @@
 // crmctl: command-line client of the platform's gRPC APIs.
 //
-//   crmctl [global flags] lead create --channel=C [--company=N] [--contact=N]
-//                                     [--email=E] [--phone=P] [--request-id=R]
-//   crmctl [global flags] lead get LEAD_ID
-//   crmctl [global flags] lead list [--page-size=N] [--page-token=T] [--all]
+//   crmctl [global flags] channel create|update CHANNEL_ID --name=N --kind=self-built|free|paid
+//                                      [--monthly-cost=CENTS] [--assign=claim|assign] [--team=T]
+//   crmctl [global flags] channel list
+//   crmctl [global flags] lead create --channel=C [--company=N] [--contact=N] [--email=E]
+//                                     [--phone=P] [--legal-id=L] [--industry=I] [--region=R]
+//   crmctl [global flags] lead get|claim|return|convert LEAD_ID
+//   crmctl [global flags] lead list [--state=S] [--owner=U] [--priority] [--page-size=N]
+//                                   [--page-token=T] [--all]
+//   crmctl [global flags] lead qualify LEAD_ID [--budget] [--decision-maker] [--need=TEXT]
+//                                      [--within-days=N]
+//   crmctl [global flags] lead engage LEAD_ID --kind=content-viewed|link-opened|form-submitted
+//                                     [--content=ID] [--topics=T,U] [--seconds=N]
+//   crmctl [global flags] lead follow-up LEAD_ID --note=TEXT [--next-step=TEXT]
+//   crmctl [global flags] lead disqualify LEAD_ID --reason=no-budget|no-need|unreachable|
+//                                         chose-competitor|invalid-data|other [--note=TEXT]
+//   crmctl [global flags] lead merge LEAD_ID --into=SURVIVOR_ID
+//   crmctl [global flags] lead import FILE.csv [--import-id=ID]
+//   crmctl [global flags] lead workload [REP_ID]
+//   crmctl [global flags] lead settings
 //   crmctl [global flags] customer create --company=N [--industry=I] [--region=R]
 //                                         [--kp=NAME] [--kp-email=E] [--public]
 //   crmctl [global flags] customer get|claim|release CUSTOMER_ID [--note=TEXT]
@@ -28,11 +43,16 @@
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
 // 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052), --analytics=ADDR
 // (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
-// --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --json.
+// --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES,
+// e.g. "admin"), --json. Every mutating command takes --request-id=R to make
+// a retry safe (default: a fresh one).
 //
 // Exit codes: 0 ok; 2 usage; 3 invalid argument; 4 not found; 5 unavailable
 // or timed out; 6 refused by a rule (failed precondition, aborted); 1 other.
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -47,7 +67,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
@@ -71,12 +94,25 @@ struct Args {
 
 constexpr char kUsage[] =
     "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] "
-    "[--json] COMMAND\n"
-    "commands:\n"
+    "[--roles=R] [--json] COMMAND\n"
+    "commands (mutating ones take --request-id=R: a retry with the same id is safe):\n"
+    "  channel create|update ID --name=N --kind=self-built|free|paid [--monthly-cost=CENTS]\n"
+    "                  [--assign=claim|assign] [--team=T]   (admin) define a lead channel\n"
+    "  channel list                      channels with their monthly cost\n"
     "  lead create --channel=C [--company=N] [--contact=N] [--email=E] [--phone=P]\n"
-    "              [--request-id=R]     create a lead (safe to retry with the same id)\n"
-    "  lead get LEAD_ID                  read a lead\n"
-    "  lead list [--page-size=N] [--page-token=T] [--all]\n"
+    "              [--legal-id=L] [--industry=I] [--region=R]   create (or route) a lead\n"
+    "  lead get|claim|return|convert LEAD_ID\n"
+    "  lead list [--state=S] [--owner=U] [--priority] [--page-size=N] [--page-token=T] [--all]\n"
+    "  lead qualify ID [--budget] [--decision-maker] [--need=TEXT] [--within-days=N]\n"
+    "  lead engage ID --kind=content-viewed|link-opened|form-submitted [--content=C]\n"
+    "              [--topics=T,U] [--seconds=N]   behaviour that raises the score\n"
+    "  lead follow-up ID --note=TEXT [--next-step=TEXT]\n"
+    "  lead disqualify ID --reason=no-budget|no-need|unreachable|chose-competitor|\n"
+    "              invalid-data|other [--note=TEXT]\n"
+    "  lead merge ID --into=SURVIVOR_ID  merge a duplicate lead\n"
+    "  lead import FILE.csv [--import-id=ID]   bulk import with progress; resend to resume\n"
+    "  lead workload [REP_ID]            open leads against capacity\n"
+    "  lead settings                     the tenant's lead rules\n"
     "  customer create --company=N [--industry=I] [--region=R] [--kp=NAME] [--kp-email=E]\n"
     "                  [--public]        create a customer in your pool (or the public pool)\n"
     "  customer get|claim|release ID [--note=TEXT]\n"
@@ -135,6 +171,7 @@ class Client {
   explicit Client(const Args& a)
       : tenant_(a.Flag("tenant", "CRM_TENANT", "demo")),
         user_(a.Flag("user", "CRM_USER", "cli")),
+        roles_(a.Flag("roles", "CRM_ROLES", "")),
         json_(a.Has("json")),
         lead_(crm::lead::v1::LeadService::NewStub(
             grpc::CreateChannel(a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
@@ -146,10 +183,14 @@ class Client {
             grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
                                 grpc::InsecureChannelCredentials()))) {}
 
-  // Names the tenant and the user (`as_user`, or the --user flag) on a call.
-  void Prepare(grpc::ClientContext& ctx, const std::string& as_user = "") const {
+  // Names the tenant, the user (`as_user`, or the --user flag) and roles
+  // (`roles`, or the --roles flag) on a call.
+  void Prepare(grpc::ClientContext& ctx, const std::string& as_user = "",
+               const std::string& roles = "") const {
     ctx.AddMetadata(crm::rpc::kTenantMetadata, tenant_);
     ctx.AddMetadata(crm::rpc::kUserMetadata, as_user.empty() ? user_ : as_user);
+    const std::string& r = roles.empty() ? roles_ : roles;
+    if (!r.empty()) ctx.AddMetadata(crm::rpc::kRolesMetadata, r);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
   void Print(const google::protobuf::Message& m) const {
@@ -166,59 +207,63 @@ class Client {
   crm::analytics::v1::AnalyticsService::Stub& analytics() { return *analytics_; }
 
  private:
-  std::string tenant_, user_;
+  std::string tenant_, user_, roles_;
   bool json_;
   std::unique_ptr<crm::lead::v1::LeadService::Stub> lead_;
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> customer_;
   std::unique_ptr<crm::analytics::v1::AnalyticsService::Stub> analytics_;
 };
 
-void PrintLeadRow(const crm::lead::v1::Lead& l) {
-  std::cout << absl::StrFormat("%-22s %-12s %-28s %-20s %-26s %s\n", l.lead_id(), l.channel_id(),
-                               l.company_name(), l.contact_name(), l.email(), l.phone());
-}
+namespace lv1 = crm::lead::v1;
+namespace lev = crm::lead::events::v1;
 
 std::string RandomRequestId() {
   std::random_device rd;
   return absl::StrFormat("cli-%08x%08x", rd(), rd());
 }
 
-int LeadCreate(Client& c, const Args& a) {
-  crm::lead::v1::CreateLeadRequest req;
-  req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
-  auto* l = req.mutable_lead();
-  l->set_channel_id(a.Flag("channel", "", ""));
-  l->set_company_name(a.Flag("company", "", ""));
-  l->set_contact_name(a.Flag("contact", "", ""));
-  l->set_email(a.Flag("email", "", ""));
-  l->set_phone(a.Flag("phone", "", ""));
-  crm::lead::v1::Lead out;
-  grpc::ClientContext ctx;
-  c.Prepare(ctx);
-  grpc::Status s = c.lead().CreateLead(&ctx, req, &out);
+// The enum value whose name ends in `suffix` (case-insensitive), e.g. "paid"
+// for CHANNEL_KIND_PAID; -1 when none does.
+int EnumValue(const google::protobuf::EnumDescriptor* e, const std::string& suffix) {
+  const std::string want = "_" + absl::AsciiStrToUpper(absl::StrReplaceAll(suffix, {{"-", "_"}}));
+  for (int i = 0; i < e->value_count(); ++i) {
+    if (absl::EndsWith(e->value(i)->name(), want)) return e->value(i)->number();
+  }
+  return -1;
+}
+
+// The short name of an enum value: "QUEUED" for LEAD_STATE_QUEUED.
+std::string Short(const google::protobuf::EnumDescriptor* e, int value, absl::string_view prefix) {
+  const auto* v = e->FindValueByNumber(value);
+  if (v == nullptr || value == 0) return "";
+  return std::string(absl::StripPrefix(v->name(), prefix));
+}
+
+void PrintLeadRow(const lv1::Lead& l) {
+  std::cout << absl::StrFormat("%-22s %-12s %-26s %-12s %-5s %5d  %-12s %s\n", l.lead_id(),
+                               l.channel_id(), l.company_name(),
+                               Short(lv1::LeadState_descriptor(), l.state(), "LEAD_STATE_"),
+                               Short(lev::Grade_descriptor(), l.grade(), "GRADE_"), l.score(),
+                               l.owner_id(), absl::StrJoin(l.tags(), ","));
+}
+
+int PrintLead(Client& c, const grpc::Status& s, const lv1::Lead& out) {
   if (!s.ok()) return Fail(s);
   if (c.json()) {
     c.Print(out);
-  } else {
-    std::cout << "created " << out.name() << " (request id " << req.request_id() << ")\n";
+    return 0;
   }
+  PrintLeadRow(out);
+  for (const auto& d : out.duplicates()) {
+    std::cout << "  possible duplicate of " << d.lead_id() << " (" << absl::StrJoin(d.keys(), ", ")
+              << ")\n";
+  }
+  if (!out.customer_id().empty()) std::cout << "  customer " << out.customer_id() << "\n";
   return 0;
 }
 
-int LeadGet(Client& c, const Args& a) {
-  if (a.words.size() < 3) {
-    std::cerr << "lead get needs a LEAD_ID\n" << kUsage;
-    return 2;
-  }
-  crm::lead::v1::GetLeadRequest req;
-  req.set_name(absl::StartsWith(a.words[2], "leads/") ? a.words[2] : "leads/" + a.words[2]);
-  crm::lead::v1::Lead out;
-  grpc::ClientContext ctx;
-  c.Prepare(ctx);
-  grpc::Status s = c.lead().GetLead(&ctx, req, &out);
-  if (!s.ok()) return Fail(s);
-  c.Print(out);
-  return 0;
+std::string LeadName(const std::string& id) {
+  return absl::StartsWith(id, "leads/") ? id : "leads/" + id;
 }
 
 int LeadList(Client& c, const Args& a) {
@@ -228,16 +273,27 @@ int LeadList(Client& c, const Args& a) {
     return 2;
   }
   std::string token = a.Flag("page-token", "", "");
-  crm::lead::v1::ListLeadsResponse all;
+  lv1::ListLeadsResponse all;
   if (!c.json()) {
-    std::cout << absl::StrFormat("%-22s %-12s %-28s %-20s %-26s %s\n", "LEAD", "CHANNEL", "COMPANY",
-                                 "CONTACT", "EMAIL", "PHONE");
+    std::cout << absl::StrFormat("%-22s %-12s %-26s %-12s %-5s %5s  %-12s %s\n", "LEAD", "CHANNEL",
+                                 "COMPANY", "STATE", "GRADE", "SCORE", "OWNER", "TAGS");
   }
   do {
-    crm::lead::v1::ListLeadsRequest req;
+    lv1::ListLeadsRequest req;
     req.set_page_size(size);
     req.set_page_token(token);
-    crm::lead::v1::ListLeadsResponse resp;
+    req.set_owner_id(a.Flag("owner", "", ""));
+    if (a.Has("priority")) req.set_order_by("priority");
+    if (a.Has("state")) {
+      const int state = EnumValue(lv1::LeadState_descriptor(), a.Flag("state", "", ""));
+      if (state <= 0) {
+        std::cerr << "--state must be queued, assigned, working, converted, disqualified, merged "
+                     "or routed\n";
+        return 2;
+      }
+      req.set_state(static_cast<lv1::LeadState>(state));
+    }
+    lv1::ListLeadsResponse resp;
     grpc::ClientContext ctx;
     c.Prepare(ctx);
     grpc::Status s = c.lead().ListLeads(&ctx, req, &resp);
@@ -258,6 +314,267 @@ int LeadList(Client& c, const Args& a) {
     std::cout << "next page: --page-token=" << token << "\n";
   }
   return 0;
+}
+
+// Streams a CSV file to ImportLeads in 64 KiB chunks, showing progress (a
+// bar with rate and ETA on a terminal, plain lines otherwise).
+int LeadImport(Client& c, const Args& a) {
+  if (a.words.size() < 3) {
+    std::cerr << "lead import needs a CSV FILE\n";
+    return 2;
+  }
+  std::FILE* f = std::fopen(a.words[2].c_str(), "rb");
+  if (f == nullptr) {
+    std::cerr << "cannot open " << a.words[2] << "\n";
+    return 2;
+  }
+  std::fseek(f, 0, SEEK_END);
+  const long total = std::max(1L, std::ftell(f));
+  std::fseek(f, 0, SEEK_SET);
+  const bool tty = isatty(fileno(stderr));
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(2));
+  lv1::ImportLeadsResponse resp;
+  auto writer = c.lead().ImportLeads(&ctx, &resp);
+  lv1::ImportLeadsRequest req;
+  req.set_import_id(a.Flag("import-id", "", a.words[2]));
+  std::string chunk(64 << 10, '\0');
+  long sent = 0;
+  const absl::Time start = absl::Now();
+  int last_percent = -1;
+  for (size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0;) {
+    req.set_chunk(chunk.substr(0, n));
+    if (!writer->Write(req)) break;
+    sent += static_cast<long>(n);
+    const int percent = static_cast<int>(sent * 100 / total);
+    if (percent == last_percent) continue;
+    last_percent = percent;
+    const double secs = std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - start));
+    const double rate = sent / secs;
+    const double eta = (total - sent) / std::max(rate, 1.0);
+    if (tty) {
+      std::cerr << absl::StrFormat("\r[%-30s] %3d%% %7.1f KiB/s ETA %4.0fs",
+                                   std::string(percent * 30 / 100, '#'), percent, rate / 1024, eta);
+    } else if (percent % 10 == 0) {
+      std::cerr << absl::StrFormat("import: %d%% sent, %.1f KiB/s\n", percent, rate / 1024);
+    }
+  }
+  std::fclose(f);
+  if (tty) std::cerr << "\n";
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return Fail(s);
+  if (c.json()) {
+    c.Print(resp);
+    return 0;
+  }
+  std::cout << resp.rows() << " rows: " << resp.imported() << " imported (" << resp.routed()
+            << " routed to customers' owners), " << resp.errors_size() << " refused\n";
+  for (const auto& e : resp.errors()) {
+    std::cout << "  row " << e.row() << ": " << absl::StrJoin(e.errors(), "; ") << "\n";
+  }
+  return resp.errors_size() > 0 ? 3 : 0;
+}
+
+int ChannelCommand(Client& c, const Args& a) {
+  const std::string& verb = a.words[1];
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  if (verb == "list") {
+    lv1::ListChannelsResponse resp;
+    grpc::Status s = c.lead().ListChannels(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-16s %-24s %-10s %12s  %s\n", "CHANNEL", "NAME", "KIND",
+                                 "COST/MONTH", "ASSIGN");
+    for (const auto& ch : resp.channels()) {
+      std::cout << absl::StrFormat(
+          "%-16s %-24s %-10s %12.2f  %s\n", ch.channel_id(), ch.display_name(),
+          Short(lev::ChannelKind_descriptor(), ch.kind(), "CHANNEL_KIND_"),
+          ch.monthly_cost() / 100.0,
+          Short(lev::AssignMode_descriptor(), ch.assign_mode(), "ASSIGN_MODE_"));
+    }
+    return 0;
+  }
+  if ((verb != "create" && verb != "update") || a.words.size() < 3) {
+    std::cerr << "usage: channel create|update CHANNEL_ID --name=N --kind=self-built|free|paid "
+                 "[--monthly-cost=CENTS] [--assign=claim|assign] [--team=T]\n";
+    return 2;
+  }
+  lv1::Channel ch;
+  ch.set_channel_id(a.words[2]);
+  ch.set_display_name(a.Flag("name", "", a.words[2]));
+  ch.set_kind(static_cast<lev::ChannelKind>(
+      std::max(0, EnumValue(lev::ChannelKind_descriptor(), a.Flag("kind", "", "")))));
+  int64_t cost = 0;
+  if (!absl::SimpleAtoi(a.Flag("monthly-cost", "", "0"), &cost)) {
+    std::cerr << "--monthly-cost must be an integer (minor units)\n";
+    return 2;
+  }
+  ch.set_monthly_cost(cost);
+  if (a.Has("assign")) {
+    ch.set_assign_mode(static_cast<lev::AssignMode>(
+        std::max(0, EnumValue(lev::AssignMode_descriptor(), a.Flag("assign", "", "")))));
+  }
+  ch.set_team_id(a.Flag("team", "", ""));
+  lv1::Channel out;
+  grpc::Status s;
+  if (verb == "create") {
+    lv1::CreateChannelRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    *req.mutable_channel() = ch;
+    s = c.lead().CreateChannel(&ctx, req, &out);
+  } else {
+    lv1::UpdateChannelRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    *req.mutable_channel() = ch;
+    s = c.lead().UpdateChannel(&ctx, req, &out);
+  }
+  if (!s.ok()) return Fail(s);
+  c.Print(out);
+  return 0;
+}
+
+int LeadCommand(Client& c, const Args& a) {
+  const std::string& verb = a.words[1];
+  if (verb == "list") return LeadList(c, a);
+  if (verb == "import") return LeadImport(c, a);
+  const std::string id = a.words.size() > 2 ? a.words[2] : "";
+  const std::string rid = a.Flag("request-id", "", RandomRequestId());
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  lv1::Lead out;
+  if (verb == "create") {
+    lv1::CreateLeadRequest req;
+    req.set_request_id(rid);
+    auto* l = req.mutable_lead();
+    l->set_channel_id(a.Flag("channel", "", ""));
+    l->set_company_name(a.Flag("company", "", ""));
+    l->set_contact_name(a.Flag("contact", "", ""));
+    l->set_email(a.Flag("email", "", ""));
+    l->set_phone(a.Flag("phone", "", ""));
+    l->set_legal_entity_id(a.Flag("legal-id", "", ""));
+    l->set_industry(a.Flag("industry", "", ""));
+    l->set_region(a.Flag("region", "", ""));
+    return PrintLead(c, c.lead().CreateLead(&ctx, req, &out), out);
+  }
+  if (verb == "settings") {
+    lv1::LeadSettings settings;
+    grpc::Status s = c.lead().GetLeadSettings(&ctx, {}, &settings);
+    if (!s.ok()) return Fail(s);
+    c.Print(settings);
+    return 0;
+  }
+  if (verb == "workload") {
+    lv1::GetRepWorkloadRequest req;
+    req.set_rep_id(id);
+    lv1::RepWorkload load;
+    grpc::Status s = c.lead().GetRepWorkload(&ctx, req, &load);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(load);
+    } else {
+      std::cout << load.rep_id() << ": " << load.open_leads() << " of " << load.capacity()
+                << " open leads\n";
+    }
+    return 0;
+  }
+  if (id.empty()) {
+    std::cerr << "lead " << verb << " needs a LEAD_ID\n" << kUsage;
+    return 2;
+  }
+  const std::string name = LeadName(id);
+  if (verb == "get") {
+    lv1::GetLeadRequest req;
+    req.set_name(name);
+    grpc::Status s = c.lead().GetLead(&ctx, req, &out);
+    if (!s.ok()) return Fail(s);
+    c.Print(out);
+    return 0;
+  }
+  if (verb == "claim") {
+    lv1::ClaimLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintLead(c, c.lead().ClaimLead(&ctx, req, &out), out);
+  }
+  if (verb == "return") {
+    lv1::ReturnLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintLead(c, c.lead().ReturnLead(&ctx, req, &out), out);
+  }
+  if (verb == "convert") {
+    lv1::ConvertLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintLead(c, c.lead().ConvertLead(&ctx, req, &out), out);
+  }
+  if (verb == "merge") {
+    lv1::MergeLeadsRequest req;
+    req.set_request_id(rid);
+    req.set_name(LeadName(a.Flag("into", "", "")));
+    req.set_merged_lead(name);
+    return PrintLead(c, c.lead().MergeLeads(&ctx, req, &out), out);
+  }
+  if (verb == "qualify") {
+    lv1::QualifyLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    auto* q = req.mutable_qualification();
+    q->set_budget_confirmed(a.Has("budget"));
+    q->set_decision_maker(a.Has("decision-maker"));
+    q->set_need(a.Flag("need", "", ""));
+    int days = 0;
+    if (!absl::SimpleAtoi(a.Flag("within-days", "", "0"), &days)) {
+      std::cerr << "--within-days must be an integer\n";
+      return 2;
+    }
+    q->set_purchase_within_days(days);
+    return PrintLead(c, c.lead().QualifyLead(&ctx, req, &out), out);
+  }
+  if (verb == "engage") {
+    lv1::RecordEngagementRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    const std::string kind = a.Flag("kind", "", "content-viewed");
+    req.set_kind(static_cast<lev::EngagementKind>(
+        std::max(0, EnumValue(lev::EngagementKind_descriptor(), kind))));
+    req.set_content_id(a.Flag("content", "", ""));
+    for (absl::string_view t : absl::StrSplit(a.Flag("topics", "", ""), ',', absl::SkipEmpty())) {
+      req.add_topics(std::string(t));
+    }
+    int seconds = 0;
+    if (!absl::SimpleAtoi(a.Flag("seconds", "", "0"), &seconds)) {
+      std::cerr << "--seconds must be an integer\n";
+      return 2;
+    }
+    req.set_seconds(seconds);
+    return PrintLead(c, c.lead().RecordEngagement(&ctx, req, &out), out);
+  }
+  if (verb == "follow-up") {
+    lv1::RecordFollowUpRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_note(a.Flag("note", "", ""));
+    req.set_next_step(a.Flag("next-step", "", ""));
+    return PrintLead(c, c.lead().RecordFollowUp(&ctx, req, &out), out);
+  }
+  if (verb == "disqualify") {
+    lv1::DisqualifyLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_reason(static_cast<lev::DisqualifyReason>(
+        std::max(0, EnumValue(lev::DisqualifyReason_descriptor(), a.Flag("reason", "", "")))));
+    req.set_note(a.Flag("note", "", ""));
+    return PrintLead(c, c.lead().DisqualifyLead(&ctx, req, &out), out);
+  }
+  std::cerr << "unknown command: lead " << verb << "\n" << kUsage;
+  return 2;
 }
 
 namespace cv1 = crm::customer::v1;
@@ -562,6 +879,29 @@ int DemoLoad(Client& c, const Args& a) {
                                      "Stark", "Wayne",  "Wonka",   "Tyrell",   "Soylent"};
   static const char* kSuffixes[] = {"GmbH", "Ltd", "Inc.", "AG", "LLC"};
   static const char* kPeople[] = {"Ann Lee", "Bo Chen", "Cara Diaz", "Dev Patel", "Eli Novak"};
+  // The channels first: every lead names one.
+  static const lev::ChannelKind kKinds[] = {lev::CHANNEL_KIND_SELF_BUILT,
+                                            lev::CHANNEL_KIND_SELF_BUILT, lev::CHANNEL_KIND_FREE,
+                                            lev::CHANNEL_KIND_PAID};
+  static const int64_t kCosts[] = {150000, 900000, 0, 450000};
+  for (int i = 0; i < 4; ++i) {
+    lv1::CreateChannelRequest req;
+    req.set_request_id(absl::StrCat("demo-channel-", kChannels[i]));
+    req.mutable_channel()->set_channel_id(kChannels[i]);
+    req.mutable_channel()->set_display_name(kChannels[i]);
+    req.mutable_channel()->set_kind(kKinds[i]);
+    req.mutable_channel()->set_monthly_cost(kCosts[i]);
+    lv1::Channel out;
+    grpc::Status s;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // the service may still be starting
+      grpc::ClientContext ctx;
+      c.Prepare(ctx, "demo-admin", "admin");
+      ctx.set_wait_for_ready(true);
+      s = c.lead().CreateChannel(&ctx, req, &out);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    }
+    if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) return Fail(s);
+  }
   std::mt19937 rng(seed);
   int created = 0;
   for (int i = 0; i < n; ++i) {
@@ -586,6 +926,78 @@ int DemoLoad(Client& c, const Args& a) {
     if (!s.ok()) return Fail(s);
     ++created;
   }
+  // Work on the first leads: reps claim and qualify some, engagement grades
+  // others, one is disqualified and two convert into customers.
+  lv1::ListLeadsRequest list;
+  list.set_page_size(12);
+  lv1::ListLeadsResponse first;
+  for (int attempt = 0; attempt < 50 && first.leads_size() < std::min(n, 12); ++attempt) {
+    grpc::ClientContext ctx;
+    c.Prepare(ctx);
+    first.Clear();
+    if (!c.lead().ListLeads(&ctx, list, &first).ok()) break;
+    if (first.leads_size() < std::min(n, 12)) absl::SleepFor(absl::Milliseconds(100));
+  }
+  for (int i = 0; i < first.leads_size(); ++i) {
+    const lv1::Lead& l = first.leads(i);
+    const std::string rep = absl::StrCat("rep-", i % 4 + 1);
+    const std::string rid = absl::StrCat("demo-", seed, "-work-", l.lead_id());
+    lv1::Lead out;
+    if (i >= 8) {
+      lv1::RecordEngagementRequest e;
+      e.set_request_id(rid);
+      e.set_name(l.name());
+      e.set_kind(lev::ENGAGEMENT_KIND_CONTENT_VIEWED);
+      e.set_content_id("pricing-page");
+      e.add_topics("pricing");
+      e.set_seconds(180);
+      grpc::ClientContext ctx;
+      c.Prepare(ctx, "web-tracker");
+      if (grpc::Status s = c.lead().RecordEngagement(&ctx, e, &out); !s.ok()) return Fail(s);
+      continue;
+    }
+    lv1::ClaimLeadRequest claim;
+    claim.set_request_id(rid + "-claim");
+    claim.set_name(l.name());
+    grpc::ClientContext claim_ctx;
+    c.Prepare(claim_ctx, rep);
+    grpc::Status s = c.lead().ClaimLead(&claim_ctx, claim, &out);
+    if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) return Fail(s);
+    if (!s.ok() || i >= 5) continue;  // taken on an earlier run, or left to work later
+    lv1::QualifyLeadRequest q;
+    q.set_request_id(rid + "-qualify");
+    q.set_name(l.name());
+    q.mutable_qualification()->set_budget_confirmed(i % 2 == 0);
+    q.mutable_qualification()->set_decision_maker(true);
+    q.mutable_qualification()->set_need("pipeline visibility across the sales team");
+    q.mutable_qualification()->set_purchase_within_days(30 + 30 * i);
+    grpc::ClientContext q_ctx;
+    c.Prepare(q_ctx, rep);
+    if (s = c.lead().QualifyLead(&q_ctx, q, &out); !s.ok()) return Fail(s);
+    grpc::ClientContext done_ctx;
+    c.Prepare(done_ctx, rep);
+    if (i < 2) {
+      lv1::ConvertLeadRequest conv;
+      conv.set_request_id(rid + "-convert");
+      conv.set_name(l.name());
+      s = c.lead().ConvertLead(&done_ctx, conv, &out);
+    } else if (i == 2) {
+      lv1::DisqualifyLeadRequest dq;
+      dq.set_request_id(rid + "-disqualify");
+      dq.set_name(l.name());
+      dq.set_reason(lev::DISQUALIFY_REASON_CHOSE_COMPETITOR);
+      s = c.lead().DisqualifyLead(&done_ctx, dq, &out);
+    } else {
+      lv1::RecordFollowUpRequest f;
+      f.set_request_id(rid + "-follow-up");
+      f.set_name(l.name());
+      f.set_note("first call: wants a demo next week");
+      f.set_next_step("demo");
+      s = c.lead().RecordFollowUp(&done_ctx, f, &out);
+    }
+    if (!s.ok()) return Fail(s);
+  }
+
   // Customers: a few in each demo rep's private pool, the rest public.
   int customers = 0;
   for (int i = 0; i < 12; ++i) {
@@ -672,9 +1084,8 @@ int main(int argc, char** argv) {
   }
   Client c(a);
   const std::string cmd = a.words[0] + " " + a.words[1];
-  if (cmd == "lead create") return LeadCreate(c, a);
-  if (cmd == "lead get") return LeadGet(c, a);
-  if (cmd == "lead list") return LeadList(c, a);
+  if (a.words[0] == "lead") return LeadCommand(c, a);
+  if (a.words[0] == "channel") return ChannelCommand(c, a);
   if (a.words[0] == "customer") return CustomerCommand(c, a);
   if (cmd == "analytics lead-counts") return LeadCounts(c);
   if (cmd == "demo load") return DemoLoad(c, a);

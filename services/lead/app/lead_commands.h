@@ -1,10 +1,19 @@
 #ifndef CRM_SERVICES_LEAD_APP_LEAD_COMMANDS_H_
 #define CRM_SERVICES_LEAD_APP_LEAD_COMMANDS_H_
 
-// Command handlers of the lead service: load the aggregate from the event
-// store, decide, append. Thread-safe.
+// Command handlers of the lead service: load the lead and the companions a
+// decision touches (reps' loads, a team's round robin), decide, and append
+// them atomically. When another command moved a stream first (ABORTED), the
+// command is decided again on the fresh state: of two concurrent claims
+// exactly one wins, and no rep is ever assigned over capacity. Every command
+// is idempotent on its request id. Thread-safe.
 
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
@@ -17,19 +26,113 @@ class LeadCommandHandler {
  public:
   LeadCommandHandler(eventstore::EventStore* store, Clock* clock) : store_(store), clock_(clock) {}
 
-  // Creates a lead with a new id (cmd.lead_id and cmd.now are set here).
-  // A request id seen before returns the lead that request created.
+  // Open leads sharing any of `keys` (kinds in LeadMatch.keys).
+  using LeadMatcher = std::function<absl::StatusOr<std::vector<ev::LeadMatch>>(
+      const std::string& tenant, const std::vector<std::string>& keys)>;
+  // The existing customer sharing the most of `keys`, if any.
+  using CustomerMatcher = std::function<absl::StatusOr<std::optional<CustomerMatch>>(
+      const std::string& tenant, const std::vector<std::string>& keys)>;
+  // Creates the customer `lead` converts into, owned by `user`, and returns
+  // its id; must be idempotent on `request_id`.
+  using CustomerCreator =
+      std::function<absl::StatusOr<std::string>(const std::string& tenant, const std::string& user,
+                                                const std::string& request_id, const Lead& lead)>;
+  void SetLeadMatcher(LeadMatcher m) { lead_matcher_ = std::move(m); }
+  void SetCustomerMatcher(CustomerMatcher m) { customer_matcher_ = std::move(m); }
+  void SetCustomerCreator(CustomerCreator c) { customer_creator_ = std::move(c); }
+
+  // Creates a lead with a new id (cmd.lead_id and cmd.now are set here) from
+  // a channel the tenant defined, or routes it to the owner of the customer
+  // it matches. In assign mode the new lead is assigned at once when a rep
+  // has room. A request id seen before returns what that request created.
   absl::StatusOr<Lead> Create(const std::string& tenant, const std::string& request_id,
                               CreateLead cmd);
-
   // The lead as its stream stands now; NOT_FOUND when there is none.
   absl::StatusOr<Lead> Get(const std::string& tenant, const std::string& lead_id);
 
+  absl::StatusOr<Lead> Qualify(const std::string& tenant, const std::string& request_id,
+                               const std::string& lead_id, const std::string& user,
+                               const ev::Qualification& q);
+  // cmd.engagement_id and cmd.now are set here.
+  absl::StatusOr<Lead> Engage(const std::string& tenant, const std::string& request_id,
+                              const std::string& lead_id, RecordEngagement cmd);
+  absl::StatusOr<Lead> Claim(const std::string& tenant, const std::string& request_id,
+                             const std::string& lead_id, const std::string& user);
+  // Assigns a queued lead by the tenant's (or its channel's) team and
+  // strategy to the next rep with room other than `exclude`; leaves it
+  // queued when nobody has room or no team is set.
+  absl::StatusOr<Lead> AssignNext(const std::string& tenant, const std::string& request_id,
+                                  const std::string& lead_id, const std::string& by,
+                                  const std::string& exclude = "");
+  // The owner hands the lead back to the queue.
+  absl::StatusOr<Lead> Return(const std::string& tenant, const std::string& request_id,
+                              const std::string& lead_id, const std::string& user);
+  // Returns the lead to the queue if its work deadline passed unworked, and
+  // in assign mode hands it to the next rep. Safe to call any number of times.
+  absl::StatusOr<Lead> ReturnIfUnworked(const std::string& tenant, const std::string& lead_id);
+  // cmd.follow_up_id and cmd.now are set here.
+  absl::StatusOr<Lead> FollowUp(const std::string& tenant, const std::string& request_id,
+                                const std::string& lead_id, lead::FollowUp cmd);
+  absl::StatusOr<Lead> Disqualify(const std::string& tenant, const std::string& request_id,
+                                  const std::string& lead_id, ev::DisqualifyReason reason,
+                                  const std::string& note, const std::string& user);
+  // Creates the customer through the CustomerCreator with a request id
+  // derived from the lead, then records LeadConverted: a retry, or a second
+  // conversion of a converted lead, creates nothing and returns the lead.
+  absl::StatusOr<Lead> Convert(const std::string& tenant, const std::string& request_id,
+                               const std::string& lead_id, const std::string& user);
+  // Merges `merged_id` into `survivor_id`; returns the survivor.
+  absl::StatusOr<Lead> Merge(const std::string& tenant, const std::string& request_id,
+                             const std::string& survivor_id, const std::string& merged_id,
+                             const std::string& user);
+
+  // Defines a channel (`create`: ALREADY_EXISTS when it exists) or changes
+  // one (NOT_FOUND when it does not). channel.save_time is set here.
+  absl::StatusOr<ev::ChannelSaved> SaveChannel(const std::string& tenant,
+                                               const std::string& request_id,
+                                               ev::ChannelSaved channel, bool create);
+  absl::StatusOr<std::optional<ev::ChannelSaved>> GetChannel(const std::string& tenant,
+                                                             const std::string& channel_id);
+
+  // The tenant's settings as stored (zero values: defaults), and as rules.
+  absl::StatusOr<ev::LeadSettings> Settings(const std::string& tenant);
+  absl::StatusOr<LeadPolicy> PolicyFor(const std::string& tenant);
+  // Changes the settings named by `mask` (all when empty); returns them.
+  absl::StatusOr<ev::LeadSettings> UpdateSettings(const std::string& tenant,
+                                                  const std::string& request_id,
+                                                  const ev::LeadSettings& update,
+                                                  const std::vector<std::string>& mask,
+                                                  const std::string& user);
+  absl::StatusOr<RepLoad> GetRepLoad(const std::string& tenant, const std::string& rep);
+
+  Clock* clock() const { return clock_; }
+
  private:
+  // What a decision was made on, for the appends' expected versions.
+  struct Loaded {
+    std::map<std::string, RepLoad> reps;
+    std::string team_id;
+    TeamTurns turns;
+  };
+  using DecideFn = std::function<absl::StatusOr<Decision>(const Lead&, Loaded&)>;
+  // Load, decide, append, retrying on ABORTED. OK when appended, when there
+  // was nothing to do, and when the request id was seen before.
+  absl::Status Execute(const std::string& tenant, const std::string& request_id,
+                       const std::string& lead_id, const DecideFn& decide);
   absl::StatusOr<Lead> Load(const std::string& tenant, const std::string& lead_id);
+  absl::StatusOr<TeamTurns> LoadTeam(const std::string& tenant, const std::string& team_id);
+  // The assign mode and team id for a lead of `channel_id`.
+  absl::StatusOr<std::pair<ev::AssignMode, std::string>> RoutingFor(const std::string& tenant,
+                                                                    const LeadPolicy& policy,
+                                                                    const std::string& channel_id);
 
   eventstore::EventStore* store_;
   Clock* clock_;
+  LeadMatcher lead_matcher_;
+  CustomerMatcher customer_matcher_;
+  CustomerCreator customer_creator_;
+  std::mutex settings_mu_;
+  std::map<std::string, std::pair<int64_t, ev::LeadSettings>> settings_;  // tenant -> version
 };
 
 }  // namespace crm::lead

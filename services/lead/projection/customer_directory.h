@@ -1,0 +1,36 @@
+#ifndef CRM_SERVICES_LEAD_PROJECTION_CUSTOMER_DIRECTORY_H_
+#define CRM_SERVICES_LEAD_PROJECTION_CUSTOMER_DIRECTORY_H_
+
+// What the lead service knows of customers, from the customer service's
+// topic (crm.customer.events.v1), never from its database: each customer's
+// match keys (normalised company name, legal entity id, every contact's
+// phone and email, in the kinds of lead::MatchKeys) and current owner.
+// Rows: `<tenant>\0cust\0<key>\0<customer>` -> "",
+//       `<tenant>\0cust-keys\0<customer>` -> its keys, '\n'-separated,
+//       `<tenant>\0cust-owner\0<customer>` -> owner ("" in the public pool).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libs/readstore/projection_runner.h"
+#include "services/lead/domain/lead.h"
+
+namespace crm::lead {
+
+class CustomerDirectoryProjection : public readstore::Projection {
+ public:
+  std::string name() const override { return "customer_directory"; }
+  // Events of other aggregates on the topic (rep pools, segments) are
+  // skipped, not parked.
+  absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
+};
+
+// The customer sharing the most kinds of `keys` (ties: the oldest id).
+absl::StatusOr<std::optional<CustomerMatch>> FindCustomer(readstore::ReadStore* store,
+                                                          const std::string& tenant,
+                                                          const std::vector<std::string>& keys);
+
+}  // namespace crm::lead
+
+#endif  // CRM_SERVICES_LEAD_PROJECTION_CUSTOMER_DIRECTORY_H_
