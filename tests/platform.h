@@ -51,6 +51,8 @@ class Platform {
   }
 
   Process& process(const std::string& name) { return processes_[name]; }
+  // The gRPC address of started service `name`.
+  std::string Address(const std::string& name) { return absl::StrCat("127.0.0.1:", ports_[name]); }
   // Where the local broker writes its address (KafkaOptions::bootstrap_file).
   const std::string& bootstrap_file() const { return bootstrap_file_; }
   const std::string& dir() const { return dir_.path(); }
