@@ -415,6 +415,59 @@ TEST_F(LeadServiceTest, AssignModeRoundRobinIsFairForABulkImportAndReportsBadRow
   EXPECT_EQ(Reason(Claim("bo", out, &out)), "LEADS_ARE_ASSIGNED");
 }
 
+TEST_F(LeadServiceTest, AChannelInAssignModeRoutesByTerritoryWhileOthersAreClaimed) {
+  ev::LeadSettings s;
+  s.set_strategy(ev::ASSIGN_STRATEGY_TERRITORY);
+  ev::Team* team = s.add_teams();
+  team->set_team_id("field");
+  ev::TeamMember* north = team->add_members();
+  north->set_rep_id("north-rep");
+  north->add_regions("hamburg");
+  ev::TeamMember* east = team->add_members();
+  east->set_rep_id("east-rep");
+  east->add_regions("berlin");
+  east->add_industries("manufacturing");
+  Settings(s, {"strategy", "teams"});
+  DefineChannel("partner", ev::ASSIGN_MODE_ASSIGN);
+
+  v1::CreateLeadRequest req;
+  req.set_request_id("partner-1");
+  req.mutable_lead()->set_channel_id("partner");
+  req.mutable_lead()->set_company_name("Hanse Shipping");
+  req.mutable_lead()->set_region("Hamburg");
+  v1::Lead hamburg;
+  grpc::ClientContext ctx;
+  As(ctx, "partner-portal");
+  ASSERT_TRUE(stub_->CreateLead(&ctx, req, &hamburg).ok());
+  EXPECT_EQ(hamburg.state(), v1::LEAD_STATE_ASSIGNED);
+  EXPECT_EQ(hamburg.owner_id(), "north-rep");
+
+  req.set_request_id("partner-2");
+  req.mutable_lead()->set_company_name("Munich Motors");
+  req.mutable_lead()->set_region("Munich");
+  req.mutable_lead()->set_industry("Manufacturing");
+  v1::Lead munich;
+  grpc::ClientContext ctx2;
+  As(ctx2, "partner-portal");
+  ASSERT_TRUE(stub_->CreateLead(&ctx2, req, &munich).ok());
+  EXPECT_EQ(munich.owner_id(), "east-rep") << "covered by industry";
+
+  req.set_request_id("partner-3");
+  req.mutable_lead()->set_company_name("Alpine Tours");
+  req.mutable_lead()->set_industry("tourism");
+  v1::Lead nobody;
+  grpc::ClientContext ctx3;
+  As(ctx3, "partner-portal");
+  ASSERT_TRUE(stub_->CreateLead(&ctx3, req, &nobody).ok());
+  EXPECT_EQ(nobody.state(), v1::LEAD_STATE_QUEUED) << "no rep covers it: it waits";
+
+  // The web channel stays in the tenant's claim mode.
+  v1::Lead web = MustCreate("web-1", "Web Co");
+  EXPECT_EQ(web.state(), v1::LEAD_STATE_QUEUED);
+  v1::Lead out;
+  EXPECT_TRUE(Claim("rep-1", web, &out).ok());
+}
+
 TEST_F(LeadServiceTest, UnworkedLeadsReturnAtTheTimeoutAndGoToTheNextRep) {
   v1::Lead lead = MustCreate("slow", "Slowpoke");
   v1::Lead claimed;
