@@ -58,6 +58,7 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
   Caller caller{Metadata(context, kTenantMetadata), Metadata(context, kUserMetadata)};
   for (absl::string_view role : absl::StrSplit(Metadata(context, kRolesMetadata), ',')) {
     caller.admin |= absl::StripAsciiWhitespace(role) == "admin";
+    caller.manager |= absl::StripAsciiWhitespace(role) == "manager";
   }
   if (caller.tenant.empty()) {
     return absl::UnauthenticatedError(

@@ -31,6 +31,9 @@ struct Caller {
   // "admin" may change the tenant's rules. A stand-in for the identity and
   // access service (#8), from the x-crm-roles metadata.
   bool admin = false;
+  // "manager" approves what reps may not decide alone (closing a deal as
+  // lost, larger discounts).
+  bool manager = false;
 };
 
 inline constexpr char kTenantMetadata[] = "x-crm-tenant";

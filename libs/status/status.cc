@@ -34,6 +34,30 @@ absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
   return status;
 }
 
+absl::Status PreconditionFailed(absl::string_view reason, absl::string_view message,
+                                const std::vector<Unmet>& unmet) {
+  google::rpc::PreconditionFailure details;
+  std::string text(message);
+  for (const Unmet& u : unmet) {
+    auto* v = details.add_violations();
+    v->set_type(u.type);
+    v->set_subject(u.subject);
+    v->set_description(u.description);
+    absl::StrAppend(&text, "; ", u.description);
+  }
+  absl::Status status = ErrorWithReason(absl::StatusCode::kFailedPrecondition, reason, text);
+  status.SetPayload(kPreconditionFailureUrl, absl::Cord(details.SerializeAsString()));
+  return status;
+}
+
+google::rpc::PreconditionFailure PreconditionFailureOf(const absl::Status& status) {
+  google::rpc::PreconditionFailure details;
+  if (auto payload = status.GetPayload(kPreconditionFailureUrl)) {
+    details.ParseFromString(std::string(*payload));
+  }
+  return details;
+}
+
 std::string ErrorReason(const absl::Status& status) {
   auto payload = status.GetPayload(kErrorInfoUrl);
   if (!payload) return "";

@@ -36,6 +36,8 @@ namespace crm {
 // Payload type URLs under which details ride on an absl::Status.
 inline constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kPreconditionFailureUrl =
+    "type.googleapis.com/google.rpc.PreconditionFailure";
 inline constexpr absl::string_view kErrorDomain = "crm";
 
 // Collects every invalid field of a request, so one error names them all.
@@ -59,6 +61,18 @@ class FieldViolations {
 // (UPPER_SNAKE, e.g. CUSTOMER_POOL_FULL) in domain "crm".
 absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
                              absl::string_view message);
+
+// FAILED_PRECONDITION with `reason` (ErrorInfo) and a
+// google.rpc.PreconditionFailure listing each unmet condition as
+// {type, subject, description}; the message lists the descriptions.
+struct Unmet {
+  std::string type;
+  std::string subject;
+  std::string description;
+};
+absl::Status PreconditionFailed(absl::string_view reason, absl::string_view message,
+                                const std::vector<Unmet>& unmet);
+google::rpc::PreconditionFailure PreconditionFailureOf(const absl::Status& status);
 
 // The ErrorInfo reason attached to `status`, or "" when it has none.
 std::string ErrorReason(const absl::Status& status);
