@@ -37,11 +37,14 @@
 //   crmctl [global flags] customer segments
 //   crmctl [global flags] customer segment SEGMENT_ID
 //   crmctl [global flags] customer contributions [--rep=R | --customer=CUSTOMER_ID]
+//   crmctl [global flags] product save|list ...; opportunity create|get|list|lines|need|quote|
+//                         advance|close-date|lose|decide|win|forecast ... (see --help)
 //   crmctl [global flags] analytics lead-counts
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
-// 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052), --analytics=ADDR
+// 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052),
+// --opportunity=ADDR (CRM_OPPORTUNITY_ADDR, 127.0.0.1:50053), --analytics=ADDR
 // (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
 // --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES,
 // e.g. "admin"), --json. Every mutating command takes --request-id=R to make
@@ -74,6 +77,7 @@
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
+#include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/rpc/rpc.h"
@@ -93,7 +97,8 @@ struct Args {
 };
 
 constexpr char kUsage[] =
-    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--analytics=ADDR] [--tenant=T] [--user=U] "
+    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--opportunity=ADDR] [--analytics=ADDR] "
+    "[--tenant=T] [--user=U] "
     "[--roles=R] [--json] COMMAND\n"
     "commands (mutating ones take --request-id=R: a retry with the same id is safe):\n"
     "  channel create|update ID --name=N --kind=self-built|free|paid [--monthly-cost=CENTS]\n"
@@ -131,6 +136,18 @@ constexpr char kUsage[] =
     "  customer segments                 saved segments\n"
     "  customer segment SEGMENT_ID       the customers in a segment now\n"
     "  customer contributions [--rep=R|--customer=ID]   who set which fields when\n"
+    "  product save ID --name=N --price=CENTS [--bundle=P:Q,...] [--retired]   (admin)\n"
+    "  product list                      the price book\n"
+    "  opportunity create --customer=C --name=N [--lines=P:QTY[:BP],...] [--need=TEXT]\n"
+    "  opportunity get|quote|win ID      (opp for short)\n"
+    "  opportunity list [--mine|--owner=U] [--customer=C] [--open]\n"
+    "  opportunity lines ID --lines=P:QTY[:BP],...   priced from the book\n"
+    "  opportunity need ID --need=TEXT\n"
+    "  opportunity advance ID --stage=S  blocked moves list every unmet condition\n"
+    "  opportunity close-date ID [--date=YYYY-MM-DD] [--category=pipeline|best-case|commit]\n"
+    "  opportunity lose ID --reason=price|competitor|no-budget|no-decision|product-fit|other\n"
+    "  opportunity decide ID --approve|--reject [--comment=TEXT]   (manager)\n"
+    "  opportunity forecast [--by=rep|team|tenant] [--quarter]\n"
     "  analytics lead-counts             leads per channel\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
@@ -179,6 +196,9 @@ class Client {
         customer_(crm::customer::v1::CustomerService::NewStub(
             grpc::CreateChannel(a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"),
                                 grpc::InsecureChannelCredentials()))),
+        opportunity_(crm::opportunity::v1::OpportunityService::NewStub(
+            grpc::CreateChannel(a.Flag("opportunity", "CRM_OPPORTUNITY_ADDR", "127.0.0.1:50053"),
+                                grpc::InsecureChannelCredentials()))),
         analytics_(crm::analytics::v1::AnalyticsService::NewStub(
             grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
                                 grpc::InsecureChannelCredentials()))) {}
@@ -205,12 +225,14 @@ class Client {
   crm::lead::v1::LeadService::Stub& lead() { return *lead_; }
   crm::customer::v1::CustomerService::Stub& customer() { return *customer_; }
   crm::analytics::v1::AnalyticsService::Stub& analytics() { return *analytics_; }
+  crm::opportunity::v1::OpportunityService::Stub& opportunity() { return *opportunity_; }
 
  private:
   std::string tenant_, user_, roles_;
   bool json_;
   std::unique_ptr<crm::lead::v1::LeadService::Stub> lead_;
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> customer_;
+  std::unique_ptr<crm::opportunity::v1::OpportunityService::Stub> opportunity_;
   std::unique_ptr<crm::analytics::v1::AnalyticsService::Stub> analytics_;
 };
 
@@ -867,6 +889,258 @@ int LeadCounts(Client& c) {
 
 // Deterministic demo leads from a seed: the same seed gives the same leads,
 // and a rerun creates nothing new (request ids derive from seed and index).
+
+namespace ov1 = crm::opportunity::v1;
+namespace oev = crm::opportunity::events::v1;
+
+// "seat:10:500,setup:1" -> lines (product:quantity[:discount basis points]).
+bool ParseLines(const std::string& text, google::protobuf::RepeatedPtrField<ov1::LineInput>* out) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    ov1::LineInput* l = out->Add();
+    int32_t qty = 1, bp = 0;
+    if (parts.empty() || (parts.size() > 1 && !absl::SimpleAtoi(parts[1], &qty)) ||
+        (parts.size() > 2 && !absl::SimpleAtoi(parts[2], &bp))) {
+      return false;
+    }
+    l->set_product_id(parts[0]);
+    l->set_quantity(qty);
+    l->set_discount_bp(bp);
+  }
+  return true;
+}
+
+void PrintOpportunityRow(const ov1::Opportunity& o) {
+  std::cout << absl::StrFormat(
+      "%-22s %-22s %-24s %-16s %3d%%%s %14.2f  %-10s %s\n", o.opportunity_id(), o.customer_id(),
+      o.display_name(), o.stage_id(), o.probability(), o.probability_calibrated() ? "*" : " ",
+      o.amount() / 100.0,
+      Short(ov1::OpportunityState_descriptor(), o.state(), "OPPORTUNITY_STATE_"), o.owner_id());
+}
+
+int PrintOpportunity(Client& c, const grpc::Status& s, const ov1::Opportunity& o) {
+  if (!s.ok()) {
+    int code = Fail(s);
+    const google::rpc::PreconditionFailure pf =
+        crm::PreconditionFailureOf(crm::rpc::FromGrpcStatus(s));
+    for (const auto& v : pf.violations()) {
+      std::cerr << "  unmet " << v.type() << " (" << v.subject() << "): " << v.description()
+                << "\n";
+    }
+    return code;
+  }
+  if (c.json()) {
+    c.Print(o);
+  } else {
+    PrintOpportunityRow(o);
+  }
+  return 0;
+}
+
+int ProductCommand(Client& c, const Args& a) {
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  if (a.words[1] == "list") {
+    ov1::ListProductsResponse resp;
+    grpc::Status s = c.opportunity().ListProducts(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& p : resp.products()) {
+      std::cout << absl::StrFormat("%-16s %-30s %14.2f%s\n", p.product_id(), p.display_name(),
+                                   p.list_price() / 100.0, p.retired() ? "  (retired)" : "");
+    }
+    return 0;
+  }
+  if (a.words[1] != "save" || a.words.size() < 3) {
+    std::cerr << "usage: product save ID --name=N --price=CENTS [--bundle=P:Q,...] [--retired]\n";
+    return 2;
+  }
+  ov1::SaveProductRequest req;
+  req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+  auto* p = req.mutable_product();
+  p->set_product_id(a.words[2]);
+  p->set_display_name(a.Flag("name", "", a.words[2]));
+  int64_t price = 0;
+  if (!absl::SimpleAtoi(a.Flag("price", "", "0"), &price)) {
+    std::cerr << "--price must be an integer (minor units)\n";
+    return 2;
+  }
+  p->set_list_price(price);
+  p->set_retired(a.Has("retired"));
+  for (absl::string_view item : absl::StrSplit(a.Flag("bundle", "", ""), ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    auto* b = p->add_bundle_items();
+    b->set_product_id(parts[0]);
+    int32_t qty = 1;
+    if (parts.size() > 1 && !absl::SimpleAtoi(parts[1], &qty)) {
+      std::cerr << "--bundle takes PRODUCT:QUANTITY,...\n";
+      return 2;
+    }
+    b->set_quantity(qty);
+  }
+  ov1::Product out;
+  grpc::Status s = c.opportunity().SaveProduct(&ctx, req, &out);
+  if (!s.ok()) return Fail(s);
+  c.Print(out);
+  return 0;
+}
+
+int OpportunityCommand(Client& c, const Args& a) {
+  const std::string& verb = a.words[1];
+  const std::string rid = a.Flag("request-id", "", RandomRequestId());
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  ov1::Opportunity out;
+  if (verb == "create") {
+    ov1::CreateOpportunityRequest req;
+    req.set_request_id(rid);
+    req.mutable_opportunity()->set_customer_id(a.Flag("customer", "", ""));
+    req.mutable_opportunity()->set_display_name(a.Flag("name", "", ""));
+    req.mutable_opportunity()->set_team_id(a.Flag("team", "", ""));
+    req.mutable_opportunity()->set_pipeline_id(a.Flag("pipeline", "", ""));
+    req.mutable_opportunity()->set_need(a.Flag("need", "", ""));
+    if (!ParseLines(a.Flag("lines", "", ""), req.mutable_lines())) {
+      std::cerr << "--lines takes PRODUCT:QUANTITY[:DISCOUNT_BP],...\n";
+      return 2;
+    }
+    return PrintOpportunity(c, c.opportunity().CreateOpportunity(&ctx, req, &out), out);
+  }
+  if (verb == "list") {
+    ov1::ListOpportunitiesRequest req;
+    req.set_owner_id(a.Has("mine") ? a.Flag("user", "CRM_USER", "cli") : a.Flag("owner", "", ""));
+    req.set_customer_id(a.Flag("customer", "", ""));
+    req.set_open_only(a.Has("open"));
+    req.set_page_size(1000);
+    ov1::ListOpportunitiesResponse resp;
+    grpc::Status s = c.opportunity().ListOpportunities(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-22s %-22s %-24s %-16s %5s %14s  %-10s %s\n", "OPPORTUNITY",
+                                 "CUSTOMER", "NAME", "STAGE", "PROB", "AMOUNT", "STATE", "OWNER");
+    for (const auto& o : resp.opportunities()) PrintOpportunityRow(o);
+    return 0;
+  }
+  if (verb == "forecast") {
+    ov1::GetForecastRequest req;
+    const std::string by = a.Flag("by", "", "tenant");
+    req.set_group_by(by == "rep"    ? ov1::GetForecastRequest::GROUP_BY_REP
+                     : by == "team" ? ov1::GetForecastRequest::GROUP_BY_TEAM
+                                    : ov1::GetForecastRequest::GROUP_BY_TENANT);
+    req.set_period(a.Has("quarter") ? ov1::GetForecastRequest::PERIOD_QUARTER
+                                    : ov1::GetForecastRequest::PERIOD_MONTH);
+    ov1::Forecast resp;
+    grpc::Status s = c.opportunity().GetForecast(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-12s %-12s %-10s %5s %14s %14s\n", "GROUP", "PERIOD", "CATEGORY",
+                                 "DEALS", "AMOUNT", "WEIGHTED");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat(
+          "%-12s %-12s %-10s %5d %14.2f %14.2f\n", r.group().empty() ? "(tenant)" : r.group(),
+          r.period(), Short(oev::ForecastCategory_descriptor(), r.category(), "FORECAST_CATEGORY_"),
+          r.opportunities(), r.amount() / 100.0, r.weighted_amount() / 100.0);
+    }
+    return 0;
+  }
+  if (a.words.size() < 3) {
+    std::cerr << "opportunity " << verb << " needs an OPPORTUNITY_ID\n" << kUsage;
+    return 2;
+  }
+  const std::string name =
+      absl::StartsWith(a.words[2], "opportunities/") ? a.words[2] : "opportunities/" + a.words[2];
+  if (verb == "get") {
+    ov1::GetOpportunityRequest req;
+    req.set_name(name);
+    grpc::Status s = c.opportunity().GetOpportunity(&ctx, req, &out);
+    if (!s.ok()) return Fail(s);
+    c.Print(out);
+    return 0;
+  }
+  if (verb == "lines") {
+    ov1::SetLinesRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    if (!ParseLines(a.Flag("lines", "", ""), req.mutable_lines())) {
+      std::cerr << "--lines takes PRODUCT:QUANTITY[:DISCOUNT_BP],...\n";
+      return 2;
+    }
+    return PrintOpportunity(c, c.opportunity().SetLines(&ctx, req, &out), out);
+  }
+  if (verb == "need") {
+    ov1::RecordNeedRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_need(a.Flag("need", "", ""));
+    return PrintOpportunity(c, c.opportunity().RecordNeed(&ctx, req, &out), out);
+  }
+  if (verb == "quote") {
+    ov1::SendQuoteRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintOpportunity(c, c.opportunity().SendQuote(&ctx, req, &out), out);
+  }
+  if (verb == "advance") {
+    ov1::AdvanceStageRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_stage_id(a.Flag("stage", "", ""));
+    return PrintOpportunity(c, c.opportunity().AdvanceStage(&ctx, req, &out), out);
+  }
+  if (verb == "close-date") {
+    ov1::UpdateForecastRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    absl::Time t;
+    std::string err;
+    if (a.Has("date")) {
+      if (!absl::ParseTime("%Y-%m-%d", a.Flag("date", "", ""), &t, &err)) {
+        std::cerr << "--date takes YYYY-MM-DD\n";
+        return 2;
+      }
+      req.mutable_expected_close_time()->set_seconds(absl::ToUnixSeconds(t));
+    }
+    if (a.Has("category")) {
+      req.set_forecast_category(static_cast<oev::ForecastCategory>(
+          std::max(0, EnumValue(oev::ForecastCategory_descriptor(), a.Flag("category", "", "")))));
+    }
+    return PrintOpportunity(c, c.opportunity().UpdateForecast(&ctx, req, &out), out);
+  }
+  if (verb == "lose") {
+    ov1::RequestCloseLostRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_reason(static_cast<oev::LossReason>(
+        std::max(0, EnumValue(oev::LossReason_descriptor(), a.Flag("reason", "", "")))));
+    req.set_note(a.Flag("note", "", ""));
+    return PrintOpportunity(c, c.opportunity().RequestCloseLost(&ctx, req, &out), out);
+  }
+  if (verb == "decide") {
+    ov1::DecideCloseLostRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_approve(a.Has("approve"));
+    req.set_comment(a.Flag("comment", "", ""));
+    return PrintOpportunity(c, c.opportunity().DecideCloseLost(&ctx, req, &out), out);
+  }
+  if (verb == "win") {
+    ov1::CloseWonRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintOpportunity(c, c.opportunity().CloseWon(&ctx, req, &out), out);
+  }
+  std::cerr << "unknown command: opportunity " << verb << "\n" << kUsage;
+  return 2;
+}
+
 int DemoLoad(Client& c, const Args& a) {
   int n = 40, seed = 7;
   if (!absl::SimpleAtoi(a.Flag("leads", "", "40"), &n) ||
@@ -1000,6 +1274,7 @@ int DemoLoad(Client& c, const Args& a) {
 
   // Customers: a few in each demo rep's private pool, the rest public.
   int customers = 0;
+  std::vector<std::pair<std::string, std::string>> owned;  // customer, rep
   for (int i = 0; i < 12; ++i) {
     cv1::CreateCustomerRequest req;
     req.set_request_id(absl::StrCat("demo-customer-", seed, "-", i));
@@ -1020,6 +1295,7 @@ int DemoLoad(Client& c, const Args& a) {
     if (!s.ok()) return Fail(s);
     ++customers;
     if (i >= 8) continue;
+    owned.emplace_back(out.customer_id(), absl::StrCat("rep-", i % 4 + 1));
     // Three years of sales for the private ones, so tiers and scores show:
     // steady growth for some, a flat or falling line for others.
     for (int year = 2023; year <= 2025; ++year) {
@@ -1038,6 +1314,88 @@ int DemoLoad(Client& c, const Args& a) {
       }
     }
   }
+  // The price book and a few deals: one won (its contract is created), one
+  // lost with a manager's approval, others open in the pipeline.
+  static const struct {
+    const char* id;
+    const char* name;
+    int64_t price;
+  } kProducts[] = {{"seat", "CRM seat, 1 year", 120000}, {"setup", "Onboarding", 500000}};
+  for (const auto& p : kProducts) {
+    ov1::SaveProductRequest req;
+    req.set_request_id(absl::StrCat("demo-product-", p.id));
+    req.mutable_product()->set_product_id(p.id);
+    req.mutable_product()->set_display_name(p.name);
+    req.mutable_product()->set_list_price(p.price);
+    ov1::Product out;
+    grpc::Status s;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      grpc::ClientContext ctx;
+      c.Prepare(ctx, "demo-admin", "admin");
+      ctx.set_wait_for_ready(true);
+      s = c.opportunity().SaveProduct(&ctx, req, &out);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    }
+    if (!s.ok()) return Fail(s);
+  }
+  int deals = 0;
+  for (size_t i = 0; i < owned.size() && i < 4; ++i) {
+    const auto& [customer_id, rep] = owned[i];
+    ov1::CreateOpportunityRequest req;
+    req.set_request_id(absl::StrCat("demo-", seed, "-opportunity-", i));
+    req.mutable_opportunity()->set_customer_id(customer_id);
+    req.mutable_opportunity()->set_display_name(absl::StrCat("Rollout ", i + 1));
+    req.mutable_opportunity()->set_team_id(i % 2 ? "north" : "east");
+    req.mutable_opportunity()->set_need("replace spreadsheets with one pipeline");
+    ParseLines(absl::StrCat("seat:", 10 * (i + 1), ":", 500 * (i % 3), ",setup:1"),
+               req.mutable_lines());
+    ov1::Opportunity o;
+    grpc::Status s;
+    // The customer reaches the opportunity service through the customer topic.
+    for (int attempt = 0; attempt < 150; ++attempt) {
+      grpc::ClientContext ctx;
+      c.Prepare(ctx, rep);
+      s = c.opportunity().CreateOpportunity(&ctx, req, &o);
+      if (s.error_code() != grpc::StatusCode::NOT_FOUND) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    if (!s.ok()) return Fail(s);
+    ++deals;
+    const std::string rid = req.request_id();
+    grpc::ClientContext step;
+    c.Prepare(step, rep);
+    if (i == 0) {
+      ov1::CloseWonRequest win;
+      win.set_request_id(rid + "-win");
+      win.set_name(o.name());
+      s = c.opportunity().CloseWon(&step, win, &o);
+    } else if (i == 1) {
+      ov1::RequestCloseLostRequest lose;
+      lose.set_request_id(rid + "-lose");
+      lose.set_name(o.name());
+      lose.set_reason(oev::LOSS_REASON_COMPETITOR);
+      s = c.opportunity().RequestCloseLost(&step, lose, &o);
+      if (s.ok() || s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        ov1::DecideCloseLostRequest decide;
+        decide.set_request_id(rid + "-approve");
+        decide.set_name(o.name());
+        decide.set_approve(true);
+        decide.set_comment("lost on price to a competitor");
+        grpc::ClientContext mctx;
+        c.Prepare(mctx, "sales-manager", "manager");
+        s = c.opportunity().DecideCloseLost(&mctx, decide, &o);
+      }
+    } else {
+      ov1::UpdateForecastRequest when;
+      when.set_request_id(rid + "-close-date");
+      when.set_name(o.name());
+      when.mutable_expected_close_time()->set_seconds(
+          absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 30 * (i + 1))));
+      s = c.opportunity().UpdateForecast(&step, when, &o);
+    }
+    if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) return Fail(s);
+  }
+
   // A second rep's record of the first company: the conflict is detected.
   {
     cv1::CreateCustomerRequest req;
@@ -1052,8 +1410,8 @@ int DemoLoad(Client& c, const Args& a) {
               << " existing customer(s): try crmctl --user=rep-2 customer get " << out.customer_id()
               << "\n";
   }
-  std::cout << "demo: " << created << " leads and " << customers << " customers in place (seed "
-            << seed << ")\n";
+  std::cout << "demo: " << created << " leads, " << customers << " customers and " << deals
+            << " opportunities in place (seed " << seed << ")\n";
   return 0;
 }
 
@@ -1087,6 +1445,8 @@ int main(int argc, char** argv) {
   if (a.words[0] == "lead") return LeadCommand(c, a);
   if (a.words[0] == "channel") return ChannelCommand(c, a);
   if (a.words[0] == "customer") return CustomerCommand(c, a);
+  if (a.words[0] == "opportunity" || a.words[0] == "opp") return OpportunityCommand(c, a);
+  if (a.words[0] == "product") return ProductCommand(c, a);
   if (cmd == "analytics lead-counts") return LeadCounts(c);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;

@@ -1,0 +1,89 @@
+// crm-opportunity: the opportunity service process. Wiring only.
+
+#include "grpcpp/create_channel.h"
+#include "libs/bus/log_tailer.h"
+#include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
+#include "libs/runtime/log.h"
+#include "libs/runtime/server.h"
+#include "services/opportunity/app/contract_client.h"
+#include "services/opportunity/projection/customer_facts.h"
+#include "services/opportunity/projection/opportunity_list.h"
+#include "services/opportunity/rpc/opportunity_service.h"
+
+int main(int argc, char** argv) {
+  using namespace crm;
+  auto process = runtime::StartProcess(argc, argv, "opportunity");
+  if (!process.ok()) {
+    LogError("cannot start", {{"error", process.status().ToString()}});
+    return 2;
+  }
+  const runtime::Config* config = &process->config;
+  const std::string& data_dir = process->data_dir;
+  auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
+  if (!store.ok()) {
+    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  auto read_store = readstore::ReadStore::Open(data_dir + "/read");
+  if (!read_store.ok()) {
+    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
+    return 1;
+  }
+  eventstore::EventStore* es = store->get();
+  readstore::ReadStore* rs = read_store->get();
+
+  opportunity::OpportunityListProjection list(es);
+  readstore::ProjectionRunner list_runner(rs, &list);
+  bus::LogTailer tailer(es, &list_runner);
+  bus::KafkaOptions kafka{
+      config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
+  bus::Relay relay(es, {"opportunity", kafka});
+  opportunity::CustomerFactsProjection facts;
+  readstore::ProjectionRunner facts_runner(rs, &facts);
+  bus::TopicConsumer customer_consumer(
+      &facts_runner, {bus::TopicFor("customer"), "crm-opportunity-customer-facts", kafka});
+
+  opportunity::OpportunityCommandHandler commands(es, SystemClock());
+  commands.SetCustomerFacts([rs](const std::string& tenant, const std::string& customer_id) {
+    return opportunity::FindCustomerFacts(rs, tenant, customer_id);
+  });
+  opportunity::ContractClient contracts(grpc::CreateChannel(
+      config->Get("contract-endpoint", "127.0.0.1:50054"), grpc::InsecureChannelCredentials()));
+  commands.SetContractCreator([&contracts](const std::string& tenant, const std::string& user,
+                                           const std::string& request_id,
+                                           const opportunity::Opportunity& o) {
+    return contracts.Create(tenant, user, request_id, o);
+  });
+
+  opportunity::OpportunityServiceImpl service(&commands, rs);
+  runtime::Server server(*config, "opportunity", "127.0.0.1:50053");
+  server.AddService(&service);
+  server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
+                  [es] { return double(es->stats().appends); });
+  server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",
+                  [es] { return double(es->stats().syncs); });
+  server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
+                  [&relay] { return double(relay.lag()); });
+  server.AddGauge("crm_projection_lag_events", "Log events not yet applied to opportunity_list.",
+                  [es, &tailer] { return double(es->LastPosition() - tailer.position()); });
+  server.AddGauge("crm_projection_parked_events", "Events the opportunity projections parked.",
+                  [&] { return double(list_runner.stats().parked + facts_runner.stats().parked); });
+
+  if (absl::Status s = tailer.CatchUp(); !s.ok()) {
+    LogError("cannot catch up the opportunity list", {{"error", s.ToString()}});
+    return 1;
+  }
+  tailer.Start();
+  relay.Start();
+  customer_consumer.Start();
+  if (absl::Status s = server.Start(); !s.ok()) {
+    LogError("cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
+  server.WaitForTermination();
+  customer_consumer.Stop();
+  relay.Stop();
+  tailer.Stop();
+  return 0;
+}

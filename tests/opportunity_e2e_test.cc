@@ -1,0 +1,180 @@
+// End to end: the opportunity, customer and contract services as separate
+// processes with the local broker. The opportunity service learns its
+// customers' facts from the customer topic; a blocked advance names its unmet
+// conditions; closing as lost is approved by a manager; closing as won
+// creates one contract however often it is retried, across a kill -9.
+
+#include <signal.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "crm/contract/v1/contract_service.grpc.pb.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "libs/rpc/rpc.h"
+#include "libs/status/status.h"
+#include "libs/testing/process.h"
+#include "tests/platform.h"
+
+namespace crm {
+namespace {
+
+namespace cv1 = crm::customer::v1;
+namespace kv1 = crm::contract::v1;
+namespace ov1 = crm::opportunity::v1;
+
+void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
+  test::As(ctx, user);
+  if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+}
+
+// Calls `call` until it is not UNAVAILABLE (a restarted service's first
+// calls may meet the killed connection).
+template <typename Call>
+grpc::Status Retry(Call call) {
+  grpc::Status s;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    s = call();
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+  }
+  return s;
+}
+
+TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) {
+  test::Platform p;
+  p.StartBroker();
+  p.Start("customer", CRM_CUSTOMER_BIN);
+  p.Start("contract", CRM_CONTRACT_BIN);
+  const std::vector<std::string> flags = {"--contract-endpoint=" + p.Address("contract")};
+  p.Start("opportunity", CRM_OPPORTUNITY_BIN, flags);
+  auto customers = cv1::CustomerService::NewStub(p.Channel("customer"));
+  auto contracts = kv1::ContractService::NewStub(p.Channel("contract"));
+  auto opps = ov1::OpportunityService::NewStub(p.Channel("opportunity"));
+
+  {
+    ov1::SaveProductRequest req;
+    req.set_request_id("seat");
+    req.mutable_product()->set_product_id("seat");
+    req.mutable_product()->set_display_name("CRM seat");
+    req.mutable_product()->set_list_price(120000);
+    ov1::Product out;
+    grpc::ClientContext ctx;
+    As(ctx, "boss", "admin");
+    ASSERT_TRUE(opps->SaveProduct(&ctx, req, &out).ok());
+  }
+  cv1::Customer acme;
+  {
+    cv1::CreateCustomerRequest req;
+    req.set_request_id("acme");
+    req.mutable_customer()->set_company_name("Acme GmbH");
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(customers->CreateCustomer(&ctx, req, &acme).ok());
+  }
+
+  // The customer reaches the opportunity service through the topic.
+  auto create = [&](const std::string& rid, ov1::Opportunity* out) {
+    ov1::CreateOpportunityRequest req;
+    req.set_request_id(rid);
+    req.mutable_opportunity()->set_customer_id(acme.customer_id());
+    req.mutable_opportunity()->set_display_name("Acme " + rid);
+    auto* line = req.add_lines();
+    line->set_product_id("seat");
+    line->set_quantity(20);
+    line->set_discount_bp(500);
+    grpc::Status s;
+    EXPECT_TRUE(test::Eventually(
+        [&] {
+          grpc::ClientContext ctx;
+          As(ctx, "rep-1");
+          s = opps->CreateOpportunity(&ctx, req, out);
+          return s.error_code() != grpc::StatusCode::NOT_FOUND;
+        },
+        absl::Seconds(60)));
+    return s;
+  };
+  ov1::Opportunity deal, doomed;
+  ASSERT_TRUE(create("deal", &deal).ok());
+  EXPECT_EQ(deal.amount(), 2280000);
+  ASSERT_TRUE(create("doomed", &doomed).ok());
+
+  // A blocked advance names every unmet condition.
+  {
+    ov1::AdvanceStageRequest req;
+    req.set_request_id("advance");
+    req.set_name(deal.name());
+    req.set_stage_id("demo-done");
+    ov1::Opportunity out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    grpc::Status s = opps->AdvanceStage(&ctx, req, &out);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(s)), "STAGE_CONDITIONS_UNMET");
+    std::set<std::string> unmet;
+    const google::rpc::PreconditionFailure pf = PreconditionFailureOf(rpc::FromGrpcStatus(s));
+    for (const auto& v : pf.violations()) unmet.insert(v.type());
+    EXPECT_EQ(unmet,
+              (std::set<std::string>{"NEED_RECORDED", "KP_IDENTIFIED", "DEMO_TOUCH_LOGGED"}));
+  }
+
+  // Closing as lost: the owner asks, a manager approves.
+  {
+    ov1::RequestCloseLostRequest req;
+    req.set_request_id("lose");
+    req.set_name(doomed.name());
+    req.set_reason(crm::opportunity::events::v1::LOSS_REASON_NO_BUDGET);
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(opps->RequestCloseLost(&ctx, req, &doomed).ok());
+    EXPECT_EQ(doomed.state(), ov1::OPPORTUNITY_STATE_LOSS_PENDING);
+    ov1::DecideCloseLostRequest decide;
+    decide.set_request_id("approve");
+    decide.set_name(doomed.name());
+    decide.set_approve(true);
+    grpc::ClientContext mctx;
+    As(mctx, "manager-1", "manager");
+    ASSERT_TRUE(opps->DecideCloseLost(&mctx, decide, &doomed).ok());
+    EXPECT_EQ(doomed.state(), ov1::OPPORTUNITY_STATE_LOST);
+  }
+
+  // Close won; kill -9; the retried close creates no second contract.
+  ov1::CloseWonRequest win;
+  win.set_request_id("win-1");
+  win.set_name(deal.name());
+  ov1::Opportunity won;
+  grpc::Status s = Retry([&] {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    return opps->CloseWon(&ctx, win, &won);
+  });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(won.state(), ov1::OPPORTUNITY_STATE_WON);
+  p.process("opportunity").Stop(SIGKILL);
+  p.Start("opportunity", CRM_OPPORTUNITY_BIN, flags);
+  win.set_request_id("win-2");
+  ov1::Opportunity again;
+  s = Retry([&] {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    return opps->CloseWon(&ctx, win, &again);
+  });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.contract_id(), won.contract_id());
+  EXPECT_EQ(again.state(), ov1::OPPORTUNITY_STATE_WON);
+
+  kv1::GetContractRequest get;
+  get.set_name("contracts/" + won.contract_id());
+  kv1::Contract contract;
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  ASSERT_TRUE(contracts->GetContract(&ctx, get, &contract).ok());
+  EXPECT_EQ(contract.opportunity_id(), deal.opportunity_id());
+  EXPECT_EQ(contract.amount(), 2280000);
+  EXPECT_EQ(contract.owner_id(), "rep-1");
+}
+
+}  // namespace
+}  // namespace crm
