@@ -165,6 +165,30 @@ TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) 
   EXPECT_EQ(again.contract_id(), won.contract_id());
   EXPECT_EQ(again.state(), ov1::OPPORTUNITY_STATE_WON);
 
+  // The customer service notes the deals' progress from the opportunity
+  // topic (it counts in conflicts): the win and the approved loss.
+  auto noted = [&] {
+    cv1::ListCustomerHistoryRequest req;
+    req.set_name(acme.name());
+    req.set_page_size(100);
+    cv1::ListCustomerHistoryResponse resp;
+    grpc::ClientContext hctx;
+    As(hctx, "rep-1");
+    std::set<std::string> lines;
+    if (!customers->ListCustomerHistory(&hctx, req, &resp).ok()) return lines;
+    for (const auto& e : resp.entries()) {
+      if (e.type() == "crm.customer.events.v1.OpportunityProgressNoted") lines.insert(e.summary());
+    }
+    return lines;
+  };
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        const auto lines = noted();
+        return lines.count("opportunity " + deal.opportunity_id() + " at won (100%)") &&
+               lines.count("opportunity " + doomed.opportunity_id() + " at lost (0%)");
+      },
+      absl::Seconds(60)));
+
   kv1::GetContractRequest get;
   get.set_name("contracts/" + won.contract_id());
   kv1::Contract contract;

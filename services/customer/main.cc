@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
   readstore::ProjectionRunner contract_runner(read_store->get(), &contract_signals);
   bus::TopicConsumer contract_consumer(
       &contract_runner, {bus::TopicFor("contract"), "crm-customer-contract-signals", kafka});
+  customer::OpportunitySignals opportunity_signals(&commands);
+  readstore::ProjectionRunner opportunity_runner(read_store->get(), &opportunity_signals);
+  bus::TopicConsumer opportunity_consumer(
+      &opportunity_runner,
+      {bus::TopicFor("opportunity"), "crm-customer-opportunity-signals", kafka});
 
   customer::CustomerServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "customer", "127.0.0.1:50052");
@@ -80,7 +85,7 @@ int main(int argc, char** argv) {
       "crm_projection_parked_events", "Events parked by the customer projections.", [&] {
         return double(list_runner.stats().parked + drop_runner.stats().parked +
                       match_runner.stats().parked + contributions_runner.stats().parked +
-                      contract_runner.stats().parked);
+                      contract_runner.stats().parked + opportunity_runner.stats().parked);
       });
   server.AddGauge("crm_drop_protection_actions", "Drop-protection warnings and releases issued.",
                   [&scheduler] { return double(scheduler.actions()); });
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
   reviewer.Start(absl::Seconds(review_period.ok() ? *review_period : 3600));
   relay.Start();
   contract_consumer.Start();
+  opportunity_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
@@ -106,6 +112,7 @@ int main(int argc, char** argv) {
   server.WaitForTermination();
   reviewer.Stop();
   scheduler.Stop();
+  opportunity_consumer.Stop();
   contract_consumer.Stop();
   relay.Stop();
   contributions_tailer.Stop();

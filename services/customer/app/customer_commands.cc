@@ -354,6 +354,16 @@ absl::StatusOr<Customer> CustomerCommandHandler::NoteContract(const std::string&
   return Get(tenant, customer_id);
 }
 
+absl::StatusOr<Customer> CustomerCommandHandler::NoteOpportunity(const std::string& tenant,
+                                                                 const std::string& request_id,
+                                                                 const std::string& customer_id,
+                                                                 customer::NoteOpportunity cmd) {
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) { return Decide(c, cmd); }));
+  return Get(tenant, customer_id);
+}
+
 absl::StatusOr<Customer> CustomerCommandHandler::RecordSales(const std::string& tenant,
                                                              const std::string& request_id,
                                                              const std::string& customer_id,

@@ -74,6 +74,11 @@ class CustomerCommandHandler {
   // Idempotent on the contract id.
   absl::StatusOr<Customer> NoteContract(const std::string& tenant, const std::string& customer_id,
                                         customer::NoteContract cmd);
+  // Notes an opportunity's progress (from the opportunity topic) under
+  // `request_id` (derived from the topic event). Idempotent.
+  absl::StatusOr<Customer> NoteOpportunity(const std::string& tenant, const std::string& request_id,
+                                           const std::string& customer_id,
+                                           customer::NoteOpportunity cmd);
   absl::StatusOr<Customer> RecordSales(const std::string& tenant, const std::string& request_id,
                                        const std::string& customer_id, customer::RecordSales cmd);
   // cmd.segment_id and cmd.now are set here.

@@ -84,10 +84,29 @@ Facts Collect(const std::vector<const std::vector<CustomerEvent>*>& records,
     f.party.set_key_person_reached(true);
     f.evidence.push_back(*first_kp);
   }
+  // The rep's most advanced opportunity with the company, as each record
+  // noted it last.
+  for (const auto* events : records) {
+    const Customer c = Replay(*events);
+    for (const auto& [id, o] : c.opportunities) {
+      if (o.rep != rep || o.probability <= f.party.best_opportunity_probability()) continue;
+      f.party.set_best_opportunity_probability(o.probability);
+      f.party.set_best_opportunity_id(id);
+    }
+  }
+  if (!f.party.best_opportunity_id().empty()) {
+    ev::ConflictEvidence cite;
+    cite.set_customer_id(Replay(filed).id);
+    cite.set_rep_id(rep);
+    cite.set_fact(absl::StrCat("opportunity ", f.party.best_opportunity_id(), " at ",
+                               f.party.best_opportunity_probability(), "%"));
+    f.evidence.push_back(cite);
+  }
   f.party.set_rep_id(rep);
   f.party.set_customer_id(Replay(filed).id);
   f.party.set_version(static_cast<int64_t>(filed.size()));
-  f.party.set_progress(f.party.key_person_reached() ? 1 : 0);
+  f.party.set_progress((f.party.key_person_reached() ? 10 : 0) +
+                       f.party.best_opportunity_probability());
   return f;
 }
 
@@ -147,7 +166,9 @@ ev::ConflictJudged Judge(const std::vector<CustomerEvent>& disputed,
     const ev::ConflictParty& w = claimant_wins ? c : i;
     const ev::ConflictParty& l = claimant_wins ? i : c;
     v.add_reasons(absl::StrCat(w.rep_id(), " has more progress (", w.progress(), " against ",
-                               l.progress(), "; the key person reached counts 1)"));
+                               l.progress(),
+                               "; the key person reached counts 10, an opportunity its stage's "
+                               "win probability)"));
   } else {
     if (ka)
       v.add_reasons(

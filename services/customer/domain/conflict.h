@@ -11,9 +11,10 @@
 // - a rep without a valid follow-up on their record loses to one with;
 // - SMB (rule smb-first-valid-follow-up/1): the earlier first valid
 //   follow-up wins;
-// - KA (rule ka-more-progress/1): more progress wins (key person reached;
-//   opportunity stages will add to it), then the earlier first valid
-//   follow-up;
+// - KA (rule ka-more-progress/2): more progress wins (key person reached
+//   counts 10, plus the win probability of the rep's most advanced
+//   opportunity with the company, from the opportunity topic), then the
+//   earlier first valid follow-up;
 // - a full tie leaves the customer with its owner.
 //
 // The loser's filed record moves to the winner. The verdict names every
@@ -31,7 +32,7 @@ namespace crm::customer {
 using ConflictEvent = ev::ConflictEvent;
 
 inline constexpr char kSmbRule[] = "smb-first-valid-follow-up/1";
-inline constexpr char kKaRule[] = "ka-more-progress/1";
+inline constexpr char kKaRule[] = "ka-more-progress/2";
 
 std::string ConflictStreamId(const std::string& conflict_id);
 

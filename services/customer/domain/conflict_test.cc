@@ -123,13 +123,49 @@ TEST(ConflictTest, KaMoreProgressBeatsAnEarlierFollowUp) {
   EXPECT_EQ(v.rule_version(), kKaRule);
   EXPECT_EQ(v.winner_id(), "bob");
   EXPECT_TRUE(v.claimant().key_person_reached());
-  EXPECT_EQ(v.claimant().progress(), 1);
+  EXPECT_EQ(v.claimant().progress(), 10);
   EXPECT_EQ(v.incumbent().progress(), 0);
   bool cited = false;
   for (const auto& e : v.evidence()) {
     cited |= e.rep_id() == "bob" && e.version() == 2 && e.fact() == "key person reached: Ann Lee";
   }
   EXPECT_TRUE(cited);
+}
+
+// given a KA dispute where the incumbent reached a key person but the
+// claimant's opportunity with the company is further along, then the
+// opportunity's stage outweighs it and is cited.
+TEST(ConflictTest, KaOpportunityStageCountsAsProgress) {
+  auto alice = Record("c-a", "alice", 0, ev::SEGMENT_KA);
+  auto bob = Record("c-b", "bob", 1);
+  Touch(alice, "alice", 2, true, "kp");
+  Touch(bob, "bob", 6, true, "other");
+  auto note = [](std::vector<CustomerEvent>& record, const std::string& rep, const std::string& opp,
+                 int32_t probability) {
+    Customer c;
+    for (const auto& e : record) c = Evolve(std::move(c), e);
+    auto d = Decide(c, NoteOpportunity{opp, rep, "stage", probability, absl::FromUnixSeconds(1)});
+    ASSERT_TRUE(d.ok());
+    for (const auto& e : d->customer) record.push_back(e);
+  };
+  note(bob, "bob", "o-1", 25);
+  note(bob, "bob", "o-1", 40);    // the same opportunity moved on: its latest stage counts
+  note(alice, "bob", "o-2", 10);  // bob's other deal, on alice's record, counts for bob too
+  note(alice, "alice", "o-3", 0);
+  auto v = Judge(alice, bob);
+  EXPECT_EQ(v.claimant().best_opportunity_probability(), 40);
+  EXPECT_EQ(v.claimant().best_opportunity_id(), "o-1");
+  EXPECT_EQ(v.claimant().progress(), 40);
+  EXPECT_EQ(v.incumbent().progress(), 10);
+  EXPECT_EQ(v.winner_id(), "bob");
+  bool cited = false;
+  for (const auto& e : v.evidence()) cited |= e.fact() == "opportunity o-1 at 40%";
+  EXPECT_TRUE(cited);
+  // Noting an unchanged stage again adds nothing.
+  Customer c;
+  for (const auto& e : bob) c = Evolve(std::move(c), e);
+  EXPECT_TRUE(Decide(c, NoteOpportunity{"o-1", "bob", "stage", 40, absl::FromUnixSeconds(2)})
+                  ->customer.empty());
 }
 
 TEST(ConflictTest, KaEqualProgressFallsBackToFirstValidFollowUp) {

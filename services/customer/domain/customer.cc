@@ -438,6 +438,24 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RecordSales& cmd) {
   return d;
 }
 
+absl::StatusOr<Decision> Decide(const Customer& c, const NoteOpportunity& cmd) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  Decision d;
+  auto it = c.opportunities.find(cmd.opportunity_id);
+  if (it != c.opportunities.end() && it->second.rep == cmd.rep &&
+      it->second.probability == cmd.probability) {
+    return d;  // no change
+  }
+  ev::OpportunityProgressNoted* e = d.customer.emplace_back().mutable_opportunity_progress_noted();
+  e->set_customer_id(c.id);
+  e->set_opportunity_id(cmd.opportunity_id);
+  e->set_rep_id(cmd.rep);
+  e->set_stage_id(cmd.stage_id);
+  e->set_probability(cmd.probability);
+  *e->mutable_note_time() = ToTimestamp(cmd.time);
+  return d;
+}
+
 absl::StatusOr<Decision> Decide(const Customer& c, const NoteContract& cmd) {
   if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
   Decision d;
@@ -681,6 +699,13 @@ HistoryLine Describe(const CustomerEvent& event) {
       line.changed_fields.push_back("annual_sales");
       break;
     }
+    case CustomerEvent::kOpportunityProgressNoted: {
+      const auto& e = event.opportunity_progress_noted();
+      line.actor = e.rep_id();
+      line.summary = absl::StrCat("opportunity ", e.opportunity_id(), " at ", e.stage_id(), " (",
+                                  e.probability(), "%)");
+      break;
+    }
     case CustomerEvent::kContractSignedNoted: {
       const auto& e = event.contract_signed_noted();
       line.actor = "contract-service";
@@ -783,6 +808,11 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.annual_sales[event.annual_sales_recorded().sales().year()] =
           event.annual_sales_recorded().sales().amount();
       break;
+    case CustomerEvent::kOpportunityProgressNoted: {
+      const auto& e = event.opportunity_progress_noted();
+      c.opportunities[e.opportunity_id()] = {e.rep_id(), e.probability()};
+      break;
+    }
     case CustomerEvent::kReserved:
       c.reserved_by = event.reserved().rep_id();
       c.reserved_until = FromTimestamp(event.reserved().expire_time());

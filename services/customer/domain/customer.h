@@ -101,6 +101,12 @@ struct Customer {
   // When a contract was last signed with the customer; none: InfinitePast.
   absl::Time last_contract = absl::InfinitePast();
   std::set<std::string> contracts;
+  // Opportunities with the company: owner and current win probability.
+  struct OpportunityProgress {
+    std::string rep;
+    int32_t probability = 0;
+  };
+  std::map<std::string, OpportunityProgress> opportunities;
   // The active reservation of a public customer; empty reserved_by: none.
   std::string reserved_by;
   absl::Time reserved_until = absl::InfiniteFuture();
@@ -227,6 +233,16 @@ struct RecordSales {
 };
 // The owner records (or corrects) a year's sales figure.
 absl::StatusOr<Decision> Decide(const Customer& c, const RecordSales& cmd);
+
+struct NoteOpportunity {
+  std::string opportunity_id;
+  std::string rep;
+  std::string stage_id;
+  int32_t probability = 0;
+  absl::Time time;
+};
+// An opportunity's stage from the opportunity topic; nothing when unchanged.
+absl::StatusOr<Decision> Decide(const Customer& c, const NoteOpportunity& cmd);
 
 struct NoteContract {
   std::string contract_id;
