@@ -82,6 +82,12 @@ absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& ev
       rows.Put(Key(tenant, "cust-owner", e.conflict_settled().customer_id()),
                e.conflict_settled().owner_id());
       break;
+    case cev::CustomerEvent::kReserved:
+      rows.Put(Key(tenant, "cust-reserved", e.reserved().customer_id()), e.reserved().rep_id());
+      break;
+    case cev::CustomerEvent::kReservationEnded:
+      rows.Delete(Key(tenant, "cust-reserved", e.reservation_ended().customer_id()));
+      break;
     default:
       break;
   }
@@ -109,6 +115,11 @@ absl::StatusOr<std::optional<CustomerMatch>> FindCustomer(readstore::ReadStore* 
   m.keys = best->second;
   ASSIGN_OR_RETURN(auto owner, store->Get(Key(tenant, "cust-owner", best->first)));
   m.owner_id = owner.value_or("");
+  if (m.owner_id.empty()) {
+    // A public customer a rep reserved: its inbound leads go to that rep.
+    ASSIGN_OR_RETURN(auto reserved, store->Get(Key(tenant, "cust-reserved", best->first)));
+    m.owner_id = reserved.value_or("");
+  }
   return m;
 }
 

@@ -4,10 +4,12 @@
 // What the lead service knows of customers, from the customer service's
 // topic (crm.customer.events.v1), never from its database: each customer's
 // match keys (normalised company name, legal entity id, every contact's
-// phone and email, in the kinds of lead::MatchKeys) and current owner.
+// phone and email, in the kinds of lead::MatchKeys), current owner, and the
+// rep holding a reservation on a public customer.
 // Rows: `<tenant>\0cust\0<key>\0<customer>` -> "",
 //       `<tenant>\0cust-keys\0<customer>` -> its keys, '\n'-separated,
-//       `<tenant>\0cust-owner\0<customer>` -> owner ("" in the public pool).
+//       `<tenant>\0cust-owner\0<customer>` -> owner ("" in the public pool),
+//       `<tenant>\0cust-reserved\0<customer>` -> the reserving rep.
 
 #include <optional>
 #include <string>
@@ -26,7 +28,8 @@ class CustomerDirectoryProjection : public readstore::Projection {
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 };
 
-// The customer sharing the most kinds of `keys` (ties: the oldest id).
+// The customer sharing the most kinds of `keys` (ties: the oldest id), with
+// its owner or, for a reserved public customer, the reserving rep.
 absl::StatusOr<std::optional<CustomerMatch>> FindCustomer(readstore::ReadStore* store,
                                                           const std::string& tenant,
                                                           const std::vector<std::string>& keys);

@@ -569,6 +569,31 @@ TEST_F(LeadServiceTest, LeadsOfExistingCustomersAreRoutedAndDuplicatesMerged) {
   EXPECT_EQ(Reason(Claim("rep-1", routed, &out)), "LEAD_CLOSED");
   for (const auto& l : List("", v1::LEAD_STATE_QUEUED)) EXPECT_NE(l.lead_id(), routed.lead_id());
 
+  // A public customer a rep reserved: its inbound lead goes to that rep.
+  cv1::CreateCustomerRequest open;
+  open.set_request_id("cust-2");
+  open.set_into_public_pool(true);
+  open.mutable_customer()->set_company_name("Soylent Foods AG");
+  cv1::Customer soylent;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-5");
+    ASSERT_TRUE(customers_->CreateCustomer(&ctx, open, &soylent).ok());
+  }
+  cv1::ReserveCustomerRequest reserve;
+  reserve.set_request_id("reserve-1");
+  reserve.set_name(soylent.name());
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-5");
+    ASSERT_TRUE(customers_->ReserveCustomer(&ctx, reserve, &soylent).ok());
+  }
+  v1::Lead inbound;
+  ASSERT_TRUE(Create("soylent-lead", &inbound, "Soylent Foods").ok());
+  EXPECT_EQ(inbound.state(), v1::LEAD_STATE_ROUTED);
+  EXPECT_EQ(inbound.customer_id(), soylent.customer_id());
+  EXPECT_EQ(inbound.owner_id(), "rep-5");
+
   v1::Lead first = MustCreate("dup-1", "Initech", "peter@initech.example");
   v1::Lead second = MustCreate("dup-2", "Initech Software", "Peter@Initech.example");
   ASSERT_EQ(second.duplicates_size(), 1);
