@@ -55,10 +55,15 @@ std::string Metadata(const grpc::ServerContext& context, const char* key) {
 }  // namespace
 
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
-  Caller caller{Metadata(context, kTenantMetadata), Metadata(context, kUserMetadata)};
+  Caller caller;
+  caller.tenant = Metadata(context, kTenantMetadata);
+  caller.user = Metadata(context, kUserMetadata);
   for (absl::string_view role : absl::StrSplit(Metadata(context, kRolesMetadata), ',')) {
     caller.admin |= absl::StripAsciiWhitespace(role) == "admin";
     caller.manager |= absl::StripAsciiWhitespace(role) == "manager";
+    if (!absl::StripAsciiWhitespace(role).empty()) {
+      caller.roles.insert(std::string(absl::StripAsciiWhitespace(role)));
+    }
   }
   if (caller.tenant.empty()) {
     return absl::UnauthenticatedError(

@@ -5,6 +5,7 @@
 // grpc::Status with google.rpc details, the caller's identity from metadata,
 // and opaque page tokens.
 
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -34,6 +35,8 @@ struct Caller {
   // "manager" approves what reps may not decide alone (closing a deal as
   // lost, larger discounts).
   bool manager = false;
+  // Every role named, trimmed (e.g. "team-lead", "legal").
+  std::set<std::string> roles;
 };
 
 inline constexpr char kTenantMetadata[] = "x-crm-tenant";

@@ -1,8 +1,10 @@
 // crm-contract: the contract service process. Wiring only.
 
+#include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "services/contract/projection/contract_list.h"
 #include "services/contract/rpc/contract_service.h"
 
 int main(int argc, char** argv) {
@@ -18,18 +20,35 @@ int main(int argc, char** argv) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
   }
+  auto read_store = readstore::ReadStore::Open(process->data_dir + "/read");
+  if (!read_store.ok()) {
+    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
+    return 1;
+  }
   eventstore::EventStore* es = store->get();
+  contract::ContractListProjection list(es);
+  readstore::ProjectionRunner list_runner(read_store->get(), &list);
+  bus::LogTailer tailer(es, &list_runner);
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"contract", kafka});
   contract::ContractCommandHandler commands(es, SystemClock());
-  contract::ContractServiceImpl service(&commands);
+  contract::ContractServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "contract", "127.0.0.1:50054");
   server.AddService(&service);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
                   [&relay] { return double(relay.lag()); });
+  server.AddGauge("crm_projection_lag_events", "Log events not yet applied to contract_list.",
+                  [es, &tailer] { return double(es->LastPosition() - tailer.position()); });
+  server.AddGauge("crm_projection_parked_events", "Events contract_list parked.",
+                  [&list_runner] { return double(list_runner.stats().parked); });
+  if (absl::Status s = tailer.CatchUp(); !s.ok()) {
+    LogError("cannot catch up the contract list", {{"error", s.ToString()}});
+    return 1;
+  }
+  tailer.Start();
   relay.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
@@ -37,5 +56,6 @@ int main(int argc, char** argv) {
   }
   server.WaitForTermination();
   relay.Stop();
+  tailer.Stop();
   return 0;
 }

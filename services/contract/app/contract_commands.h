@@ -1,10 +1,17 @@
 #ifndef CRM_SERVICES_CONTRACT_APP_CONTRACT_COMMANDS_H_
 #define CRM_SERVICES_CONTRACT_APP_CONTRACT_COMMANDS_H_
 
-// Command handlers of the contract service. Thread-safe; every command is
-// idempotent on its request id.
+// Command handlers of the contract service: load, decide, append with the
+// version decided on, and decide again when another command moved the
+// stream first. Every command is idempotent on its request id. The tenant's
+// approval rules and templates live in its `contract-setup` stream.
+// Thread-safe.
 
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
@@ -13,19 +20,73 @@
 
 namespace crm::contract {
 
+inline constexpr char kSetupStreamId[] = "contract-setup";
+
+struct Setup {
+  int64_t version = 0;
+  ev::ApprovalRules rules;
+  std::map<std::string, ev::ContractTemplate> templates;
+};
+
 class ContractCommandHandler {
  public:
   ContractCommandHandler(eventstore::EventStore* store, Clock* clock)
       : store_(store), clock_(clock) {}
 
-  // cmd.contract_id and cmd.now are set here. A request id seen before
-  // returns the contract that request created.
+  // cmd.contract_id, cmd.now and cmd.terms (from `terms`) are set here. A
+  // request id seen before returns the contract that request created.
   absl::StatusOr<Contract> Create(const std::string& tenant, const std::string& request_id,
-                                  contract::Create cmd);
+                                  contract::Create cmd, const TermsInput& terms);
   // NOT_FOUND when there is none.
   absl::StatusOr<Contract> Get(const std::string& tenant, const std::string& contract_id);
 
+  absl::StatusOr<Contract> Change(const std::string& tenant, const std::string& request_id,
+                                  const std::string& id, const TermsInput& terms,
+                                  const std::string& user);
+  absl::StatusOr<Contract> Submit(const std::string& tenant, const std::string& request_id,
+                                  const std::string& id, const std::string& user);
+  absl::StatusOr<Contract> Approve(const std::string& tenant, const std::string& request_id,
+                                   const std::string& id, const std::string& user,
+                                   const std::set<std::string>& roles, const std::string& comment);
+  absl::StatusOr<Contract> Reject(const std::string& tenant, const std::string& request_id,
+                                  const std::string& id, const std::string& user,
+                                  const std::set<std::string>& roles, const std::string& comment);
+  absl::StatusOr<Contract> Send(const std::string& tenant, const std::string& request_id,
+                                const std::string& id, const std::string& user);
+  absl::StatusOr<Contract> Confirm(const std::string& tenant, const std::string& request_id,
+                                   const std::string& id, const std::string& user);
+  absl::StatusOr<Contract> End(const std::string& tenant, const std::string& request_id,
+                               const std::string& id, ev::EndReason reason, const std::string& note,
+                               const std::string& user);
+  absl::StatusOr<Contract> SetPaymentPlan(const std::string& tenant, const std::string& request_id,
+                                          const std::string& id,
+                                          const std::vector<PlannedInstallment>& plan,
+                                          const std::string& user);
+  // `received` InfinitePast: now.
+  absl::StatusOr<Contract> RecordPayment(const std::string& tenant, const std::string& request_id,
+                                         const std::string& id, int64_t amount, absl::Time received,
+                                         const std::string& user);
+
+  absl::StatusOr<Setup> GetSetup(const std::string& tenant);
+  absl::StatusOr<ev::ContractTemplate> SaveTemplate(const std::string& tenant,
+                                                    const std::string& request_id,
+                                                    const ev::ContractTemplate& t,
+                                                    const std::string& user);
+  absl::StatusOr<ev::ApprovalRules> UpdateRules(const std::string& tenant,
+                                                const std::string& request_id,
+                                                const ev::ApprovalRules& rules,
+                                                const std::string& user);
+  Clock* clock() const { return clock_; }
+
  private:
+  using DecideFn = std::function<absl::StatusOr<std::vector<ContractEvent>>(const Contract&)>;
+  absl::StatusOr<Contract> Execute(const std::string& tenant, const std::string& request_id,
+                                   const std::string& id, const DecideFn& decide);
+  absl::StatusOr<Contract> Load(const std::string& tenant, const std::string& id);
+  absl::StatusOr<ev::ContractTerms> Terms(const std::string& tenant, const TermsInput& in);
+  absl::Status AppendSetup(const std::string& tenant, const std::string& request_id,
+                           const ev::ContractSetupEvent& event);
+
   eventstore::EventStore* store_;
   Clock* clock_;
 };

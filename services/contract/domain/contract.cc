@@ -1,44 +1,260 @@
 #include "services/contract/domain/contract.h"
 
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/clock/timestamp.h"
 #include "libs/money/money.h"
 #include "libs/status/status.h"
 
 namespace crm::contract {
+namespace {
+
+constexpr size_t kMaxText = 2000;
+
+absl::Status WrongState(const Contract& c, absl::string_view wanted) {
+  return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "CONTRACT_STATE",
+                         absl::StrCat("contract ", c.id, " is ", StateName(c.state), "; ", wanted));
+}
+
+absl::Status MustExist(const Contract& c) {
+  if (!c.exists()) return absl::NotFoundError("contract " + c.id + " does not exist");
+  return absl::OkStatus();
+}
+
+absl::Status MustOwn(const Contract& c, const std::string& user) {
+  if (c.owner() != user) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_CONTRACT_OWNER",
+                           "contract " + c.id + " belongs to " + c.owner());
+  }
+  return absl::OkStatus();
+}
+
+bool Signed(State s) {
+  return s == State::kActive || s == State::kCompleted || s == State::kTerminated;
+}
+
+std::string RoleName(ev::ApproverRole r) {
+  switch (r) {
+    case ev::APPROVER_ROLE_TEAM_LEAD:
+      return "team-lead";
+    case ev::APPROVER_ROLE_DIRECTOR:
+      return "director";
+    case ev::APPROVER_ROLE_LEGAL:
+      return "legal";
+    default:
+      return "";
+  }
+}
+
+bool MayApprove(const ev::ApprovalStep& step, const std::string& user,
+                const std::set<std::string>& roles) {
+  if (step.approvers().empty()) return roles.count(RoleName(step.role())) > 0;
+  return std::find(step.approvers().begin(), step.approvers().end(), user) !=
+         step.approvers().end();
+}
+
+bool StepDone(const ev::ApprovalStep& step, const std::set<std::string>& approved) {
+  if (step.mode() != ev::STEP_MODE_ALL || step.approvers().empty()) return !approved.empty();
+  for (const auto& a : step.approvers()) {
+    if (!approved.count(a)) return false;
+  }
+  return true;
+}
+
+ev::ApprovalStep Step(ev::ApproverRole role, ev::StepMode mode,
+                      const std::vector<std::string>& approvers, std::string reason) {
+  ev::ApprovalStep s;
+  s.set_role(role);
+  s.set_mode(mode);
+  for (const auto& a : approvers) s.add_approvers(a);
+  s.set_reason(std::move(reason));
+  return s;
+}
+
+}  // namespace
+
+const char* StateName(State s) {
+  switch (s) {
+    case State::kNone:
+      return "missing";
+    case State::kDraft:
+      return "a draft";
+    case State::kInApproval:
+      return "in approval";
+    case State::kApproved:
+      return "approved";
+    case State::kSent:
+      return "sent for confirmation";
+    case State::kActive:
+      return "active";
+    case State::kCompleted:
+      return "completed";
+    case State::kTerminated:
+      return "terminated";
+  }
+  return "unknown";
+}
 
 Contract Evolve(Contract c, const ContractEvent& event) {
   ++c.version;
-  if (event.has_created()) {
-    c.id = event.created().contract_id();
-    c.created = event.created();
-    c.state = State::kDraft;
+  switch (event.event_case()) {
+    case ContractEvent::kCreated:
+      c.id = event.created().contract_id();
+      c.created = event.created();
+      c.terms = event.created().terms();
+      c.state = State::kDraft;
+      break;
+    case ContractEvent::kChanged:
+      c.terms = event.changed().terms();
+      c.state = State::kDraft;
+      c.steps.clear();
+      break;
+    case ContractEvent::kApprovalRequested:
+      c.state = State::kInApproval;
+      c.round = event.approval_requested().round();
+      c.steps.assign(event.approval_requested().steps().begin(),
+                     event.approval_requested().steps().end());
+      c.current_step = 0;
+      c.approved_in_step.clear();
+      break;
+    case ContractEvent::kApprovalGiven:
+      c.approved_in_step.insert(event.approval_given().approver());
+      if (c.current_step < static_cast<int>(c.steps.size()) &&
+          StepDone(c.steps[c.current_step], c.approved_in_step)) {
+        ++c.current_step;
+        c.approved_in_step.clear();
+      }
+      break;
+    case ContractEvent::kApprovalRejected:
+      c.state = State::kDraft;
+      c.steps.clear();
+      break;
+    case ContractEvent::kApproved:
+      c.state = State::kApproved;
+      break;
+    case ContractEvent::kSentForConfirmation:
+      c.state = State::kSent;
+      break;
+    case ContractEvent::kContractSigned:
+      c.state = State::kActive;
+      c.sign_time = FromTimestamp(event.contract_signed().sign_time());
+      break;
+    case ContractEvent::kEnded:
+      c.state = event.ended().reason() == ev::END_REASON_COMPLETED ? State::kCompleted
+                                                                   : State::kTerminated;
+      break;
+    case ContractEvent::kPaymentPlanSet:
+      c.installments.clear();
+      for (const auto& i : event.payment_plan_set().installments()) {
+        c.installments.push_back({i.installment_id(), i.amount(), FromTimestamp(i.due_time())});
+      }
+      break;
+    case ContractEvent::kPaymentReceived: {
+      const auto& p = event.payment_received();
+      for (const auto& a : p.allocations()) {
+        for (auto& i : c.installments) {
+          if (i.id != a.installment_id()) continue;
+          i.paid += a.amount();
+          if (i.open() == 0) i.paid_in_full = FromTimestamp(p.receive_time());
+        }
+      }
+      c.credit += p.credit();
+      break;
+    }
+    case ContractEvent::EVENT_NOT_SET:
+      break;
   }
   return c;
 }
 
-absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd) {
-  if (c.exists()) return absl::AlreadyExistsError("contract " + c.id + " already exists");
-  FieldViolations v;
-  if (cmd.customer_id.empty() || cmd.customer_id.size() > 64) {
-    v.Add("contract.customer_id", "is required, at most 64 bytes");
+Rules Rules::From(const ev::ApprovalRules& r) {
+  Rules out;
+  if (r.team_lead_above_amount() > 0) out.team_lead_above_amount = r.team_lead_above_amount();
+  if (r.team_lead_above_discount_bp() > 0) {
+    out.team_lead_above_discount_bp = r.team_lead_above_discount_bp();
   }
-  if (cmd.lines.empty() || cmd.lines.size() > 200) v.Add("contract.lines", "must be 1-200 lines");
-  ContractEvent e;
-  ev::ContractCreated* out = e.mutable_created();
+  if (r.director_above_amount() > 0) out.director_above_amount = r.director_above_amount();
+  if (r.director_above_discount_bp() > 0) {
+    out.director_above_discount_bp = r.director_above_discount_bp();
+  }
+  out.team_leads.assign(r.team_leads().begin(), r.team_leads().end());
+  out.directors.assign(r.directors().begin(), r.directors().end());
+  out.legal.assign(r.legal().begin(), r.legal().end());
+  return out;
+}
+
+absl::Status ValidateRules(const ev::ApprovalRules& r) {
+  FieldViolations v;
+  if (r.team_lead_above_amount() < 0) v.Add("rules.team_lead_above_amount", "must not be negative");
+  if (r.director_above_amount() < 0) v.Add("rules.director_above_amount", "must not be negative");
+  for (int32_t bp : {r.team_lead_above_discount_bp(), r.director_above_discount_bp()}) {
+    if (bp < 0 || bp > kFullDiscountBp) {
+      v.Add("rules.discount_bp", "thresholds must be 0-10000 basis points");
+      break;
+    }
+  }
+  const Rules x = Rules::From(r);
+  if (x.director_above_amount < x.team_lead_above_amount) {
+    v.Add("rules.director_above_amount", "must not be below the team lead's threshold");
+  }
+  return v.ToStatus();
+}
+
+absl::Status ValidateTemplate(const ev::ContractTemplate& t) {
+  FieldViolations v;
+  if (t.template_id().empty() || t.template_id().size() > 64) {
+    v.Add("template.template_id", "is required, at most 64 bytes");
+  }
+  if (absl::StripAsciiWhitespace(t.name()).empty()) v.Add("template.name", "is required");
+  if (t.lines().empty()) v.Add("template.lines", "must name at least one product");
+  for (int i = 0; i < t.lines_size(); ++i) {
+    const auto& l = t.lines(i);
+    const std::string at = absl::StrCat("template.lines[", i, "]");
+    if (l.product_id().empty()) v.Add(at + ".product_id", "is required");
+    if (l.list_price() < 0) v.Add(at + ".list_price", "must not be negative");
+    if (l.max_discount_bp() < 0 || l.max_discount_bp() > kFullDiscountBp) {
+      v.Add(at + ".max_discount_bp", "must be 0-10000 basis points");
+    }
+  }
+  if (t.payment_terms_days() < 0) v.Add("template.payment_terms_days", "must not be negative");
+  if (t.duration_months() < 0) v.Add("template.duration_months", "must not be negative");
+  return v.ToStatus();
+}
+
+absl::StatusOr<ev::ContractTerms> MakeTerms(const TermsInput& in,
+                                            const ev::ContractTemplate* tmpl) {
+  FieldViolations v;
+  if (in.lines.empty() || in.lines.size() > 200) v.Add("contract.lines", "must be 1-200 lines");
+  if (!in.template_id.empty() && tmpl == nullptr) {
+    v.Add("contract.template_id", "names no template of this tenant");
+  }
+  if (!in.template_id.empty() && !in.document_ref.empty()) {
+    v.Add("contract.document_ref", "a standard contract (from a template) has no document");
+  }
+  if (in.document_ref.size() > 500) v.Add("contract.document_ref", "must be at most 500 bytes");
+  if (in.payment_terms_days < 0 || in.payment_terms_days > 365) {
+    v.Add("contract.payment_terms_days", "must be 0-365");
+  }
+  if (in.duration_months < 0 || in.duration_months > 120) {
+    v.Add("contract.duration_months", "must be 0-120");
+  }
+  ev::ContractTerms t;
   int64_t total = 0;
-  for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    const ev::ContractLine& in = cmd.lines[i];
+  for (size_t i = 0; i < in.lines.size(); ++i) {
+    const ev::ContractLine& l = in.lines[i];
     const std::string at = absl::StrCat("contract.lines[", i, "]");
-    if (in.product_id().empty()) v.Add(at + ".product_id", "is required");
-    if (in.quantity() < 1 || in.quantity() > 1000000) v.Add(at + ".quantity", "must be 1-1000000");
-    if (in.list_price() < 0) v.Add(at + ".list_price", "must not be negative");
-    if (in.discount_bp() < 0 || in.discount_bp() > kFullDiscountBp) {
+    if (l.product_id().empty()) v.Add(at + ".product_id", "is required");
+    if (l.quantity() < 1 || l.quantity() > 1000000) v.Add(at + ".quantity", "must be 1-1000000");
+    if (l.list_price() < 0) v.Add(at + ".list_price", "must not be negative");
+    if (l.discount_bp() < 0 || l.discount_bp() > kFullDiscountBp) {
       v.Add(at + ".discount_bp", "must be 0-10000 basis points");
     }
-    ev::ContractLine* line = out->add_lines();
-    *line = in;
-    auto amount = LineAmount(in.quantity(), in.list_price(), in.discount_bp());
+    ev::ContractLine* line = t.add_lines();
+    *line = l;
+    auto amount = LineAmount(l.quantity(), l.list_price(), l.discount_bp());
     auto sum = amount ? AddMoney(total, *amount) : std::nullopt;
     if (!sum) {
       v.Add(at, "amount is out of range");
@@ -46,16 +262,348 @@ absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd) {
     }
     line->set_amount(*amount);
     total = *sum;
+    t.set_max_discount_bp(std::max(t.max_discount_bp(), l.discount_bp()));
   }
   RETURN_IF_ERROR(v.ToStatus());
+  t.set_amount(total);
+  t.set_template_id(in.template_id);
+  t.set_document_ref(in.document_ref);
+  t.set_payment_terms_days(in.payment_terms_days);
+  t.set_duration_months(in.duration_months);
+  if (tmpl != nullptr) {
+    auto deviate = [&](std::string field, auto template_value, auto contract_value) {
+      ev::Deviation* d = t.add_deviations();
+      d->set_field(std::move(field));
+      d->set_template_value(absl::StrCat(template_value));
+      d->set_contract_value(absl::StrCat(contract_value));
+    };
+    std::map<std::string, const ev::TemplateLine*> by_product;
+    for (const auto& tl : tmpl->lines()) by_product[tl.product_id()] = &tl;
+    for (size_t i = 0; i < in.lines.size(); ++i) {
+      const auto& l = in.lines[i];
+      const std::string at = absl::StrCat("lines[", i, "]");
+      auto it = by_product.find(l.product_id());
+      if (it == by_product.end()) {
+        deviate(at + ".product_id", "(not in the template)", l.product_id());
+        continue;
+      }
+      if (l.list_price() != it->second->list_price()) {
+        deviate(at + ".list_price", it->second->list_price(), l.list_price());
+      }
+      if (l.discount_bp() > it->second->max_discount_bp()) {
+        deviate(at + ".discount_bp", absl::StrCat("at most ", it->second->max_discount_bp()),
+                l.discount_bp());
+      }
+    }
+    if (in.payment_terms_days != tmpl->payment_terms_days()) {
+      deviate("payment_terms_days", tmpl->payment_terms_days(), in.payment_terms_days);
+    }
+    if (in.duration_months != tmpl->duration_months()) {
+      deviate("duration_months", tmpl->duration_months(), in.duration_months);
+    }
+  }
+  return t;
+}
+
+std::vector<ev::ApprovalStep> RouteApproval(const ev::ContractTerms& t, const Rules& r) {
+  std::vector<ev::ApprovalStep> steps;
+  auto above = [&](int64_t amount_limit, int32_t discount_limit) -> std::string {
+    if (t.amount() > amount_limit) {
+      return absl::StrCat("amount ", t.amount(), " is above ", amount_limit);
+    }
+    if (t.max_discount_bp() > discount_limit) {
+      return absl::StrCat("a discount of ", t.max_discount_bp(), " bp is above ", discount_limit);
+    }
+    return "";
+  };
+  if (std::string why = above(r.team_lead_above_amount, r.team_lead_above_discount_bp);
+      !why.empty()) {
+    steps.push_back(Step(ev::APPROVER_ROLE_TEAM_LEAD, ev::STEP_MODE_ANY_ONE, r.team_leads, why));
+  }
+  if (std::string why = above(r.director_above_amount, r.director_above_discount_bp);
+      !why.empty()) {
+    steps.push_back(Step(ev::APPROVER_ROLE_DIRECTOR, ev::STEP_MODE_ANY_ONE, r.directors, why));
+  }
+  if (t.template_id().empty()) {
+    steps.push_back(Step(ev::APPROVER_ROLE_LEGAL, ev::STEP_MODE_ALL, r.legal,
+                         "non-standard contract (no template)"));
+  } else if (!t.deviations().empty()) {
+    steps.push_back(
+        Step(ev::APPROVER_ROLE_LEGAL, ev::STEP_MODE_ALL, r.legal,
+             absl::StrCat(t.deviations_size(), " deviation(s) from template ", t.template_id())));
+  }
+  return steps;
+}
+
+absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd) {
+  if (c.exists()) return absl::AlreadyExistsError("contract " + c.id + " already exists");
+  if (cmd.customer_id.empty() || cmd.customer_id.size() > 64) {
+    FieldViolations v;
+    v.Add("contract.customer_id", "is required, at most 64 bytes");
+    return v.ToStatus();
+  }
+  ContractEvent e;
+  ev::ContractCreated* out = e.mutable_created();
   out->set_contract_id(cmd.contract_id);
   out->set_customer_id(cmd.customer_id);
   out->set_owner_id(cmd.owner_id.empty() ? cmd.user : cmd.owner_id);
   out->set_opportunity_id(cmd.opportunity_id);
-  out->set_amount(total);
+  *out->mutable_lines() = cmd.terms.lines();
+  out->set_amount(cmd.terms.amount());
   out->set_created_by(cmd.user);
   *out->mutable_create_time() = ToTimestamp(cmd.now);
+  *out->mutable_terms() = cmd.terms;
   return e;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> Change(const Contract& c, ev::ContractTerms terms,
+                                                  const std::string& user, absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  if (c.state == State::kSent || Signed(c.state)) {
+    return WrongState(c, "its terms change only before it is sent to the customer");
+  }
+  std::vector<ContractEvent> out(1);
+  ev::ContractChanged* e = out[0].mutable_changed();
+  e->set_contract_id(c.id);
+  *e->mutable_terms() = std::move(terms);
+  e->set_by(user);
+  *e->mutable_change_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> Submit(const Contract& c, const Rules& rules,
+                                                  const std::string& user, absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  if (c.state != State::kDraft) return WrongState(c, "only a draft is submitted for approval");
+  std::vector<ContractEvent> out(1);
+  ev::ApprovalRequested* r = out[0].mutable_approval_requested();
+  r->set_contract_id(c.id);
+  for (auto& s : RouteApproval(c.terms, rules)) *r->add_steps() = std::move(s);
+  r->set_by(user);
+  *r->mutable_request_time() = ToTimestamp(now);
+  r->set_round(c.round + 1);
+  if (r->steps().empty()) {
+    ev::ContractApproved* a = out.emplace_back().mutable_approved();
+    a->set_contract_id(c.id);
+    *a->mutable_approve_time() = ToTimestamp(now);
+    a->set_note("below every approval threshold, standard terms");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> Approve(const Contract& c, const std::string& approver,
+                                                   const std::set<std::string>& roles,
+                                                   const std::string& comment, absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  if (c.state != State::kInApproval)
+    return WrongState(c, "only a contract in approval is approved");
+  const ev::ApprovalStep& step = c.steps[c.current_step];
+  if (!MayApprove(step, approver, roles)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "step ", c.current_step + 1, " (", RoleName(step.role()), ") is not ", approver, "'s"));
+  }
+  if (c.approved_in_step.count(approver)) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_APPROVED",
+                           approver + " already approved this step");
+  }
+  if (comment.size() > kMaxText) return absl::InvalidArgumentError("comment: at most 2000 bytes");
+  std::vector<ContractEvent> out(1);
+  ev::ApprovalGiven* g = out[0].mutable_approval_given();
+  g->set_contract_id(c.id);
+  g->set_step(c.current_step + 1);
+  g->set_approver(approver);
+  g->set_comment(comment);
+  *g->mutable_approve_time() = ToTimestamp(now);
+  std::set<std::string> after = c.approved_in_step;
+  after.insert(approver);
+  if (c.current_step + 1 == static_cast<int>(c.steps.size()) && StepDone(step, after)) {
+    ev::ContractApproved* a = out.emplace_back().mutable_approved();
+    a->set_contract_id(c.id);
+    *a->mutable_approve_time() = ToTimestamp(now);
+    a->set_note(absl::StrCat("every one of ", c.steps.size(), " step(s) approved"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> Reject(const Contract& c, const std::string& approver,
+                                                  const std::set<std::string>& roles,
+                                                  const std::string& comment, absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  if (c.state != State::kInApproval)
+    return WrongState(c, "only a contract in approval is rejected");
+  const ev::ApprovalStep& step = c.steps[c.current_step];
+  if (!MayApprove(step, approver, roles)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "step ", c.current_step + 1, " (", RoleName(step.role()), ") is not ", approver, "'s"));
+  }
+  if (absl::StripAsciiWhitespace(comment).empty() || comment.size() > kMaxText) {
+    FieldViolations v;
+    v.Add("comment", "is required to reject: say what must change (at most 2000 bytes)");
+    return v.ToStatus();
+  }
+  std::vector<ContractEvent> out(1);
+  ev::ApprovalRejected* r = out[0].mutable_approval_rejected();
+  r->set_contract_id(c.id);
+  r->set_step(c.current_step + 1);
+  r->set_approver(approver);
+  r->set_comment(comment);
+  *r->mutable_reject_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> SendForConfirmation(const Contract& c,
+                                                               const std::string& user,
+                                                               absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  if (c.state != State::kApproved) return WrongState(c, "only an approved contract is sent");
+  std::vector<ContractEvent> out(1);
+  out[0].mutable_sent_for_confirmation()->set_contract_id(c.id);
+  out[0].mutable_sent_for_confirmation()->set_by(user);
+  *out[0].mutable_sent_for_confirmation()->mutable_send_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> Confirm(const Contract& c, const std::string& user,
+                                                   absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  if (c.state != State::kSent) {
+    return WrongState(c, "only a contract sent for confirmation is confirmed");
+  }
+  std::vector<ContractEvent> out(1);
+  ev::ContractSigned* s = out[0].mutable_contract_signed();
+  s->set_contract_id(c.id);
+  s->set_customer_id(c.created.customer_id());
+  s->set_owner_id(c.owner());
+  s->set_amount(c.terms.amount() / 100);  // whole units on the topic
+  *s->mutable_sign_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> End(const Contract& c, ev::EndReason reason,
+                                               const std::string& note, const std::string& user,
+                                               absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  FieldViolations v;
+  if (reason != ev::END_REASON_COMPLETED && reason != ev::END_REASON_TERMINATED) {
+    v.Add("reason", "must be COMPLETED or TERMINATED");
+  }
+  if (reason == ev::END_REASON_TERMINATED && absl::StripAsciiWhitespace(note).empty()) {
+    v.Add("note", "is required to terminate");
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  if (c.state != State::kActive) return WrongState(c, "only an active contract ends");
+  std::vector<ContractEvent> out(1);
+  ev::ContractEnded* e = out[0].mutable_ended();
+  e->set_contract_id(c.id);
+  e->set_reason(reason);
+  e->set_note(note);
+  e->set_by(user);
+  *e->mutable_end_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> SetPaymentPlan(
+    const Contract& c, const std::vector<PlannedInstallment>& plan, const std::string& user,
+    absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  RETURN_IF_ERROR(MustOwn(c, user));
+  if (c.state == State::kCompleted || c.state == State::kTerminated) {
+    return WrongState(c, "an ended contract's plan does not change");
+  }
+  for (const auto& i : c.installments) {
+    if (i.paid > 0) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "PAYMENTS_RECEIVED",
+                             "money was received against the plan; it no longer changes");
+    }
+  }
+  FieldViolations v;
+  if (plan.empty() || plan.size() > 120) v.Add("installments", "must be 1-120 installments");
+  int64_t total = 0;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const std::string at = absl::StrCat("installments[", i, "]");
+    if (plan[i].amount <= 0) v.Add(at + ".amount", "must be positive");
+    if (i > 0 && plan[i].due < plan[i - 1].due)
+      v.Add(at + ".due_time", "must not be before the one before");
+    auto sum = AddMoney(total, plan[i].amount);
+    if (sum) total = *sum;
+  }
+  if (v.empty() && total != c.terms.amount()) {
+    v.Add("installments",
+          absl::StrCat("must sum to the contract amount ", c.terms.amount(), ", not ", total));
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  std::vector<ContractEvent> out(1);
+  ev::PaymentPlanSet* p = out[0].mutable_payment_plan_set();
+  p->set_contract_id(c.id);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    ev::Installment* in = p->add_installments();
+    in->set_installment_id(absl::StrCat(c.id, "-", i + 1));
+    in->set_amount(plan[i].amount);
+    *in->mutable_due_time() = ToTimestamp(plan[i].due);
+  }
+  p->set_by(user);
+  *p->mutable_set_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> ReceivePayment(const Contract& c,
+                                                          const std::string& receipt_id,
+                                                          int64_t amount, absl::Time received,
+                                                          const std::string& user) {
+  RETURN_IF_ERROR(MustExist(c));
+  if (c.state != State::kActive && c.state != State::kCompleted) {
+    return WrongState(c, "money is received on a signed contract");
+  }
+  if (amount <= 0) {
+    FieldViolations v;
+    v.Add("amount", "must be positive");
+    return v.ToStatus();
+  }
+  if (c.installments.empty()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_PAYMENT_PLAN",
+                           "set a payment plan before recording receipts");
+  }
+  std::vector<ContractEvent> out(1);
+  ev::PaymentReceived* p = out[0].mutable_payment_received();
+  p->set_contract_id(c.id);
+  p->set_receipt_id(receipt_id);
+  p->set_amount(amount);
+  *p->mutable_receive_time() = ToTimestamp(received);
+  p->set_by(user);
+  int64_t left = amount;
+  for (const auto& i : c.installments) {  // in due order
+    if (left == 0) break;
+    const int64_t take = std::min(left, i.open());
+    if (take <= 0) continue;
+    ev::Allocation* a = p->add_allocations();
+    a->set_installment_id(i.id);
+    a->set_amount(take);
+    left -= take;
+  }
+  p->set_credit(left);
+  return out;
+}
+
+Aging AgingOf(const std::vector<InstallmentState>& installments, absl::Time now) {
+  Aging a;
+  for (const auto& i : installments) {
+    if (i.open() <= 0) continue;
+    if (now < i.due) {
+      a.not_due += i.open();
+      continue;
+    }
+    const int64_t days = (now - i.due) / absl::Hours(24);
+    (days <= 30   ? a.days_0_30
+     : days <= 60 ? a.days_31_60
+     : days <= 90 ? a.days_61_90
+                  : a.over_90) += i.open();
+  }
+  return a;
 }
 
 }  // namespace crm::contract

@@ -1,11 +1,18 @@
 #ifndef CRM_SERVICES_CONTRACT_DOMAIN_CONTRACT_H_
 #define CRM_SERVICES_CONTRACT_DOMAIN_CONTRACT_H_
 
-// The contract aggregate: pure decisions and state changes, no I/O. So far a
-// contract is created as a draft, from a won opportunity or directly; its
-// approval, confirmation and payments are the contract issue's (#6) next
-// steps.
+// The contract aggregate: pure decisions and state changes, no I/O.
+//
+// draft → in approval → approved → sent for confirmation → active (signed)
+// → completed / terminated. Every transition is a command; an illegal one is
+// FAILED_PRECONDITION with reason CONTRACT_STATE naming the state. A change
+// of terms before signing returns the contract to draft and approval starts
+// again; a rejection returns it to draft. Payments: a plan of installments
+// summing to the amount; receipts are allocated to the oldest open
+// installments first, the rest kept as credit.
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,32 +25,131 @@ namespace crm::contract {
 namespace ev = crm::contract::events::v1;
 using ContractEvent = ev::ContractEvent;
 
-enum class State { kNone, kDraft };
+enum class State { kNone, kDraft, kInApproval, kApproved, kSent, kActive, kCompleted, kTerminated };
+const char* StateName(State s);
+
+struct InstallmentState {
+  std::string id;
+  int64_t amount = 0;
+  absl::Time due;
+  int64_t paid = 0;
+  absl::Time paid_in_full = absl::InfiniteFuture();  // when the last of it arrived
+  int64_t open() const { return amount - paid; }
+};
 
 struct Contract {
   std::string id;
   int64_t version = 0;
   State state = State::kNone;
   ev::ContractCreated created;
+  ev::ContractTerms terms;
+  int32_t round = 0;
+  std::vector<ev::ApprovalStep> steps;
+  int current_step = 0;
+  std::set<std::string> approved_in_step;
+  absl::Time sign_time = absl::InfinitePast();
+  std::vector<InstallmentState> installments;
+  int64_t credit = 0;
   bool exists() const { return version > 0; }
+  const std::string& owner() const { return created.owner_id(); }
 };
 
 Contract Evolve(Contract c, const ContractEvent& event);
+
+// The tenant's approval thresholds with the defaults filled in.
+struct Rules {
+  int64_t team_lead_above_amount = 5'000'000;
+  int32_t team_lead_above_discount_bp = 1000;
+  int64_t director_above_amount = 20'000'000;
+  int32_t director_above_discount_bp = 2000;
+  std::vector<std::string> team_leads, directors, legal;
+  static Rules From(const ev::ApprovalRules& r);
+};
+absl::Status ValidateRules(const ev::ApprovalRules& r);
+absl::Status ValidateTemplate(const ev::ContractTemplate& t);
+
+struct TermsInput {
+  std::vector<ev::ContractLine> lines;  // amounts are computed
+  std::string template_id;
+  std::string document_ref;
+  int32_t payment_terms_days = 0;
+  int32_t duration_months = 0;
+};
+
+// Validated terms with line amounts, total, largest discount and, for a
+// standard contract, every deviation from `tmpl` (its prices, discount
+// limits, products, payment terms and duration). INVALID_ARGUMENT names
+// every bad field as `contract.<field>`; a template id that names no
+// template is one.
+absl::StatusOr<ev::ContractTerms> MakeTerms(const TermsInput& in, const ev::ContractTemplate* tmpl);
+
+// The approval steps the rules ask for, in order: a team lead above the
+// team-lead amount or discount, a director above the director's, legal for
+// a non-standard contract or one that deviates from its template.
+std::vector<ev::ApprovalStep> RouteApproval(const ev::ContractTerms& terms, const Rules& rules);
 
 struct Create {
   std::string contract_id;
   std::string customer_id;
   std::string owner_id;
   std::string opportunity_id;
-  std::vector<ev::ContractLine> lines;  // amounts are recomputed
+  ev::ContractTerms terms;
   std::string user;
   absl::Time now;
 };
-
-// INVALID_ARGUMENT names every bad field as `contract.<field>`: customer
-// required, 1-200 lines each with a product, quantity 1-1000000, list
-// price >= 0, discount 0-10000 basis points. Line amounts are computed.
 absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd);
+
+// Before signing, by the owner; back to draft.
+absl::StatusOr<std::vector<ContractEvent>> Change(const Contract& c, ev::ContractTerms terms,
+                                                  const std::string& user, absl::Time now);
+// The owner submits a draft: the routed steps, approved at once when none.
+absl::StatusOr<std::vector<ContractEvent>> Submit(const Contract& c, const Rules& rules,
+                                                  const std::string& user, absl::Time now);
+// `approver` (holding `roles`) acts on the current step: PERMISSION_DENIED
+// when the step is not theirs, ALREADY_APPROVED when they approved it.
+absl::StatusOr<std::vector<ContractEvent>> Approve(const Contract& c, const std::string& approver,
+                                                   const std::set<std::string>& roles,
+                                                   const std::string& comment, absl::Time now);
+absl::StatusOr<std::vector<ContractEvent>> Reject(const Contract& c, const std::string& approver,
+                                                  const std::set<std::string>& roles,
+                                                  const std::string& comment, absl::Time now);
+absl::StatusOr<std::vector<ContractEvent>> SendForConfirmation(const Contract& c,
+                                                               const std::string& user,
+                                                               absl::Time now);
+// The customer confirmed: ContractSigned, the contract is active.
+absl::StatusOr<std::vector<ContractEvent>> Confirm(const Contract& c, const std::string& user,
+                                                   absl::Time now);
+absl::StatusOr<std::vector<ContractEvent>> End(const Contract& c, ev::EndReason reason,
+                                               const std::string& note, const std::string& user,
+                                               absl::Time now);
+
+struct PlannedInstallment {
+  int64_t amount = 0;
+  absl::Time due;
+};
+// Before any payment arrived: installments in due order summing to the
+// amount (PAYMENTS_RECEIVED once money came in).
+absl::StatusOr<std::vector<ContractEvent>> SetPaymentPlan(
+    const Contract& c, const std::vector<PlannedInstallment>& plan, const std::string& user,
+    absl::Time now);
+// An active contract with a plan receives money.
+absl::StatusOr<std::vector<ContractEvent>> ReceivePayment(const Contract& c,
+                                                          const std::string& receipt_id,
+                                                          int64_t amount, absl::Time received,
+                                                          const std::string& user);
+
+// Aging of what is open on a contract at `now`: not yet due, and overdue by
+// 0-30, 31-60, 61-90 and more than 90 days.
+struct Aging {
+  int64_t not_due = 0;
+  int64_t days_0_30 = 0;
+  int64_t days_31_60 = 0;
+  int64_t days_61_90 = 0;
+  int64_t over_90 = 0;
+  int64_t total() const { return not_due + days_0_30 + days_31_60 + days_61_90 + over_90; }
+};
+Aging AgingOf(const std::vector<InstallmentState>& installments, absl::Time now);
+inline Aging AgingOf(const Contract& c, absl::Time now) { return AgingOf(c.installments, now); }
 
 }  // namespace crm::contract
 

@@ -63,7 +63,9 @@ class OpportunityServiceTest : public ::testing::Test {
         *eventstore::EventStore::Open({.path = dir_.path() + "/k-events", .clock = &clock_});
     contract_commands_ =
         std::make_unique<contract::ContractCommandHandler>(contract_store_.get(), &clock_);
-    contract_service_ = std::make_unique<contract::ContractServiceImpl>(contract_commands_.get());
+    contract_read_ = *readstore::ReadStore::Open(dir_.path() + "/k-read");
+    contract_service_ = std::make_unique<contract::ContractServiceImpl>(contract_commands_.get(),
+                                                                        contract_read_.get());
     int contract_port = 0;
     contract_server_ = Serve(contract_service_.get(), &contract_port);
     contracts_ = kv1::ContractService::NewStub(ChannelTo(contract_port));
@@ -189,6 +191,7 @@ class OpportunityServiceTest : public ::testing::Test {
   std::unique_ptr<cv1::CustomerService::Stub> customers_;
   std::unique_ptr<eventstore::EventStore> contract_store_;
   std::unique_ptr<contract::ContractCommandHandler> contract_commands_;
+  std::unique_ptr<readstore::ReadStore> contract_read_;
   std::unique_ptr<contract::ContractServiceImpl> contract_service_;
   std::unique_ptr<grpc::Server> contract_server_;
   std::unique_ptr<kv1::ContractService::Stub> contracts_;

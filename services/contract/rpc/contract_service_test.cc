@@ -1,0 +1,284 @@
+// The contract service over real gRPC (loopback, port 0) with real RocksDB
+// stores and an injected clock: approval routing, the rejection loop, the
+// flow to signing, and payments with the receivables they leave.
+
+#include "services/contract/rpc/contract_service.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/bus/log_tailer.h"
+#include "libs/clock/timestamp.h"
+#include "libs/rpc/rpc.h"
+#include "libs/testing/temp_dir.h"
+#include "services/contract/projection/contract_list.h"
+
+namespace crm::contract {
+namespace {
+
+absl::Duration Days(int d) { return absl::Hours(24 * d); }
+
+void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
+  ctx.AddMetadata(rpc::kTenantMetadata, "acme");
+  ctx.AddMetadata(rpc::kUserMetadata, user);
+  if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+}
+
+std::string Reason(const grpc::Status& s) { return ErrorReason(rpc::FromGrpcStatus(s)); }
+
+class ContractServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = *eventstore::EventStore::Open({.path = dir_.path() + "/events", .clock = &clock_});
+    read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
+    list_ = std::make_unique<ContractListProjection>(store_.get());
+    runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), list_.get());
+    tailer_ = std::make_unique<bus::LogTailer>(store_.get(), runner_.get());
+    commands_ = std::make_unique<ContractCommandHandler>(store_.get(), &clock_);
+    service_ = std::make_unique<ContractServiceImpl>(commands_.get(), read_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = v1::ContractService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+    v1::UpdateApprovalRulesRequest rules;
+    rules.set_request_id("rules");
+    rules.mutable_rules()->add_team_leads("tl");
+    rules.mutable_rules()->add_directors("dir");
+    rules.mutable_rules()->add_legal("law-1");
+    rules.mutable_rules()->add_legal("law-2");
+    ev::ApprovalRules out;
+    grpc::ClientContext ctx;
+    As(ctx, "boss", "admin");
+    EXPECT_TRUE(stub_->UpdateApprovalRules(&ctx, rules, &out).ok());
+    v1::SaveTemplateRequest tmpl;
+    tmpl.set_request_id("template");
+    tmpl.mutable_template_()->set_template_id("std");
+    tmpl.mutable_template_()->set_name("Standard SaaS");
+    auto* line = tmpl.mutable_template_()->add_lines();
+    line->set_product_id("seat");
+    line->set_list_price(120000);
+    line->set_max_discount_bp(1000);
+    tmpl.mutable_template_()->set_payment_terms_days(30);
+    tmpl.mutable_template_()->set_duration_months(12);
+    ev::ContractTemplate saved;
+    grpc::ClientContext tctx;
+    As(tctx, "boss", "admin");
+    EXPECT_TRUE(stub_->SaveTemplate(&tctx, tmpl, &saved).ok());
+  }
+
+  void TearDown() override { server_->Shutdown(); }
+
+  v1::Contract Create(const std::string& rid, int32_t seats, int32_t bp,
+                      const std::string& template_id = "std") {
+    v1::CreateContractRequest req;
+    req.set_request_id(rid);
+    auto* c = req.mutable_contract();
+    c->set_customer_id("c-1");
+    c->set_template_id(template_id);
+    if (template_id.empty()) c->set_document_ref("dms://contracts/" + rid + ".pdf");
+    c->set_payment_terms_days(30);
+    c->set_duration_months(12);
+    auto* l = c->add_lines();
+    l->set_product_id("seat");
+    l->set_quantity(seats);
+    l->set_list_price(120000);
+    l->set_discount_bp(bp);
+    v1::Contract out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    grpc::Status s = stub_->CreateContract(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status Act(grpc::Status (v1::ContractService::Stub::*method)(
+                       grpc::ClientContext*, const v1::ContractActionRequest&, v1::Contract*),
+                   const v1::Contract& c, v1::Contract* out, const std::string& user = "rep-1") {
+    v1::ContractActionRequest req;
+    req.set_request_id(absl::StrCat("act-", ++calls_));
+    req.set_name(c.name());
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return ((*stub_).*method)(&ctx, req, out);
+  }
+
+  grpc::Status Submit(const v1::Contract& c, v1::Contract* out) {
+    v1::SubmitContractRequest req;
+    req.set_request_id(absl::StrCat("submit-", ++calls_));
+    req.set_name(c.name());
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    return stub_->SubmitContract(&ctx, req, out);
+  }
+
+  grpc::Status Decide(bool approve, const v1::Contract& c, const std::string& user,
+                      const std::string& comment, v1::Contract* out) {
+    v1::DecideContractRequest req;
+    req.set_request_id(absl::StrCat("decide-", ++calls_));
+    req.set_name(c.name());
+    req.set_comment(comment);
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    return approve ? stub_->ApproveContract(&ctx, req, out) : stub_->RejectContract(&ctx, req, out);
+  }
+
+  std::vector<ev::ApproverRole> Roles(const v1::Contract& c) {
+    std::vector<ev::ApproverRole> out;
+    for (const auto& s : c.approval_steps()) out.push_back(s.role());
+    return out;
+  }
+
+  test::TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  int calls_ = 0;
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<readstore::ReadStore> read_;
+  std::unique_ptr<ContractListProjection> list_;
+  std::unique_ptr<readstore::ProjectionRunner> runner_;
+  std::unique_ptr<bus::LogTailer> tailer_;
+  std::unique_ptr<ContractCommandHandler> commands_;
+  std::unique_ptr<ContractServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::ContractService::Stub> stub_;
+};
+
+TEST_F(ContractServiceTest, ApprovalIsRoutedForThreeThresholdCases) {
+  // Below every threshold, standard: approved on submission.
+  v1::Contract small = Create("small", 10, 0);
+  EXPECT_TRUE(small.deviations().empty());
+  ASSERT_TRUE(Submit(small, &small).ok());
+  EXPECT_EQ(small.state(), v1::CONTRACT_STATE_APPROVED);
+  EXPECT_TRUE(small.approval_steps().empty());
+
+  // Above the team lead's amount: one step, the team lead's.
+  v1::Contract medium = Create("medium", 50, 0);
+  ASSERT_TRUE(Submit(medium, &medium).ok());
+  EXPECT_EQ(medium.state(), v1::CONTRACT_STATE_IN_APPROVAL);
+  EXPECT_EQ(Roles(medium), std::vector<ev::ApproverRole>{ev::APPROVER_ROLE_TEAM_LEAD});
+  EXPECT_EQ(Decide(true, medium, "dir", "", &medium).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Decide(true, medium, "tl", "fine", &medium).ok());
+  EXPECT_EQ(medium.state(), v1::CONTRACT_STATE_APPROVED);
+
+  // Above the director's amount, with a discount over the template's limit:
+  // team lead, director, then legal for the deviation, both lawyers.
+  v1::Contract large = Create("large", 200, 1500);
+  ASSERT_EQ(large.deviations_size(), 1);
+  EXPECT_EQ(large.deviations(0).field(), "lines[0].discount_bp");
+  ASSERT_TRUE(Submit(large, &large).ok());
+  EXPECT_EQ(Roles(large),
+            (std::vector<ev::ApproverRole>{ev::APPROVER_ROLE_TEAM_LEAD, ev::APPROVER_ROLE_DIRECTOR,
+                                           ev::APPROVER_ROLE_LEGAL}));
+  for (const char* who : {"tl", "dir", "law-1"}) {
+    ASSERT_TRUE(Decide(true, large, who, "", &large).ok()) << who;
+    EXPECT_EQ(large.state(), v1::CONTRACT_STATE_IN_APPROVAL) << who;
+  }
+  EXPECT_EQ(large.approval_steps_done(), 2);
+  ASSERT_TRUE(Decide(true, large, "law-2", "", &large).ok());
+  EXPECT_EQ(large.state(), v1::CONTRACT_STATE_APPROVED);
+}
+
+TEST_F(ContractServiceTest, ARejectionLoopsBackToDraftUntilTheTermsAreFixed) {
+  v1::Contract c = Create("loop", 50, 0, "");  // non-standard: legal too
+  ASSERT_TRUE(Submit(c, &c).ok());
+  EXPECT_EQ(Roles(c),
+            (std::vector<ev::ApproverRole>{ev::APPROVER_ROLE_TEAM_LEAD, ev::APPROVER_ROLE_LEGAL}));
+  ASSERT_TRUE(Decide(true, c, "tl", "", &c).ok());
+  EXPECT_EQ(Decide(false, c, "law-1", "", &c).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Decide(false, c, "law-1", "liability clause missing", &c).ok());
+  EXPECT_EQ(c.state(), v1::CONTRACT_STATE_DRAFT);
+  v1::Contract out;
+  grpc::Status refused = Act(&v1::ContractService::Stub::SendContract, c, &out);
+  EXPECT_EQ(Reason(refused), "CONTRACT_STATE");
+  EXPECT_NE(refused.error_message().find("is a draft"), std::string::npos);
+
+  // The fixed terms go round again from the first step.
+  v1::ChangeContractRequest change;
+  change.set_request_id("fix");
+  *change.mutable_contract() = c;
+  change.mutable_contract()->set_document_ref("dms://contracts/loop-v2.pdf");
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  ASSERT_TRUE(stub_->ChangeContract(&ctx, change, &c).ok());
+  ASSERT_TRUE(Submit(c, &c).ok());
+  EXPECT_EQ(c.approval_round(), 2);
+  EXPECT_EQ(c.approval_steps_done(), 0);
+  for (const char* who : {"tl", "law-1", "law-2"}) ASSERT_TRUE(Decide(true, c, who, "", &c).ok());
+  EXPECT_EQ(c.state(), v1::CONTRACT_STATE_APPROVED);
+  ASSERT_TRUE(Act(&v1::ContractService::Stub::SendContract, c, &c).ok());
+  ASSERT_TRUE(Act(&v1::ContractService::Stub::ConfirmContract, c, &c).ok());
+  EXPECT_EQ(c.state(), v1::CONTRACT_STATE_ACTIVE);
+}
+
+TEST_F(ContractServiceTest, PartialAndLateReceiptsLeaveTheAgingTheyShould) {
+  v1::Contract c = Create("pay", 10, 0);  // 1,200,000
+  ASSERT_TRUE(Submit(c, &c).ok());
+  ASSERT_TRUE(Act(&v1::ContractService::Stub::SendContract, c, &c).ok());
+  ASSERT_TRUE(Act(&v1::ContractService::Stub::ConfirmContract, c, &c).ok());
+  const absl::Time t0 = clock_.Now();
+  v1::SetPaymentPlanRequest plan;
+  plan.set_request_id("plan");
+  plan.set_name(c.name());
+  for (int i = 1; i <= 3; ++i) {
+    auto* in = plan.add_installments();
+    in->set_amount(400000);
+    *in->mutable_due_time() = ToTimestamp(t0 + Days(30 * i));
+  }
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(stub_->SetPaymentPlan(&ctx, plan, &c).ok());
+  }
+  auto pay = [&](const std::string& rid, int64_t amount, absl::Time when) {
+    v1::RecordPaymentRequest req;
+    req.set_request_id(rid);
+    req.set_name(c.name());
+    req.set_amount(amount);
+    *req.mutable_receive_time() = ToTimestamp(when);
+    grpc::ClientContext ctx;
+    As(ctx, "finance");
+    grpc::Status s = stub_->RecordPayment(&ctx, req, &c);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  // The first installment is paid late and in part; the second not at all.
+  clock_.Advance(Days(75));
+  pay("r1", 150000, t0 + Days(40));
+  pay("r1", 150000, t0 + Days(40));  // a retry records nothing more
+  pay("r2", 100000, t0 + Days(70));
+  EXPECT_EQ(c.installments(0).paid(), 250000);
+  EXPECT_EQ(c.installments(1).paid(), 0);
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+
+  v1::GetReceivablesRequest req;
+  req.set_group_by(v1::GetReceivablesRequest::GROUP_BY_OWNER);
+  v1::Receivables r;
+  grpc::ClientContext ctx;
+  As(ctx, "finance");
+  ASSERT_TRUE(stub_->GetReceivables(&ctx, req, &r).ok());
+  ASSERT_EQ(r.rows_size(), 1);
+  EXPECT_EQ(r.rows(0).group(), "rep-1");
+  EXPECT_EQ(r.rows(0).days_31_60(), 150000);  // the first: due day 30, 45 days late
+  EXPECT_EQ(r.rows(0).days_0_30(), 400000);   // the second: 15 days late
+  EXPECT_EQ(r.rows(0).not_due(), 400000);
+  EXPECT_EQ(r.rows(0).total(), 950000);
+  ASSERT_EQ(r.overdue_size(), 2);  // the reminders, oldest first
+  EXPECT_EQ(r.overdue(0).days_overdue(), 45);
+  EXPECT_EQ(r.overdue(0).open(), 150000);
+  EXPECT_EQ(r.overdue(1).days_overdue(), 15);
+
+  v1::SetPaymentPlanRequest again = plan;
+  again.set_request_id("plan-2");
+  grpc::ClientContext pctx;
+  As(pctx, "rep-1");
+  v1::Contract out;
+  EXPECT_EQ(Reason(stub_->SetPaymentPlan(&pctx, again, &out)), "PAYMENTS_RECEIVED");
+}
+
+}  // namespace
+}  // namespace crm::contract
