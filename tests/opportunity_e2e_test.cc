@@ -2,7 +2,8 @@
 // processes with the local broker. The opportunity service learns its
 // customers' facts from the customer topic; a blocked advance names its unmet
 // conditions; closing as lost is approved by a manager; closing as won
-// creates one contract however often it is retried, across a kill -9.
+// creates one contract however often it is retried, across a kill -9; the
+// contract, approved by legal and confirmed, reaches the customer's history.
 
 #include <signal.h>
 
@@ -198,6 +199,52 @@ TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) 
   EXPECT_EQ(contract.opportunity_id(), deal.opportunity_id());
   EXPECT_EQ(contract.amount(), 2280000);
   EXPECT_EQ(contract.owner_id(), "rep-1");
+
+  // The contract goes through legal (no template: non-standard), is sent
+  // and confirmed; the customer service learns the signing from the
+  // contract topic.
+  auto act = [&](auto method, const std::string& rid, const std::string& user,
+                 const std::string& roles = "") {
+    kv1::ContractActionRequest req;
+    req.set_request_id(rid);
+    req.set_name(contract.name());
+    grpc::ClientContext actx;
+    As(actx, user, roles);
+    return ((*contracts).*method)(&actx, req, &contract);
+  };
+  {
+    kv1::SubmitContractRequest req;
+    req.set_request_id("submit");
+    req.set_name(contract.name());
+    grpc::ClientContext sctx;
+    As(sctx, "rep-1");
+    ASSERT_TRUE(contracts->SubmitContract(&sctx, req, &contract).ok());
+    ASSERT_EQ(contract.approval_steps_size(), 1);
+    kv1::DecideContractRequest approve;
+    approve.set_request_id("legal-ok");
+    approve.set_name(contract.name());
+    grpc::ClientContext lctx;
+    As(lctx, "lawyer-1", "legal");
+    ASSERT_TRUE(contracts->ApproveContract(&lctx, approve, &contract).ok());
+  }
+  ASSERT_TRUE(act(&kv1::ContractService::Stub::SendContract, "send", "rep-1").ok());
+  ASSERT_TRUE(act(&kv1::ContractService::Stub::ConfirmContract, "confirm", "rep-1").ok());
+  EXPECT_EQ(contract.state(), kv1::CONTRACT_STATE_ACTIVE);
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        cv1::ListCustomerHistoryRequest hreq;
+        hreq.set_name(acme.name());
+        hreq.set_page_size(100);
+        cv1::ListCustomerHistoryResponse resp;
+        grpc::ClientContext hctx;
+        As(hctx, "rep-1");
+        if (!customers->ListCustomerHistory(&hctx, hreq, &resp).ok()) return false;
+        for (const auto& e : resp.entries()) {
+          if (e.type() == "crm.customer.events.v1.ContractSignedNoted") return true;
+        }
+        return false;
+      },
+      absl::Seconds(60)));
 }
 
 }  // namespace

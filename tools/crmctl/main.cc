@@ -38,13 +38,16 @@
 //   crmctl [global flags] customer segment SEGMENT_ID
 //   crmctl [global flags] customer contributions [--rep=R | --customer=CUSTOMER_ID]
 //   crmctl [global flags] product save|list ...; opportunity create|get|list|lines|need|quote|
-//                         advance|close-date|lose|decide|win|forecast ... (see --help)
+//                         advance|close-date|lose|decide|win|forecast ...; contract list|get|
+//                         submit|approve|reject|send|confirm|plan|pay|end|receivables ...
+//                         (see --help)
 //   crmctl [global flags] analytics lead-counts
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
 // 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052),
-// --opportunity=ADDR (CRM_OPPORTUNITY_ADDR, 127.0.0.1:50053), --analytics=ADDR
+// --opportunity=ADDR (CRM_OPPORTUNITY_ADDR, 127.0.0.1:50053), --contract=ADDR
+// (CRM_CONTRACT_ADDR, 127.0.0.1:50054), --analytics=ADDR
 // (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
 // --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES,
 // e.g. "admin"), --json. Every mutating command takes --request-id=R to make
@@ -75,6 +78,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "crm/contract/v1/contract_service.grpc.pb.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
 #include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
@@ -97,7 +101,8 @@ struct Args {
 };
 
 constexpr char kUsage[] =
-    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--opportunity=ADDR] [--analytics=ADDR] "
+    "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--opportunity=ADDR] [--contract=ADDR] "
+    "[--analytics=ADDR] "
     "[--tenant=T] [--user=U] "
     "[--roles=R] [--json] COMMAND\n"
     "commands (mutating ones take --request-id=R: a retry with the same id is safe):\n"
@@ -148,6 +153,13 @@ constexpr char kUsage[] =
     "  opportunity lose ID --reason=price|competitor|no-budget|no-decision|product-fit|other\n"
     "  opportunity decide ID --approve|--reject [--comment=TEXT]   (manager)\n"
     "  opportunity forecast [--by=rep|team|tenant] [--quarter]\n"
+    "  contract list [--owner=U] [--customer=C]\n"
+    "  contract get|submit|send|confirm ID   the flow: draft, approval, sent, active\n"
+    "  contract approve|reject ID [--comment=TEXT]   (the current step's approver)\n"
+    "  contract plan ID --installments=CENTS@YYYY-MM-DD,...\n"
+    "  contract pay ID --amount=CENTS    allocated to the oldest open installment\n"
+    "  contract end ID [--terminate --note=TEXT]\n"
+    "  contract receivables [--by=owner|customer|tenant]   aging and overdue reminders\n"
     "  analytics lead-counts             leads per channel\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
@@ -199,6 +211,9 @@ class Client {
         opportunity_(crm::opportunity::v1::OpportunityService::NewStub(
             grpc::CreateChannel(a.Flag("opportunity", "CRM_OPPORTUNITY_ADDR", "127.0.0.1:50053"),
                                 grpc::InsecureChannelCredentials()))),
+        contract_(crm::contract::v1::ContractService::NewStub(
+            grpc::CreateChannel(a.Flag("contract", "CRM_CONTRACT_ADDR", "127.0.0.1:50054"),
+                                grpc::InsecureChannelCredentials()))),
         analytics_(crm::analytics::v1::AnalyticsService::NewStub(
             grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
                                 grpc::InsecureChannelCredentials()))) {}
@@ -226,6 +241,7 @@ class Client {
   crm::customer::v1::CustomerService::Stub& customer() { return *customer_; }
   crm::analytics::v1::AnalyticsService::Stub& analytics() { return *analytics_; }
   crm::opportunity::v1::OpportunityService::Stub& opportunity() { return *opportunity_; }
+  crm::contract::v1::ContractService::Stub& contract() { return *contract_; }
 
  private:
   std::string tenant_, user_, roles_;
@@ -233,6 +249,7 @@ class Client {
   std::unique_ptr<crm::lead::v1::LeadService::Stub> lead_;
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> customer_;
   std::unique_ptr<crm::opportunity::v1::OpportunityService::Stub> opportunity_;
+  std::unique_ptr<crm::contract::v1::ContractService::Stub> contract_;
   std::unique_ptr<crm::analytics::v1::AnalyticsService::Stub> analytics_;
 };
 
@@ -1141,6 +1158,227 @@ int OpportunityCommand(Client& c, const Args& a) {
   return 2;
 }
 
+namespace kv1 = crm::contract::v1;
+
+void PrintContractRow(const kv1::Contract& k) {
+  int64_t open = 0;
+  for (const auto& i : k.installments()) open += i.amount() - i.paid();
+  std::cout << absl::StrFormat(
+      "%-22s %-22s %-12s %14.2f %14.2f  %d/%d steps  %s\n", k.contract_id(), k.customer_id(),
+      Short(kv1::ContractState_descriptor(), k.state(), "CONTRACT_STATE_"), k.amount() / 100.0,
+      open / 100.0, k.approval_steps_done(), k.approval_steps_size(), k.owner_id());
+}
+
+int ContractCommand(Client& c, const Args& a) {
+  const std::string& verb = a.words[1];
+  const std::string rid = a.Flag("request-id", "", RandomRequestId());
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  kv1::Contract out;
+  auto reply = [&](const grpc::Status& s) {
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(out);
+    } else {
+      PrintContractRow(out);
+    }
+    return 0;
+  };
+  if (verb == "list") {
+    kv1::ListContractsRequest req;
+    req.set_owner_id(a.Flag("owner", "", ""));
+    req.set_customer_id(a.Flag("customer", "", ""));
+    kv1::ListContractsResponse resp;
+    grpc::Status s = c.contract().ListContracts(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-22s %-22s %-12s %14s %14s  %-11s %s\n", "CONTRACT", "CUSTOMER",
+                                 "STATE", "AMOUNT", "OPEN", "APPROVAL", "OWNER");
+    for (const auto& k : resp.contracts()) PrintContractRow(k);
+    return 0;
+  }
+  if (verb == "receivables") {
+    kv1::GetReceivablesRequest req;
+    const std::string by = a.Flag("by", "", "tenant");
+    req.set_group_by(by == "owner"      ? kv1::GetReceivablesRequest::GROUP_BY_OWNER
+                     : by == "customer" ? kv1::GetReceivablesRequest::GROUP_BY_CUSTOMER
+                                        : kv1::GetReceivablesRequest::GROUP_BY_TENANT);
+    kv1::Receivables resp;
+    grpc::Status s = c.contract().GetReceivables(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-22s %12s %12s %12s %12s %12s %12s\n", "GROUP", "NOT DUE",
+                                 "0-30", "31-60", "61-90", ">90", "TOTAL");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat("%-22s %12.2f %12.2f %12.2f %12.2f %12.2f %12.2f\n",
+                                   r.group().empty() ? "(tenant)" : r.group(), r.not_due() / 100.0,
+                                   r.days_0_30() / 100.0, r.days_31_60() / 100.0,
+                                   r.days_61_90() / 100.0, r.over_90() / 100.0, r.total() / 100.0);
+    }
+    for (const auto& o : resp.overdue()) {
+      std::cout << "  overdue " << o.days_overdue() << " days: " << o.contract() << " "
+                << absl::StrFormat("%.2f", o.open() / 100.0) << " (" << o.owner_id() << ")\n";
+    }
+    return 0;
+  }
+  if (a.words.size() < 3) {
+    std::cerr << "contract " << verb << " needs a CONTRACT_ID\n" << kUsage;
+    return 2;
+  }
+  const std::string name =
+      absl::StartsWith(a.words[2], "contracts/") ? a.words[2] : "contracts/" + a.words[2];
+  if (verb == "get") {
+    kv1::GetContractRequest req;
+    req.set_name(name);
+    grpc::Status s = c.contract().GetContract(&ctx, req, &out);
+    if (!s.ok()) return Fail(s);
+    c.Print(out);
+    return 0;
+  }
+  if (verb == "submit") {
+    kv1::SubmitContractRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return reply(c.contract().SubmitContract(&ctx, req, &out));
+  }
+  if (verb == "approve" || verb == "reject") {
+    kv1::DecideContractRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_comment(a.Flag("comment", "", ""));
+    return reply(verb == "approve" ? c.contract().ApproveContract(&ctx, req, &out)
+                                   : c.contract().RejectContract(&ctx, req, &out));
+  }
+  if (verb == "send" || verb == "confirm") {
+    kv1::ContractActionRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return reply(verb == "send" ? c.contract().SendContract(&ctx, req, &out)
+                                : c.contract().ConfirmContract(&ctx, req, &out));
+  }
+  if (verb == "plan") {
+    // --installments=AMOUNT@YYYY-MM-DD,...
+    kv1::SetPaymentPlanRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    for (absl::string_view item :
+         absl::StrSplit(a.Flag("installments", "", ""), ',', absl::SkipEmpty())) {
+      std::vector<std::string> parts = absl::StrSplit(item, '@');
+      int64_t amount = 0;
+      absl::Time due;
+      std::string err;
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &amount) ||
+          !absl::ParseTime("%Y-%m-%d", parts[1], &due, &err)) {
+        std::cerr << "--installments takes CENTS@YYYY-MM-DD,...\n";
+        return 2;
+      }
+      auto* in = req.add_installments();
+      in->set_amount(amount);
+      in->mutable_due_time()->set_seconds(absl::ToUnixSeconds(due));
+    }
+    return reply(c.contract().SetPaymentPlan(&ctx, req, &out));
+  }
+  if (verb == "pay") {
+    kv1::RecordPaymentRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    int64_t amount = 0;
+    if (!absl::SimpleAtoi(a.Flag("amount", "", ""), &amount)) {
+      std::cerr << "--amount must be an integer (minor units)\n";
+      return 2;
+    }
+    req.set_amount(amount);
+    return reply(c.contract().RecordPayment(&ctx, req, &out));
+  }
+  if (verb == "end") {
+    kv1::EndContractRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_reason(a.Has("terminate") ? crm::contract::events::v1::END_REASON_TERMINATED
+                                      : crm::contract::events::v1::END_REASON_COMPLETED);
+    req.set_note(a.Flag("note", "", ""));
+    return reply(c.contract().EndContract(&ctx, req, &out));
+  }
+  std::cerr << "unknown command: contract " << verb << "\n" << kUsage;
+  return 2;
+}
+
+// Takes a won deal's contract through legal, to the customer and a payment
+// plan whose first installment is already late and partly paid.
+grpc::Status DemoContract(Client& c, const std::string& rid, const std::string& rep,
+                          const std::string& contract_id) {
+  const std::string name = "contracts/" + contract_id;
+  kv1::Contract k;
+  auto step = [&](const std::string& suffix, const std::string& user, const std::string& roles,
+                  auto call) {
+    grpc::ClientContext ctx;
+    c.Prepare(ctx, user, roles);
+    return call(ctx, rid + suffix);
+  };
+  grpc::Status s = step("-submit", rep, "", [&](grpc::ClientContext& ctx, const std::string& r) {
+    kv1::SubmitContractRequest req;
+    req.set_request_id(r);
+    req.set_name(name);
+    return c.contract().SubmitContract(&ctx, req, &k);
+  });
+  if (!s.ok()) return s;
+  for (int i = k.approval_steps_done(); i < k.approval_steps_size(); ++i) {
+    const auto role = k.approval_steps(i).role();
+    const std::string who = role == crm::contract::events::v1::APPROVER_ROLE_LEGAL ? "legal"
+                            : role == crm::contract::events::v1::APPROVER_ROLE_DIRECTOR
+                                ? "director"
+                                : "team-lead";
+    s = step(absl::StrCat("-approve-", i), "demo-" + who, who,
+             [&](grpc::ClientContext& ctx, const std::string& r) {
+               kv1::DecideContractRequest req;
+               req.set_request_id(r);
+               req.set_name(name);
+               req.set_comment("demo approval");
+               return c.contract().ApproveContract(&ctx, req, &k);
+             });
+    if (!s.ok()) return s;
+  }
+  for (const char* action : {"send", "confirm"}) {
+    s = step(absl::StrCat("-", action), rep, "",
+             [&](grpc::ClientContext& ctx, const std::string& r) {
+               kv1::ContractActionRequest req;
+               req.set_request_id(r);
+               req.set_name(name);
+               return std::string(action) == "send" ? c.contract().SendContract(&ctx, req, &k)
+                                                    : c.contract().ConfirmContract(&ctx, req, &k);
+             });
+    if (!s.ok()) return s;
+  }
+  s = step("-plan", rep, "", [&](grpc::ClientContext& ctx, const std::string& r) {
+    kv1::SetPaymentPlanRequest req;
+    req.set_request_id(r);
+    req.set_name(name);
+    const int64_t first = k.amount() / 2;
+    for (const auto& [amount, days] :
+         {std::pair<int64_t, int>{first, -20}, std::pair<int64_t, int>{k.amount() - first, 40}}) {
+      auto* in = req.add_installments();
+      in->set_amount(amount);
+      in->mutable_due_time()->set_seconds(
+          absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * days)));
+    }
+    return c.contract().SetPaymentPlan(&ctx, req, &k);
+  });
+  if (!s.ok()) return s;
+  return step("-pay", "demo-finance", "", [&](grpc::ClientContext& ctx, const std::string& r) {
+    kv1::RecordPaymentRequest req;
+    req.set_request_id(r);
+    req.set_name(name);
+    req.set_amount(k.amount() / 5);
+    return c.contract().RecordPayment(&ctx, req, &k);
+  });
+}
+
 int DemoLoad(Client& c, const Args& a) {
   int n = 40, seed = 7;
   if (!absl::SimpleAtoi(a.Flag("leads", "", "40"), &n) ||
@@ -1369,6 +1607,7 @@ int DemoLoad(Client& c, const Args& a) {
       win.set_request_id(rid + "-win");
       win.set_name(o.name());
       s = c.opportunity().CloseWon(&step, win, &o);
+      if (s.ok()) s = DemoContract(c, rid, rep, o.contract_id());
     } else if (i == 1) {
       ov1::RequestCloseLostRequest lose;
       lose.set_request_id(rid + "-lose");
@@ -1447,6 +1686,7 @@ int main(int argc, char** argv) {
   if (a.words[0] == "customer") return CustomerCommand(c, a);
   if (a.words[0] == "opportunity" || a.words[0] == "opp") return OpportunityCommand(c, a);
   if (a.words[0] == "product") return ProductCommand(c, a);
+  if (a.words[0] == "contract") return ContractCommand(c, a);
   if (cmd == "analytics lead-counts") return LeadCounts(c);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;
