@@ -38,4 +38,16 @@ absl::Status FromStored(absl::string_view type, const std::string& payload,
   return absl::NotFoundError(absl::StrCat("unknown event type ", type, " for ", desc->full_name()));
 }
 
+absl::StatusOr<bool> DecodeIfOwn(absl::string_view type, const std::string& payload,
+                                 google::protobuf::Message* wrapper) {
+  absl::Status s = FromStored(type, payload, wrapper);
+  if (s.ok()) return true;
+  if (absl::IsNotFound(s) &&
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          std::string(type)) != nullptr) {
+    return false;
+  }
+  return s;
+}
+
 }  // namespace crm::eventstore

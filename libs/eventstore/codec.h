@@ -23,6 +23,14 @@ absl::StatusOr<NewEvent> ToNewEvent(const google::protobuf::Message& wrapper);
 absl::Status FromStored(absl::string_view type, const std::string& payload,
                         google::protobuf::Message* wrapper);
 
+// For consumers of a topic that carries several aggregates' events: decodes
+// `type` into `wrapper` and returns true when it is one of the wrapper's
+// events; false for an event type this build knows from another wrapper (a
+// companion aggregate on the same topic, to skip); NOT_FOUND for a type it
+// does not know at all (an event from a newer version: park it).
+absl::StatusOr<bool> DecodeIfOwn(absl::string_view type, const std::string& payload,
+                                 google::protobuf::Message* wrapper);
+
 }  // namespace crm::eventstore
 
 #endif  // CRM_LIBS_EVENTSTORE_CODEC_H_

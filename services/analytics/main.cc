@@ -3,6 +3,7 @@
 #include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
 #include "services/analytics/rpc/analytics_service.h"
 
@@ -28,13 +29,28 @@ int main(int argc, char** argv) {
   bus::TopicConsumer lead_consumer(&lead_counts_runner,
                                    {bus::TopicFor("lead"), "crm-analytics-lead-counts", kafka});
 
+  analytics::LeadFactsProjection lead_facts;
+  readstore::ProjectionRunner lead_facts_runner(read_store->get(), &lead_facts);
+  bus::TopicConsumer lead_facts_consumer(
+      &lead_facts_runner, {bus::TopicFor("lead"), "crm-analytics-lead-facts", kafka});
+  analytics::OpportunityFactsProjection opportunity_facts;
+  readstore::ProjectionRunner opportunity_facts_runner(read_store->get(), &opportunity_facts);
+  bus::TopicConsumer opportunity_facts_consumer(
+      &opportunity_facts_runner,
+      {bus::TopicFor("opportunity"), "crm-analytics-opportunity-facts", kafka});
+
   analytics::AnalyticsServiceImpl service(read_store->get());
   runtime::Server server(*config, "analytics", "127.0.0.1:50055");
   server.AddService(&service);
-  server.AddGauge("crm_projection_applied_events", "Events applied to lead_counts_by_channel.",
-                  [&] { return double(lead_counts_runner.stats().applied); });
-  server.AddGauge("crm_projection_parked_events", "Events lead_counts_by_channel parked.",
-                  [&] { return double(lead_counts_runner.stats().parked); });
+  server.AddGauge(
+      "crm_projection_applied_events", "Events applied to the analytics read models.", [&] {
+        return double(lead_counts_runner.stats().applied + lead_facts_runner.stats().applied +
+                      opportunity_facts_runner.stats().applied);
+      });
+  server.AddGauge("crm_projection_parked_events", "Events the analytics read models parked.", [&] {
+    return double(lead_counts_runner.stats().parked + lead_facts_runner.stats().parked +
+                  opportunity_facts_runner.stats().parked);
+  });
   server.AddGauge(
       "crm_projection_lag_seconds", "Age of the last event applied to lead_counts_by_channel.",
       [&] {
@@ -43,11 +59,15 @@ int main(int argc, char** argv) {
       });
 
   lead_consumer.Start();
+  lead_facts_consumer.Start();
+  opportunity_facts_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
   }
   server.WaitForTermination();
+  opportunity_facts_consumer.Stop();
+  lead_facts_consumer.Stop();
   lead_consumer.Stop();
   return 0;
 }

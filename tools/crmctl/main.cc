@@ -41,7 +41,8 @@
 //                         advance|close-date|lose|decide|win|forecast ...; contract list|get|
 //                         submit|approve|reject|send|confirm|plan|pay|end|receivables ...
 //                         (see --help)
-//   crmctl [global flags] analytics lead-counts
+//   crmctl [global flags] analytics lead-counts|funnel|channel-value [--by=...] [--from=D]
+//                         [--to=D] [--as-of=D]
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
@@ -161,6 +162,9 @@ constexpr char kUsage[] =
     "  contract end ID [--terminate --note=TEXT]\n"
     "  contract receivables [--by=owner|customer|tenant]   aging and overdue reminders\n"
     "  analytics lead-counts             leads per channel\n"
+    "  analytics funnel [--by=channel|rep|tenant] [--from=D] [--to=D] [--as-of=D]\n"
+    "                                    lead > customer > opportunity > won, rates, cycle days\n"
+    "  analytics channel-value [--from=D] [--to=D] [--as-of=D]   cost per lead/customer/won\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
 int ExitCode(grpc::StatusCode code) {
@@ -902,6 +906,88 @@ int LeadCounts(Client& c) {
   }
   std::cout << absl::StrFormat("%-20s %10d\n", "total", resp.total_leads());
   return 0;
+}
+
+namespace av1 = crm::analytics::v1;
+
+// --from, --to, --as-of (YYYY-MM-DD, UTC) into a period; false on a bad date.
+bool ParsePeriod(const Args& a, av1::Period* p) {
+  for (const auto& [flag, field] :
+       {std::pair<const char*, google::protobuf::Timestamp*>{"from", p->mutable_from()},
+        {"to", p->mutable_to()},
+        {"as-of", p->mutable_as_of()}}) {
+    if (!a.Has(flag)) continue;
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", a.Flag(flag, "", ""), &t, &err)) return false;
+    field->set_seconds(absl::ToUnixSeconds(t));
+  }
+  if (!a.Has("from")) p->clear_from();
+  if (!a.Has("to")) p->clear_to();
+  if (!a.Has("as-of")) p->clear_as_of();
+  return true;
+}
+
+int AnalyticsCommand(Client& c, const Args& a) {
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  av1::Period period;
+  if (!ParsePeriod(a, &period)) {
+    std::cerr << "--from, --to and --as-of take YYYY-MM-DD\n";
+    return 2;
+  }
+  if (a.words[1] == "funnel") {
+    av1::GetFunnelRequest req;
+    const std::string by = a.Flag("by", "", "tenant");
+    req.set_group_by(by == "channel" ? av1::GetFunnelRequest::GROUP_BY_CHANNEL
+                     : by == "rep"   ? av1::GetFunnelRequest::GROUP_BY_REP
+                                     : av1::GetFunnelRequest::GROUP_BY_TENANT);
+    *req.mutable_period() = period;
+    av1::Funnel resp;
+    grpc::Status s = c.analytics().GetFunnel(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-14s %6s %6s %6s %6s %5s %14s %6s %6s %6s %8s\n", "GROUP",
+                                 "LEADS", "CUST", "OPPS", "DEALS", "WON", "WON AMOUNT", "L>C",
+                                 "C>O", "O>W", "DAYS L>C");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat(
+          "%-14s %6d %6d %6d %6d %5d %14.2f %5.0f%% %5.0f%% %5.0f%% %8.1f\n",
+          r.group().empty() ? "(all)" : r.group(), r.leads(), r.customers(),
+          r.customers_with_opportunities(), r.opportunities(), r.won(), r.won_amount() / 100.0,
+          r.lead_to_customer() * 100, r.customer_to_opportunity() * 100,
+          r.opportunity_to_won() * 100, r.days_lead_to_customer());
+    }
+    return 0;
+  }
+  if (a.words[1] == "channel-value") {
+    av1::GetChannelValueRequest req;
+    *req.mutable_period() = period;
+    av1::ChannelValue resp;
+    grpc::Status s = c.analytics().GetChannelValue(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-14s %12s %6s %6s %14s %10s %10s %8s %6s\n", "CHANNEL", "COST",
+                                 "LEADS", "CUST", "WON AMOUNT", "PER LEAD", "PER CUST", "PER WON",
+                                 "SHARE");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat("%-14s %12.2f %6d %6d %14.2f %10.2f %10.2f %8.3f %5.0f%%\n",
+                                   r.channel_id(), r.cost() / 100.0, r.leads(), r.customers(),
+                                   r.won_amount() / 100.0, r.cost_per_lead() / 100.0,
+                                   r.cost_per_customer() / 100.0, r.cost_per_won_unit(),
+                                   r.revenue_share() * 100);
+    }
+    return 0;
+  }
+  if (a.words[1] == "lead-counts") return LeadCounts(c);
+  std::cerr << "unknown command: analytics " << a.words[1] << "\n" << kUsage;
+  return 2;
 }
 
 // Deterministic demo leads from a seed: the same seed gives the same leads,
@@ -1687,7 +1773,7 @@ int main(int argc, char** argv) {
   if (a.words[0] == "opportunity" || a.words[0] == "opp") return OpportunityCommand(c, a);
   if (a.words[0] == "product") return ProductCommand(c, a);
   if (a.words[0] == "contract") return ContractCommand(c, a);
-  if (cmd == "analytics lead-counts") return LeadCounts(c);
+  if (a.words[0] == "analytics") return AnalyticsCommand(c, a);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;
   return 2;

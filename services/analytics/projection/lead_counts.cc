@@ -17,8 +17,9 @@ std::string Prefix(absl::string_view tenant) {
 absl::Status LeadCountsProjection::Apply(const readstore::StoredEvent& event,
                                          readstore::RowWriter& rows) {
   crm::lead::events::v1::LeadEvent e;
-  RETURN_IF_ERROR(eventstore::FromStored(event.type(), event.payload(), &e));
-  if (!e.has_created()) return absl::OkStatus();
+  // Channels, reps' loads and teams share the topic; unknown types park.
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own || !e.has_created()) return absl::OkStatus();
   if (e.created().channel_id().empty()) {
     return absl::InvalidArgumentError("LeadCreated without channel_id");
   }

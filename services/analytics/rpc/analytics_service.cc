@@ -1,6 +1,8 @@
 #include "services/analytics/rpc/analytics_service.h"
 
 #include "libs/rpc/rpc.h"
+#include "libs/status/status.h"
+#include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
 
 namespace crm::analytics {
@@ -20,6 +22,53 @@ grpc::Status AnalyticsServiceImpl::GetLeadCountsByChannel(
     total += count;
   }
   response->set_total_leads(total);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// INVALID_ARGUMENT unless from <= to.
+absl::Status CheckPeriod(const v1::Period& p) {
+  if (p.has_from() && p.has_to() &&
+      (p.from().seconds() > p.to().seconds() ||
+       (p.from().seconds() == p.to().seconds() && p.from().nanos() > p.to().nanos()))) {
+    FieldViolations v;
+    v.Add("period.to", "must not be before period.from");
+    return v.ToStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AnalyticsServiceImpl::GetFunnel(grpc::ServerContext* context,
+                                             const v1::GetFunnelRequest* request,
+                                             v1::Funnel* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (absl::Status s = CheckPeriod(request->period()); !s.ok()) return rpc::ToGrpcStatus(s);
+  if (!v1::GetFunnelRequest::GroupBy_IsValid(request->group_by())) {
+    FieldViolations v;
+    v.Add("group_by", "is unknown");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  auto funnel = BuildFunnel(store_, caller->tenant, request->group_by(),
+                            WindowOf(request->period(), clock_->Now()));
+  if (!funnel.ok()) return rpc::ToGrpcStatus(funnel.status());
+  *response = std::move(*funnel);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetChannelValue(grpc::ServerContext* context,
+                                                   const v1::GetChannelValueRequest* request,
+                                                   v1::ChannelValue* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (absl::Status s = CheckPeriod(request->period()); !s.ok()) return rpc::ToGrpcStatus(s);
+  auto value =
+      BuildChannelValue(store_, caller->tenant, WindowOf(request->period(), clock_->Now()));
+  if (!value.ok()) return rpc::ToGrpcStatus(value.status());
+  *response = std::move(*value);
   return grpc::Status::OK;
 }
 

@@ -4,20 +4,28 @@
 // gRPC edge of the analytics service: queries on its read models.
 
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "libs/clock/clock.h"
 #include "libs/readstore/read_store.h"
 
 namespace crm::analytics {
 
 class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::Service {
  public:
-  explicit AnalyticsServiceImpl(readstore::ReadStore* store) : store_(store) {}
+  explicit AnalyticsServiceImpl(readstore::ReadStore* store, Clock* clock = SystemClock())
+      : store_(store), clock_(clock) {}
 
   grpc::Status GetLeadCountsByChannel(grpc::ServerContext* context,
                                       const v1::GetLeadCountsByChannelRequest* request,
                                       v1::GetLeadCountsByChannelResponse* response) override;
+  grpc::Status GetFunnel(grpc::ServerContext* context, const v1::GetFunnelRequest* request,
+                         v1::Funnel* response) override;
+  grpc::Status GetChannelValue(grpc::ServerContext* context,
+                               const v1::GetChannelValueRequest* request,
+                               v1::ChannelValue* response) override;
 
  private:
   readstore::ReadStore* store_;
+  Clock* clock_;
 };
 
 }  // namespace crm::analytics

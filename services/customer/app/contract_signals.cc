@@ -11,8 +11,9 @@ namespace crm::customer {
 
 absl::Status ContractSignals::Apply(const readstore::StoredEvent& event, readstore::RowWriter&) {
   crm::contract::events::v1::ContractEvent e;
-  RETURN_IF_ERROR(eventstore::FromStored(event.type(), event.payload(), &e));
-  if (!e.has_contract_signed()) return absl::OkStatus();
+  // Templates and approval rules share the topic; unknown types park.
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own || !e.has_contract_signed()) return absl::OkStatus();
   const auto& contract = e.contract_signed();
   return commands_
       ->NoteContract(
@@ -24,9 +25,8 @@ absl::Status ContractSignals::Apply(const readstore::StoredEvent& event, readsto
 absl::Status OpportunitySignals::Apply(const readstore::StoredEvent& event,
                                        readstore::RowWriter& rows) {
   crm::opportunity::events::v1::OpportunityEvent e;
-  absl::Status decoded = eventstore::FromStored(event.type(), event.payload(), &e);
-  if (absl::IsNotFound(decoded)) return absl::OkStatus();  // the price book's events
-  RETURN_IF_ERROR(decoded);
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();  // another aggregate's event on the topic
   const std::string sep(1, '\0');
   auto of_key = [&](const std::string& id) {
     return absl::StrCat(event.tenant(), sep, "opp-of", sep, id);

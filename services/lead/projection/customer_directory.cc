@@ -59,9 +59,8 @@ absl::Status SetKeys(readstore::RowWriter& rows, const std::string& tenant, cons
 absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& event,
                                                 readstore::RowWriter& rows) {
   cev::CustomerEvent e;
-  absl::Status decoded = eventstore::FromStored(event.type(), event.payload(), &e);
-  if (absl::IsNotFound(decoded)) return absl::OkStatus();  // not a customer's event
-  RETURN_IF_ERROR(decoded);
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();  // another aggregate's event on the topic
   const std::string& tenant = event.tenant();
   switch (e.event_case()) {
     case cev::CustomerEvent::kCreated:

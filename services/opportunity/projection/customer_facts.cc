@@ -44,9 +44,8 @@ bool HasKeyPerson(const cev::Profile& p) {
 absl::Status CustomerFactsProjection::Apply(const readstore::StoredEvent& event,
                                             readstore::RowWriter& rows) {
   cev::CustomerEvent e;
-  absl::Status decoded = eventstore::FromStored(event.type(), event.payload(), &e);
-  if (absl::IsNotFound(decoded)) return absl::OkStatus();  // a pool's or segment's event
-  RETURN_IF_ERROR(decoded);
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();  // another aggregate's event on the topic
   std::string customer;
   switch (e.event_case()) {
     case cev::CustomerEvent::kCreated:

@@ -1,0 +1,298 @@
+#include "services/analytics/projection/funnel.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "crm/analytics/model/v1/facts.pb.h"
+#include "crm/lead/events/v1/lead_events.pb.h"
+#include "crm/opportunity/events/v1/opportunity_events.pb.h"
+#include "libs/clock/timestamp.h"
+#include "libs/eventstore/codec.h"
+#include "libs/status/status.h"
+
+namespace crm::analytics {
+namespace {
+
+namespace lev = crm::lead::events::v1;
+namespace oev = crm::opportunity::events::v1;
+namespace facts = crm::analytics::model::v1;
+namespace v1 = crm::analytics::v1;
+
+const std::string kSep(1, '\0');
+
+std::string Key(absl::string_view tenant, absl::string_view kind, absl::string_view rest = "") {
+  return absl::StrCat(tenant, kSep, kind, kSep, rest);
+}
+
+template <typename Message>
+absl::StatusOr<Message> Read(readstore::RowWriter& rows, const std::string& key) {
+  Message m;
+  ASSIGN_OR_RETURN(auto row, rows.Get(key));
+  if (row && !m.ParseFromString(*row)) return absl::DataLossError("corrupt analytics row");
+  return m;
+}
+
+bool Set(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
+bool By(const google::protobuf::Timestamp& t, absl::Time as_of) {
+  return Set(t) && FromTimestamp(t) <= as_of;
+}
+double Days(absl::Duration d) { return absl::ToDoubleHours(d) / 24; }
+
+template <typename Message>
+absl::Status ScanAll(readstore::ReadStore* store, const std::string& prefix,
+                     const std::function<void(Message&&)>& each) {
+  absl::Status error;
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view, absl::string_view value) {
+    Message m;
+    if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      error = absl::DataLossError("corrupt analytics row");
+      return false;
+    }
+    each(std::move(m));
+    return true;
+  }));
+  return error;
+}
+
+// The lead's owner when it converted, else its last owner by `as_of`.
+std::string RepOf(const facts::LeadFact& l, absl::Time as_of) {
+  if (By(l.convert_time(), as_of) && !l.converted_by().empty()) return l.converted_by();
+  std::string owner;
+  for (const auto& o : l.owners()) {
+    if (By(o.time(), as_of)) owner = o.owner_id();
+  }
+  return owner;
+}
+
+}  // namespace
+
+absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
+                                        readstore::RowWriter& rows) {
+  const std::string& tenant = event.tenant();
+  lev::ChannelEvent channel;
+  if (eventstore::FromStored(event.type(), event.payload(), &channel).ok()) {
+    const auto& c = channel.saved();
+    rows.Put(Key(tenant, "cost",
+                 absl::StrCat(c.channel_id(), kSep,
+                              readstore::EncodeBigEndian64(
+                                  absl::ToUnixMicros(FromTimestamp(c.save_time()))))),
+             absl::StrCat(c.monthly_cost()));
+    return absl::OkStatus();
+  }
+  lev::LeadEvent e;
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();  // reps' loads, teams, settings
+  const std::string lead_id = event.stream_id();
+  const std::string key = Key(tenant, "lead", lead_id);
+  ASSIGN_OR_RETURN(facts::LeadFact fact, Read<facts::LeadFact>(rows, key));
+  fact.set_lead_id(lead_id);
+  auto owner = [&](const std::string& id) {
+    auto* o = fact.add_owners();
+    o->set_owner_id(id);
+    *o->mutable_time() = event.time();
+  };
+  switch (e.event_case()) {
+    case lev::LeadEvent::kCreated:
+      fact.set_channel_id(e.created().channel_id());
+      *fact.mutable_create_time() = e.created().create_time();
+      break;
+    case lev::LeadEvent::kRouted:
+      fact.set_channel_id(e.routed().lead().channel_id());
+      *fact.mutable_create_time() = e.routed().lead().create_time();
+      fact.set_routed(true);
+      break;
+    case lev::LeadEvent::kAssigned:
+      owner(e.assigned().owner_id());
+      break;
+    case lev::LeadEvent::kReturned:
+      owner("");
+      break;
+    case lev::LeadEvent::kConverted:
+      fact.set_customer_id(e.converted().customer_id());
+      *fact.mutable_convert_time() = e.converted().convert_time();
+      fact.set_converted_by(e.converted().owner_id());
+      rows.Put(Key(tenant, "cust-lead", e.converted().customer_id()), lead_id);
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  rows.Put(key, fact.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status OpportunityFactsProjection::Apply(const readstore::StoredEvent& event,
+                                               readstore::RowWriter& rows) {
+  oev::OpportunityEvent e;
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();  // the price book's events
+  const std::string key = Key(event.tenant(), "opp", event.stream_id());
+  ASSIGN_OR_RETURN(facts::OpportunityFact fact, Read<facts::OpportunityFact>(rows, key));
+  switch (e.event_case()) {
+    case oev::OpportunityEvent::kCreated:
+      fact.set_opportunity_id(e.created().opportunity_id());
+      fact.set_customer_id(e.created().customer_id());
+      fact.set_owner_id(e.created().owner_id());
+      fact.set_team_id(e.created().team_id());
+      *fact.mutable_create_time() = e.created().create_time();
+      break;
+    case oev::OpportunityEvent::kWon:
+      *fact.mutable_won_time() = e.won().win_time();
+      fact.set_won_amount(e.won().amount());
+      break;
+    case oev::OpportunityEvent::kCloseLostApproved:
+      *fact.mutable_lost_time() = e.close_lost_approved().approve_time();
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  rows.Put(key, fact.SerializeAsString());
+  return absl::OkStatus();
+}
+
+Window WindowOf(const v1::Period& p, absl::Time now) {
+  Window w;
+  w.as_of = p.has_as_of() ? FromTimestamp(p.as_of()) : now;
+  if (p.has_from()) w.from = FromTimestamp(p.from());
+  w.to = p.has_to() ? std::min(FromTimestamp(p.to()), w.as_of) : w.as_of;
+  return w;
+}
+
+namespace {
+
+// The leads of the window's cohort (created in [from, to), by as_of), and
+// the opportunities of the customers they became, as of as_of.
+struct Cohort {
+  std::vector<facts::LeadFact> leads;
+  std::map<std::string, std::vector<facts::OpportunityFact>> opps_by_customer;
+};
+
+absl::StatusOr<Cohort> LoadCohort(readstore::ReadStore* store, const std::string& tenant,
+                                  const Window& w) {
+  Cohort c;
+  std::set<std::string> customers;
+  RETURN_IF_ERROR(ScanAll<facts::LeadFact>(store, Key(tenant, "lead"), [&](facts::LeadFact&& l) {
+    if (!Set(l.create_time())) return;
+    const absl::Time t = FromTimestamp(l.create_time());
+    if (t < w.from || t >= w.to || t > w.as_of) return;
+    if (By(l.convert_time(), w.as_of)) customers.insert(l.customer_id());
+    c.leads.push_back(std::move(l));
+  }));
+  RETURN_IF_ERROR(
+      ScanAll<facts::OpportunityFact>(store, Key(tenant, "opp"), [&](facts::OpportunityFact&& o) {
+        if (!customers.count(o.customer_id()) || !By(o.create_time(), w.as_of)) return;
+        c.opps_by_customer[o.customer_id()].push_back(std::move(o));
+      }));
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Funnel> BuildFunnel(readstore::ReadStore* store, const std::string& tenant,
+                                       v1::GetFunnelRequest::GroupBy group_by, const Window& w) {
+  ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(store, tenant, w));
+  struct Acc {
+    v1::FunnelRow row;
+    double lead_days = 0, opp_days = 0, won_days = 0;
+    int64_t firsts = 0;
+  };
+  std::map<std::string, Acc> groups;
+  for (const auto& l : cohort.leads) {
+    std::string group;
+    if (group_by == v1::GetFunnelRequest::GROUP_BY_CHANNEL) group = l.channel_id();
+    if (group_by == v1::GetFunnelRequest::GROUP_BY_REP) group = RepOf(l, w.as_of);
+    Acc& a = groups[group];
+    a.row.set_leads(a.row.leads() + 1);
+    if (!By(l.convert_time(), w.as_of)) continue;
+    const absl::Time converted = FromTimestamp(l.convert_time());
+    a.row.set_customers(a.row.customers() + 1);
+    a.lead_days += Days(converted - FromTimestamp(l.create_time()));
+    auto it = cohort.opps_by_customer.find(l.customer_id());
+    if (it == cohort.opps_by_customer.end()) continue;
+    a.row.set_customers_with_opportunities(a.row.customers_with_opportunities() + 1);
+    absl::Time first = absl::InfiniteFuture();
+    for (const auto& o : it->second) {
+      const absl::Time created = FromTimestamp(o.create_time());
+      first = std::min(first, created);
+      a.row.set_opportunities(a.row.opportunities() + 1);
+      if (By(o.won_time(), w.as_of)) {
+        a.row.set_won(a.row.won() + 1);
+        a.row.set_won_amount(a.row.won_amount() + o.won_amount());
+        a.won_days += Days(FromTimestamp(o.won_time()) - created);
+      }
+    }
+    a.opp_days += Days(std::max(absl::ZeroDuration(), first - converted));
+    ++a.firsts;
+  }
+  v1::Funnel out;
+  auto ratio = [](double n, double d) { return d == 0 ? 0.0 : n / d; };
+  for (auto& [group, a] : groups) {
+    v1::FunnelRow& r = a.row;
+    r.set_group(group);
+    r.set_lead_to_customer(ratio(r.customers(), r.leads()));
+    r.set_customer_to_opportunity(ratio(r.customers_with_opportunities(), r.customers()));
+    r.set_opportunity_to_won(ratio(r.won(), r.opportunities()));
+    r.set_days_lead_to_customer(ratio(a.lead_days, r.customers()));
+    r.set_days_customer_to_opportunity(ratio(a.opp_days, a.firsts));
+    r.set_days_opportunity_to_won(ratio(a.won_days, r.won()));
+    *out.add_rows() = std::move(r);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ChannelValue> BuildChannelValue(readstore::ReadStore* store,
+                                                   const std::string& tenant, const Window& w) {
+  ASSIGN_OR_RETURN(v1::Funnel funnel,
+                   BuildFunnel(store, tenant, v1::GetFunnelRequest::GROUP_BY_CHANNEL, w));
+  // Each channel's cost history: (from, monthly cost), oldest first.
+  std::map<std::string, std::vector<std::pair<absl::Time, int64_t>>> costs;
+  const std::string prefix = Key(tenant, "cost");
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+    absl::string_view rest = key.substr(prefix.size());
+    const size_t sep = rest.find('\0');
+    const absl::Time since =
+        absl::FromUnixMicros(readstore::DecodeBigEndian64(rest.substr(sep + 1)));
+    int64_t monthly = 0;
+    (void)absl::SimpleAtoi(value, &monthly);
+    if (since <= w.as_of) costs[std::string(rest.substr(0, sep))].emplace_back(since, monthly);
+    return true;
+  }));
+  std::map<std::string, v1::ChannelValueRow> rows;
+  for (const auto& [channel, history] : costs) rows[channel].set_channel_id(channel);
+  for (const auto& f : funnel.rows()) {
+    v1::ChannelValueRow& r = rows[f.group()];
+    r.set_channel_id(f.group());
+    r.set_leads(f.leads());
+    r.set_customers(f.customers());
+    r.set_won_amount(f.won_amount());
+  }
+  // Cost: each monthly rate over the part of the window it was in force; a
+  // month is 1/12 of a 365.25-day year.
+  const absl::Duration month = absl::Hours(24) * 365.25 / 12;
+  int64_t total_won = 0;
+  for (auto& [channel, r] : rows) {
+    total_won += r.won_amount();
+    const auto& history = costs[channel];
+    double cost = 0;
+    for (size_t i = 0; i < history.size(); ++i) {
+      const absl::Time start = std::max(history[i].first, w.from);
+      const absl::Time end = std::min(i + 1 < history.size() ? history[i + 1].first : w.to, w.to);
+      if (end > start) cost += history[i].second * (absl::FDivDuration(end - start, month));
+    }
+    r.set_cost(static_cast<int64_t>(cost + 0.5));
+    if (r.leads() > 0) r.set_cost_per_lead(r.cost() / r.leads());
+    if (r.customers() > 0) r.set_cost_per_customer(r.cost() / r.customers());
+    if (r.won_amount() > 0) r.set_cost_per_won_unit(static_cast<double>(r.cost()) / r.won_amount());
+  }
+  v1::ChannelValue out;
+  for (auto& [channel, r] : rows) {
+    if (total_won > 0) r.set_revenue_share(static_cast<double>(r.won_amount()) / total_won);
+    *out.add_rows() = std::move(r);
+  }
+  return out;
+}
+
+}  // namespace crm::analytics
