@@ -1536,6 +1536,7 @@ int DemoLoad(Client& c, const Args& a) {
     if (!c.lead().ListLeads(&ctx, list, &first).ok()) break;
     if (first.leads_size() < std::min(n, 12)) absl::SleepFor(absl::Milliseconds(100));
   }
+  std::vector<std::pair<std::string, std::string>> converted;  // customer, rep
   for (int i = 0; i < first.leads_size(); ++i) {
     const lv1::Lead& l = first.leads(i);
     const std::string rep = absl::StrCat("rep-", i % 4 + 1);
@@ -1579,6 +1580,7 @@ int DemoLoad(Client& c, const Args& a) {
       conv.set_request_id(rid + "-convert");
       conv.set_name(l.name());
       s = c.lead().ConvertLead(&done_ctx, conv, &out);
+      if (s.ok()) converted.emplace_back(out.customer_id(), rep);
     } else if (i == 2) {
       lv1::DisqualifyLeadRequest dq;
       dq.set_request_id(rid + "-disqualify");
@@ -1663,6 +1665,8 @@ int DemoLoad(Client& c, const Args& a) {
     if (!s.ok()) return Fail(s);
   }
   int deals = 0;
+  // The converted leads' customers first, so the funnel shows deals too.
+  owned.insert(owned.begin(), converted.begin(), converted.end());
   for (size_t i = 0; i < owned.size() && i < 4; ++i) {
     const auto& [customer_id, rep] = owned[i];
     ov1::CreateOpportunityRequest req;
