@@ -6,6 +6,7 @@
 // the store and topics carry: the concrete event's type name and bytes.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -16,6 +17,19 @@ namespace crm::eventstore {
 
 // The set oneof field as a NewEvent; INVALID_ARGUMENT when none is set.
 absl::StatusOr<NewEvent> ToNewEvent(const google::protobuf::Message& wrapper);
+
+// Every wrapper of `events` as NewEvents, in order.
+template <typename Wrapper>
+absl::StatusOr<std::vector<NewEvent>> ToNewEvents(const std::vector<Wrapper>& events) {
+  std::vector<NewEvent> out;
+  out.reserve(events.size());
+  for (const auto& e : events) {
+    absl::StatusOr<NewEvent> ne = ToNewEvent(e);
+    if (!ne.ok()) return ne.status();
+    out.push_back(*std::move(ne));
+  }
+  return out;
+}
 
 // Sets the wrapper's oneof field whose message type is `type` from `payload`.
 // NOT_FOUND for a type the wrapper does not know (an event from a newer

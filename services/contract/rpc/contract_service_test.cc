@@ -12,6 +12,7 @@
 #include "libs/bus/log_tailer.h"
 #include "libs/clock/timestamp.h"
 #include "libs/rpc/rpc.h"
+#include "libs/testing/grpc.h"
 #include "libs/testing/temp_dir.h"
 #include "services/contract/projection/contract_list.h"
 
@@ -38,13 +39,9 @@ class ContractServiceTest : public ::testing::Test {
     tailer_ = std::make_unique<bus::LogTailer>(store_.get(), runner_.get());
     commands_ = std::make_unique<ContractCommandHandler>(store_.get(), &clock_);
     service_ = std::make_unique<ContractServiceImpl>(commands_.get(), read_.get());
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = v1::ContractService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    server_ = test::Serve(service_.get(), &port);
+    stub_ = v1::ContractService::NewStub(test::ChannelTo(port));
 
     v1::UpdateApprovalRulesRequest rules;
     rules.set_request_id("rules");

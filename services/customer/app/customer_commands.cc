@@ -15,16 +15,6 @@ constexpr int kMaxAttempts = 16;
 
 absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.time()); }
 
-template <typename Event>
-absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event>& events) {
-  std::vector<eventstore::NewEvent> out;
-  for (const auto& e : events) {
-    ASSIGN_OR_RETURN(auto ne, eventstore::ToNewEvent(e));
-    out.push_back(std::move(ne));
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
@@ -81,15 +71,15 @@ absl::Status CustomerCommandHandler::Execute(
     if (d.customer.empty() && d.pool.empty()) return absl::OkStatus();
     std::vector<eventstore::StreamAppend> appends;
     if (!d.customer.empty()) {
-      ASSIGN_OR_RETURN(auto events, Encode(d.customer));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.customer));
       appends.push_back({{tenant, customer_id}, c.version, std::move(events)});
     }
     if (!d.pool.empty()) {
-      ASSIGN_OR_RETURN(auto events, Encode(d.pool));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.pool));
       appends.push_back({{tenant, PoolStreamId(rep)}, pool.version, std::move(events)});
     }
     if (!d.other_pool.empty()) {
-      ASSIGN_OR_RETURN(auto events, Encode(d.other_pool));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.other_pool));
       appends.push_back(
           {{tenant, PoolStreamId(d.other_rep)}, d.other_pool_version, std::move(events)});
     }
@@ -316,17 +306,17 @@ absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
     ConflictEvent judged;
     *judged.mutable_judged() = d.verdict;
     std::vector<eventstore::StreamAppend> appends;
-    ASSIGN_OR_RETURN(auto e0, Encode(std::vector<ConflictEvent>{judged}));
+    ASSIGN_OR_RETURN(auto e0, eventstore::ToNewEvents(std::vector<ConflictEvent>{judged}));
     appends.push_back({{tenant, ConflictStreamId(cmd.conflict_id)}, 0, std::move(e0)});
-    ASSIGN_OR_RETURN(auto e1, Encode(std::vector<CustomerEvent>{d.on_disputed}));
+    ASSIGN_OR_RETURN(auto e1, eventstore::ToNewEvents(std::vector<CustomerEvent>{d.on_disputed}));
     appends.push_back({{tenant, customer_id}, int64_t(disputed.size()), std::move(e1)});
-    ASSIGN_OR_RETURN(auto e2, Encode(std::vector<CustomerEvent>{d.on_claimant}));
+    ASSIGN_OR_RETURN(auto e2, eventstore::ToNewEvents(std::vector<CustomerEvent>{d.on_claimant}));
     appends.push_back({{tenant, claimant_customer_id}, int64_t(claimant.size()), std::move(e2)});
     std::vector<RepPoolEvent> lost = LoseConflict(loser, cmd.conflict_id, now, policy);
     lost.insert(lost.begin(), d.loser_pool);
-    ASSIGN_OR_RETURN(auto e3, Encode(lost));
+    ASSIGN_OR_RETURN(auto e3, eventstore::ToNewEvents(lost));
     appends.push_back({{tenant, PoolStreamId(loser.rep)}, loser.version, std::move(e3)});
-    ASSIGN_OR_RETURN(auto e4, Encode(std::vector<RepPoolEvent>{d.winner_pool}));
+    ASSIGN_OR_RETURN(auto e4, eventstore::ToNewEvents(std::vector<RepPoolEvent>{d.winner_pool}));
     appends.push_back({{tenant, PoolStreamId(winner.rep)}, winner.version, std::move(e4)});
     auto appended = store_->AppendMany(std::move(appends), request_id);
     if (appended.ok()) return d.verdict;
@@ -385,7 +375,7 @@ absl::StatusOr<ev::SegmentSaved> CustomerCommandHandler::SaveSegment(const std::
     ASSIGN_OR_RETURN(ev::SegmentSaved saved, Decide(cmd));
     ev::SegmentEvent e;
     *e.mutable_saved() = std::move(saved);
-    ASSIGN_OR_RETURN(auto encoded, Encode(std::vector<ev::SegmentEvent>{e}));
+    ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(std::vector<ev::SegmentEvent>{e}));
     RETURN_IF_ERROR(
         store_->Append({tenant, SegmentStreamId(cmd.segment_id)}, 0, std::move(encoded), request_id)
             .status());
@@ -418,7 +408,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::ReviewStanding(const std::string
     pool.rep = rep;
     auto events = customer::ReviewStanding(pool, customers, average_completeness, now, policy);
     if (events.empty()) return pool;
-    ASSIGN_OR_RETURN(auto encoded, Encode(events));
+    ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(events));
     // Derived from the state decided on: the same state is reviewed once.
     auto r = store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded),
                             absl::StrCat("standing:", rep, ":", pool.version));
@@ -460,7 +450,7 @@ absl::StatusOr<Policy> CustomerCommandHandler::UpdatePolicy(const std::string& t
     ASSIGN_OR_RETURN(ev::TenantPolicySet set, Decide(current, cmd));
     ev::PolicyEvent e;
     *e.mutable_set() = std::move(set);
-    ASSIGN_OR_RETURN(auto encoded, Encode(std::vector<ev::PolicyEvent>{e}));
+    ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(std::vector<ev::PolicyEvent>{e}));
     auto r = store_->Append({tenant, kPolicyStream}, static_cast<int64_t>(stored.size()),
                             std::move(encoded), request_id);
     if (r.ok()) return PolicyFor(tenant);
@@ -480,7 +470,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& t
     ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep));
     pool.rep = rep;
     ASSIGN_OR_RETURN(auto events, Decide(pool, cmd));
-    ASSIGN_OR_RETURN(auto encoded, Encode(events));
+    ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(events));
     auto r =
         store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded), request_id);
     if (!r.ok() && r.status().code() != absl::StatusCode::kAborted) return r.status();

@@ -11,16 +11,6 @@ namespace {
 
 constexpr int kMaxAttempts = 16;
 
-template <typename Event>
-absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event>& events) {
-  std::vector<eventstore::NewEvent> out;
-  for (const auto& e : events) {
-    ASSIGN_OR_RETURN(auto ne, eventstore::ToNewEvent(e));
-    out.push_back(std::move(ne));
-  }
-  return out;
-}
-
 // Folds a stream of `Wrapper` events into `state` with Evolve.
 template <typename Wrapper, typename State>
 absl::Status Fold(eventstore::EventStore* store, const eventstore::StreamId& stream, State& state) {
@@ -75,11 +65,11 @@ absl::Status LeadCommandHandler::Execute(const std::string& tenant, const std::s
     ASSIGN_OR_RETURN(Decision d, decide(lead, loaded));
     std::vector<eventstore::StreamAppend> appends;
     if (!d.lead.empty()) {
-      ASSIGN_OR_RETURN(auto events, Encode(d.lead));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.lead));
       appends.push_back({{tenant, lead_id}, lead.version, std::move(events)});
     }
     for (const auto& [rep, rep_events] : d.reps) {
-      ASSIGN_OR_RETURN(auto events, Encode(rep_events));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(rep_events));
       // Taking a lead checks capacity on the version decided on; letting one
       // go commutes with everything.
       auto it = loaded.reps.find(rep);
@@ -88,7 +78,7 @@ absl::Status LeadCommandHandler::Execute(const std::string& tenant, const std::s
       appends.push_back({{tenant, RepStreamId(rep)}, expected, std::move(events)});
     }
     if (!d.team.empty()) {
-      ASSIGN_OR_RETURN(auto events, Encode(d.team));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.team));
       appends.push_back(
           {{tenant, TeamStreamId(loaded.team_id)}, loaded.turns.version, std::move(events)});
     }
@@ -136,7 +126,7 @@ absl::StatusOr<Lead> LeadCommandHandler::Create(const std::string& tenant,
     ASSIGN_OR_RETURN(duplicates, lead_matcher_(tenant, keys));
   }
   ASSIGN_OR_RETURN(Decision d, Decide(Lead{}, std::move(cleaned), customer, std::move(duplicates)));
-  ASSIGN_OR_RETURN(auto events, Encode(d.lead));
+  ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.lead));
   ASSIGN_OR_RETURN(auto receipt, store_->Append({tenant, cmd.lead_id}, eventstore::kNoStream,
                                                 std::move(events), request_id));
   // A concurrent retry may have won: the receipt names the lead it created.
@@ -304,12 +294,12 @@ absl::StatusOr<Lead> LeadCommandHandler::Merge(const std::string& tenant,
     ASSIGN_OR_RETURN(Lead merged, Get(tenant, merged_id));
     ASSIGN_OR_RETURN(MergeDecision d, lead::Merge(survivor, merged, user, clock_->Now()));
     std::vector<eventstore::StreamAppend> appends;
-    ASSIGN_OR_RETURN(auto s_events, Encode(d.survivor.lead));
+    ASSIGN_OR_RETURN(auto s_events, eventstore::ToNewEvents(d.survivor.lead));
     appends.push_back({{tenant, survivor_id}, survivor.version, std::move(s_events)});
-    ASSIGN_OR_RETURN(auto m_events, Encode(d.merged.lead));
+    ASSIGN_OR_RETURN(auto m_events, eventstore::ToNewEvents(d.merged.lead));
     appends.push_back({{tenant, merged_id}, merged.version, std::move(m_events)});
     for (const auto& [rep, rep_events] : d.merged.reps) {
-      ASSIGN_OR_RETURN(auto events, Encode(rep_events));
+      ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(rep_events));
       appends.push_back({{tenant, RepStreamId(rep)}, eventstore::kAnyVersion, std::move(events)});
     }
     auto receipts = store_->AppendMany(std::move(appends), request_id);

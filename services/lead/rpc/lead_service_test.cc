@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/bus/log_tailer.h"
 #include "libs/rpc/rpc.h"
+#include "libs/testing/grpc.h"
 #include "libs/testing/temp_dir.h"
 #include "services/customer/rpc/customer_service.h"
 #include "services/lead/app/customer_client.h"
@@ -25,16 +26,8 @@ namespace {
 
 namespace cv1 = crm::customer::v1;
 
-std::unique_ptr<grpc::Server> Serve(grpc::Service* service, int* port) {
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
-  builder.RegisterService(service);
-  return builder.BuildAndStart();
-}
-
-std::shared_ptr<grpc::Channel> ChannelTo(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-}
+using test::ChannelTo;
+using test::Serve;
 
 void As(grpc::ClientContext& ctx, const std::string& user, bool admin = false) {
   ctx.AddMetadata(rpc::kTenantMetadata, "acme");

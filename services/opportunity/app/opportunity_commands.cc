@@ -11,16 +11,6 @@ namespace {
 
 constexpr int kMaxAttempts = 16;
 
-template <typename Event>
-absl::StatusOr<std::vector<eventstore::NewEvent>> Encode(const std::vector<Event>& events) {
-  std::vector<eventstore::NewEvent> out;
-  for (const auto& e : events) {
-    ASSIGN_OR_RETURN(auto ne, eventstore::ToNewEvent(e));
-    out.push_back(std::move(ne));
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<Opportunity> OpportunityCommandHandler::Load(const std::string& tenant,
@@ -58,7 +48,7 @@ absl::Status OpportunityCommandHandler::Execute(const std::string& tenant,
     ASSIGN_OR_RETURN(Opportunity o, Load(tenant, id));
     ASSIGN_OR_RETURN(auto events, decide(o));
     if (events.empty()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(auto encoded, Encode(events));
+    ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(events));
     auto receipt = store_->Append({tenant, id}, o.version, std::move(encoded), request_id);
     if (receipt.status().code() == absl::StatusCode::kAborted) continue;
     return receipt.status();
@@ -164,7 +154,7 @@ absl::StatusOr<Opportunity> OpportunityCommandHandler::Create(const std::string&
   cmd.opportunity_id = eventstore::NewTimeOrderedId('o', cmd.now);
   ASSIGN_OR_RETURN(CustomerFacts facts, FactsOf(tenant, cmd.customer_id));
   ASSIGN_OR_RETURN(OpportunityEvent event, Decide(Opportunity{}, cmd, facts, settings));
-  ASSIGN_OR_RETURN(auto encoded, Encode(std::vector<OpportunityEvent>{event}));
+  ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(std::vector<OpportunityEvent>{event}));
   ASSIGN_OR_RETURN(auto receipt, store_->Append({tenant, cmd.opportunity_id}, eventstore::kNoStream,
                                                 std::move(encoded), request_id));
   return Get(tenant, receipt.stream_id());

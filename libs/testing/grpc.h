@@ -1,0 +1,28 @@
+#ifndef CRM_LIBS_TESTING_GRPC_H_
+#define CRM_LIBS_TESTING_GRPC_H_
+
+// In-process gRPC for service tests: a real server on a free loopback port
+// and a channel to it.
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+
+namespace crm::test {
+
+// Starts `service` on 127.0.0.1 at a port the kernel picks; sets `port`.
+inline std::unique_ptr<grpc::Server> Serve(grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(service);
+  return builder.BuildAndStart();
+}
+
+inline std::shared_ptr<grpc::Channel> ChannelTo(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+}  // namespace crm::test
+
+#endif  // CRM_LIBS_TESTING_GRPC_H_
