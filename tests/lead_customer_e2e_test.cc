@@ -1,7 +1,8 @@
 // End to end: the lead and customer services as separate processes with the
 // local broker. The lead service learns customers from the customer topic and
 // routes a lead of an existing customer to its owner; ConvertLead creates the
-// customer over gRPC exactly once, also when retried across a kill -9.
+// customer over gRPC exactly once, also when retried across a kill -9, and
+// opens an opportunity with it when asked.
 
 #include <signal.h>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
+#include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/process.h"
@@ -74,7 +76,11 @@ TEST(LeadCustomerE2eTest, RoutingAndConversionAcrossServicesSurviveKillNine) {
   test::Platform p;
   p.StartBroker();
   p.Start("customer", CRM_CUSTOMER_BIN);
-  p.Start("lead", CRM_LEAD_BIN, {"--customer-endpoint=" + p.Address("customer")});
+  p.Start("opportunity", CRM_OPPORTUNITY_BIN);
+  const std::vector<std::string> lead_flags = {
+      "--customer-endpoint=" + p.Address("customer"),
+      "--opportunity-endpoint=" + p.Address("opportunity")};
+  p.Start("lead", CRM_LEAD_BIN, lead_flags);
   auto leads = lv1::LeadService::NewStub(p.Channel("lead"));
   auto customers = cv1::CustomerService::NewStub(p.Channel("customer"));
   {
@@ -124,7 +130,7 @@ TEST(LeadCustomerE2eTest, RoutingAndConversionAcrossServicesSurviveKillNine) {
 
   // kill -9 the lead service; a retried conversion creates nothing more.
   p.process("lead").Stop(SIGKILL);
-  p.Start("lead", CRM_LEAD_BIN, {"--customer-endpoint=" + p.Address("customer")});
+  p.Start("lead", CRM_LEAD_BIN, lead_flags);
   const lv1::Lead again = Convert(*leads, lead, "convert-2", &s);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(again.customer_id(), converted.customer_id());
@@ -147,6 +153,48 @@ TEST(LeadCustomerE2eTest, RoutingAndConversionAcrossServicesSurviveKillNine) {
     EXPECT_EQ(c.owner_id(), "rep-1");
   }
   EXPECT_EQ(umbrellas, 1);
+
+  // Converting with an opportunity: the opportunity service (which learns
+  // the new customer from the topic) opens it for the converting rep, once.
+  lv1::Lead deal = CreateLead(*leads, "initech", "Initech", "peter@initech.example");
+  {
+    lv1::ClaimLeadRequest req;
+    req.set_request_id("claim-initech");
+    req.set_name(deal.name());
+    grpc::ClientContext ctx;
+    test::As(ctx, "rep-1");
+    ASSERT_TRUE(leads->ClaimLead(&ctx, req, &deal).ok());
+  }
+  auto convert_with_deal = [&](const std::string& rid) {
+    lv1::ConvertLeadRequest req;
+    req.set_request_id(rid);
+    req.set_name(deal.name());
+    req.set_create_opportunity(true);
+    req.set_opportunity_name("Initech rollout");
+    lv1::Lead out;
+    grpc::ClientContext ctx;
+    test::As(ctx, "rep-1");
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status st = leads->ConvertLead(&ctx, req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  };
+  const lv1::Lead with_deal = convert_with_deal("convert-initech");
+  ASSERT_FALSE(with_deal.opportunity_id().empty());
+  EXPECT_EQ(convert_with_deal("convert-initech-again").opportunity_id(),
+            with_deal.opportunity_id());
+  {
+    auto opps = crm::opportunity::v1::OpportunityService::NewStub(p.Channel("opportunity"));
+    crm::opportunity::v1::GetOpportunityRequest req;
+    req.set_name("opportunities/" + with_deal.opportunity_id());
+    crm::opportunity::v1::Opportunity o;
+    grpc::ClientContext ctx;
+    test::As(ctx, "rep-1");
+    ASSERT_TRUE(opps->GetOpportunity(&ctx, req, &o).ok());
+    EXPECT_EQ(o.customer_id(), with_deal.customer_id());
+    EXPECT_EQ(o.owner_id(), "rep-1");
+    EXPECT_EQ(o.display_name(), "Initech rollout");
+  }
 
   // The converted customer reaches the lead service through the topic too:
   // the next lead from the same buyer goes to rep-1.

@@ -64,6 +64,14 @@ int main(int argc, char** argv) {
                                                  const lead::Lead& lead) {
     return customer_client.Create(tenant, user, request_id, lead);
   });
+  lead::OpportunityClient opportunity_client(grpc::CreateChannel(
+      config->Get("opportunity-endpoint", "127.0.0.1:50053"), grpc::InsecureChannelCredentials()));
+  commands.SetOpportunityCreator(
+      [&opportunity_client](const std::string& tenant, const std::string& user,
+                            const std::string& request_id, const std::string& customer_id,
+                            const std::string& name) {
+        return opportunity_client.Create(tenant, user, request_id, customer_id, name);
+      });
   lead::WorkScheduler scheduler(rs, &commands);
 
   lead::LeadServiceImpl service(&commands, rs);

@@ -112,7 +112,8 @@ constexpr char kUsage[] =
     "  channel list                      channels with their monthly cost\n"
     "  lead create --channel=C [--company=N] [--contact=N] [--email=E] [--phone=P]\n"
     "              [--legal-id=L] [--industry=I] [--region=R]   create (or route) a lead\n"
-    "  lead get|claim|return|convert LEAD_ID\n"
+    "  lead get|claim|return LEAD_ID\n"
+    "  lead convert LEAD_ID [--with-opportunity[=NAME]]   into a customer (and a deal)\n"
     "  lead list [--state=S] [--owner=U] [--priority] [--page-size=N] [--page-token=T] [--all]\n"
     "  lead qualify ID [--budget] [--decision-maker] [--need=TEXT] [--within-days=N]\n"
     "  lead engage ID --kind=content-viewed|link-opened|form-submitted [--content=C]\n"
@@ -555,6 +556,11 @@ int LeadCommand(Client& c, const Args& a) {
     lv1::ConvertLeadRequest req;
     req.set_request_id(rid);
     req.set_name(name);
+    if (a.Has("with-opportunity")) {
+      req.set_create_opportunity(true);
+      const std::string named = a.Flag("with-opportunity", "", "");
+      req.set_opportunity_name(named == "true" ? "" : named);
+    }
     return PrintLead(c, c.lead().ConvertLead(&ctx, req, &out), out);
   }
   if (verb == "merge") {

@@ -1,5 +1,8 @@
 #include "services/lead/app/customer_client.h"
 
+#include <thread>
+
+#include "absl/time/clock.h"
 #include "libs/rpc/rpc.h"
 
 namespace crm::lead {
@@ -37,6 +40,37 @@ absl::StatusOr<std::string> CustomerClient::Create(const std::string& tenant,
   grpc::Status s = stub_->CreateCustomer(&ctx, req, &created);
   if (!s.ok()) return rpc::FromGrpcStatus(s);
   return created.customer_id();
+}
+
+OpportunityClient::OpportunityClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                     absl::Duration wait_for_customer)
+    : stub_(crm::opportunity::v1::OpportunityService::NewStub(std::move(channel))),
+      timeout_(timeout),
+      wait_for_customer_(wait_for_customer) {}
+
+absl::StatusOr<std::string> OpportunityClient::Create(const std::string& tenant,
+                                                      const std::string& user,
+                                                      const std::string& request_id,
+                                                      const std::string& customer_id,
+                                                      const std::string& name) {
+  crm::opportunity::v1::CreateOpportunityRequest req;
+  req.set_request_id(request_id);
+  req.mutable_opportunity()->set_customer_id(customer_id);
+  req.mutable_opportunity()->set_display_name(name);
+  const absl::Time give_up = absl::Now() + wait_for_customer_;
+  while (true) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(rpc::kTenantMetadata, tenant);
+    ctx.AddMetadata(rpc::kUserMetadata, user);
+    ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
+    crm::opportunity::v1::Opportunity created;
+    grpc::Status s = stub_->CreateOpportunity(&ctx, req, &created);
+    if (s.ok()) return created.opportunity_id();
+    if (s.error_code() != grpc::StatusCode::NOT_FOUND || absl::Now() > give_up) {
+      return rpc::FromGrpcStatus(s);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace crm::lead

@@ -1,8 +1,9 @@
 #ifndef CRM_SERVICES_LEAD_APP_CUSTOMER_CLIENT_H_
 #define CRM_SERVICES_LEAD_APP_CUSTOMER_CLIENT_H_
 
-// The lead service's client of the customer service: creates the customer a
-// lead converts into, over gRPC, acting for the converting rep.
+// The lead service's clients of the customer and opportunity services:
+// create the customer a lead converts into, and the opportunity opened with
+// it, over gRPC, acting for the converting rep.
 
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
 #include "services/lead/domain/lead.h"
 
 namespace crm::lead {
@@ -28,6 +30,25 @@ class CustomerClient {
  private:
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> stub_;
   absl::Duration timeout_;
+};
+
+class OpportunityClient {
+ public:
+  explicit OpportunityClient(std::shared_ptr<grpc::Channel> channel,
+                             absl::Duration timeout = absl::Seconds(5),
+                             absl::Duration wait_for_customer = absl::Seconds(10));
+
+  // Opens an opportunity for `customer_id` owned by `user`; returns its id.
+  // The opportunity service learns a new customer from the customer topic,
+  // so NOT_FOUND is retried for up to `wait_for_customer`.
+  absl::StatusOr<std::string> Create(const std::string& tenant, const std::string& user,
+                                     const std::string& request_id, const std::string& customer_id,
+                                     const std::string& name);
+
+ private:
+  std::unique_ptr<crm::opportunity::v1::OpportunityService::Stub> stub_;
+  absl::Duration timeout_;
+  absl::Duration wait_for_customer_;
 };
 
 }  // namespace crm::lead

@@ -266,18 +266,33 @@ absl::StatusOr<Lead> LeadCommandHandler::Disqualify(
 absl::StatusOr<Lead> LeadCommandHandler::Convert(const std::string& tenant,
                                                  const std::string& request_id,
                                                  const std::string& lead_id,
-                                                 const std::string& user) {
+                                                 const std::string& user,
+                                                 const std::optional<std::string>& opportunity) {
   ASSIGN_OR_RETURN(Lead lead, Get(tenant, lead_id));
   if (lead.state == LeadState::kConverted) return lead;
   RETURN_IF_ERROR(CheckConvertible(lead, user));
   if (!customer_creator_) return absl::UnavailableError("no customer service is configured");
-  // Derived from the lead alone: every attempt asks for the same customer.
+  if (opportunity && !opportunity_creator_) {
+    return absl::UnavailableError("no opportunity service is configured");
+  }
+  // Derived from the lead alone: every attempt asks for the same customer
+  // and opportunity, so an attempt cut short anywhere is simply repeated.
   ASSIGN_OR_RETURN(const std::string customer_id,
                    customer_creator_(tenant, user, "lead-convert:" + lead_id, lead));
+  std::string opportunity_id;
+  if (opportunity) {
+    const std::string name =
+        opportunity->empty() ? (lead.profile.company_name().empty() ? lead.profile.contact_name()
+                                                                    : lead.profile.company_name())
+                             : *opportunity;
+    ASSIGN_OR_RETURN(
+        opportunity_id,
+        opportunity_creator_(tenant, user, "lead-opportunity:" + lead_id, customer_id, name));
+  }
   RETURN_IF_ERROR(
       Execute(tenant, request_id, lead_id, [&](const Lead& l, Loaded&) -> absl::StatusOr<Decision> {
         if (l.state == LeadState::kConverted) return Decision{};
-        return lead::Convert(l, customer_id, user, clock_->Now());
+        return lead::Convert(l, customer_id, opportunity_id, user, clock_->Now());
       }));
   return Get(tenant, lead_id);
 }

@@ -40,6 +40,12 @@ class LeadCommandHandler {
   void SetLeadMatcher(LeadMatcher m) { lead_matcher_ = std::move(m); }
   void SetCustomerMatcher(CustomerMatcher m) { customer_matcher_ = std::move(m); }
   void SetCustomerCreator(CustomerCreator c) { customer_creator_ = std::move(c); }
+  // Opens an opportunity named `name` for `customer_id`, owned by `user`,
+  // and returns its id; must be idempotent on `request_id`.
+  using OpportunityCreator = std::function<absl::StatusOr<std::string>(
+      const std::string& tenant, const std::string& user, const std::string& request_id,
+      const std::string& customer_id, const std::string& name)>;
+  void SetOpportunityCreator(OpportunityCreator c) { opportunity_creator_ = std::move(c); }
 
   // Creates a lead with a new id (cmd.lead_id and cmd.now are set here) from
   // a channel the tenant defined, or routes it to the owner of the customer
@@ -77,10 +83,13 @@ class LeadCommandHandler {
                                   const std::string& lead_id, ev::DisqualifyReason reason,
                                   const std::string& note, const std::string& user);
   // Creates the customer through the CustomerCreator with a request id
-  // derived from the lead, then records LeadConverted: a retry, or a second
-  // conversion of a converted lead, creates nothing and returns the lead.
+  // derived from the lead, and with `opportunity` (its name; "" for the
+  // company's) an opportunity through the OpportunityCreator likewise, then
+  // records LeadConverted: a retry, or a second conversion of a converted
+  // lead, creates nothing and returns the lead.
   absl::StatusOr<Lead> Convert(const std::string& tenant, const std::string& request_id,
-                               const std::string& lead_id, const std::string& user);
+                               const std::string& lead_id, const std::string& user,
+                               const std::optional<std::string>& opportunity = std::nullopt);
   // Merges `merged_id` into `survivor_id`; returns the survivor.
   absl::StatusOr<Lead> Merge(const std::string& tenant, const std::string& request_id,
                              const std::string& survivor_id, const std::string& merged_id,
@@ -131,6 +140,7 @@ class LeadCommandHandler {
   LeadMatcher lead_matcher_;
   CustomerMatcher customer_matcher_;
   CustomerCreator customer_creator_;
+  OpportunityCreator opportunity_creator_;
   std::mutex settings_mu_;
   std::map<std::string, std::pair<int64_t, ev::LeadSettings>> settings_;  // tenant -> version
 };

@@ -176,6 +176,7 @@ Lead Evolve(Lead lead, const LeadEvent& event) {
     case LeadEvent::kConverted:
       lead.state = LeadState::kConverted;
       lead.customer_id = event.converted().customer_id();
+      lead.opportunity_id = event.converted().opportunity_id();
       break;
     case LeadEvent::kMerged:
       lead.merged_ids.push_back(event.merged().merged_lead_id());
@@ -503,7 +504,8 @@ absl::Status CheckConvertible(const Lead& lead, const std::string& user) {
 }
 
 absl::StatusOr<Decision> Convert(const Lead& lead, const std::string& customer_id,
-                                 const std::string& user, absl::Time now) {
+                                 const std::string& opportunity_id, const std::string& user,
+                                 absl::Time now) {
   RETURN_IF_ERROR(CheckConvertible(lead, user));
   Decision d;
   ev::LeadConverted* e = d.lead.emplace_back().mutable_converted();
@@ -512,6 +514,7 @@ absl::StatusOr<Decision> Convert(const Lead& lead, const std::string& customer_i
   e->set_owner_id(user);
   e->set_channel_id(lead.profile.channel_id());
   *e->mutable_convert_time() = ToTimestamp(now);
+  e->set_opportunity_id(opportunity_id);
   ReleaseOwner(lead, d);
   return d;
 }

@@ -61,6 +61,7 @@ struct Lead {
   };
   std::map<std::string, Interest> interests;  // by topic
   std::string customer_id;                    // converted or routed to
+  std::string opportunity_id;                 // opened with the conversion
   std::string survivor_id;                    // merged into
   std::vector<std::string> merged_ids;        // merged into this one
   ev::DisqualifyReason disqualify_reason = ev::DISQUALIFY_REASON_UNSPECIFIED;
@@ -211,9 +212,11 @@ absl::StatusOr<Decision> Disqualify(const Lead& lead, ev::DisqualifyReason reaso
 // Whether `user` may convert the lead (its owner, the lead open); the
 // customer is created only after this holds.
 absl::Status CheckConvertible(const Lead& lead, const std::string& user);
-// Records the conversion into `customer_id`.
+// Records the conversion into `customer_id` (and `opportunity_id`, if one
+// was opened).
 absl::StatusOr<Decision> Convert(const Lead& lead, const std::string& customer_id,
-                                 const std::string& user, absl::Time now);
+                                 const std::string& opportunity_id, const std::string& user,
+                                 absl::Time now);
 
 // Merges open lead `merged` into open lead `survivor`: events for both
 // streams, the merged one's owner letting it go.

@@ -299,12 +299,12 @@ TEST(LeadTest, DisqualifyNeedsAReasonAndClosesTheLead) {
   Lead closed = Apply(lead, d);
   EXPECT_EQ(closed.state, LeadState::kDisqualified);
   EXPECT_EQ(ErrorReason(Claim(closed, Rep("rep-2"), kT0, LeadPolicy{}).status()), "LEAD_CLOSED");
-  EXPECT_EQ(ErrorReason(Convert(closed, "c1", "rep-1", kT0).status()), "LEAD_CLOSED");
+  EXPECT_EQ(ErrorReason(Convert(closed, "c1", "", "rep-1", kT0).status()), "LEAD_CLOSED");
 }
 
 TEST(LeadTest, ConvertRecordsTheCustomerAndFreesCapacity) {
   Lead lead = Claimed();
-  auto d = Convert(lead, "c-9", "rep-1", kT0);
+  auto d = Convert(lead, "c-9", "o-3", "rep-1", kT0);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->lead[0].converted().customer_id(), "c-9");
   EXPECT_EQ(d->lead[0].converted().channel_id(), "web-form");
@@ -312,6 +312,7 @@ TEST(LeadTest, ConvertRecordsTheCustomerAndFreesCapacity) {
   Lead converted = Apply(lead, d);
   EXPECT_EQ(converted.state, LeadState::kConverted);
   EXPECT_EQ(converted.customer_id, "c-9");
+  EXPECT_EQ(converted.opportunity_id, "o-3");
 }
 
 TEST(LeadTest, LeadOfAnExistingCustomerIsRoutedNotQueued) {

@@ -89,6 +89,7 @@ void ToProto(const Lead& lead, v1::Lead* out) {
   if (lead.state == LeadState::kAssigned)
     *out->mutable_work_deadline() = ToTimestamp(lead.work_deadline);
   out->set_customer_id(lead.customer_id);
+  out->set_opportunity_id(lead.opportunity_id);
   out->set_survivor_id(lead.survivor_id);
   *out->mutable_duplicates() = p.duplicates();
   out->set_disqualify_reason(lead.disqualify_reason);

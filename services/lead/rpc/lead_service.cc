@@ -205,7 +205,10 @@ grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
   auto begun = Begin(*ctx, &req->request_id(), req->name());
   if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
   const auto& [caller, id] = *begun;
-  return Reply(commands_->Convert(caller.tenant, req->request_id(), id, caller.user), resp);
+  std::optional<std::string> opportunity;
+  if (req->create_opportunity()) opportunity = req->opportunity_name();
+  return Reply(commands_->Convert(caller.tenant, req->request_id(), id, caller.user, opportunity),
+               resp);
 }
 
 grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx, const v1::MergeLeadsRequest* req,
