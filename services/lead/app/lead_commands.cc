@@ -198,6 +198,8 @@ absl::StatusOr<Lead> LeadCommandHandler::AssignNext(const std::string& tenant,
       [&](const Lead& lead, Loaded& loaded) -> absl::StatusOr<Decision> {
         if (lead.state != LeadState::kQueued) return Decision{};
         ASSIGN_OR_RETURN(auto routing, RoutingFor(tenant, policy, lead.profile.channel_id()));
+        // Claim-mode leads wait for a rep to take them.
+        if (routing.first != ev::ASSIGN_MODE_ASSIGN) return Decision{};
         const ev::Team* team = policy.FindTeam(routing.second);
         if (team == nullptr) return Decision{};
         loaded.team_id = team->team_id();

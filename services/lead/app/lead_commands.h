@@ -64,9 +64,10 @@ class LeadCommandHandler {
                               const std::string& lead_id, RecordEngagement cmd);
   absl::StatusOr<Lead> Claim(const std::string& tenant, const std::string& request_id,
                              const std::string& lead_id, const std::string& user);
-  // Assigns a queued lead by the tenant's (or its channel's) team and
-  // strategy to the next rep with room other than `exclude`; leaves it
-  // queued when nobody has room or no team is set.
+  // Assigns a queued lead of an assign-mode channel by the tenant's (or the
+  // channel's) team and strategy to the next rep with room other than
+  // `exclude`; leaves it queued when nobody has room, no team is set, or the
+  // lead's channel is in claim mode.
   absl::StatusOr<Lead> AssignNext(const std::string& tenant, const std::string& request_id,
                                   const std::string& lead_id, const std::string& by,
                                   const std::string& exclude = "");

@@ -454,9 +454,12 @@ TEST_F(LeadServiceTest, AChannelInAssignModeRoutesByTerritoryWhileOthersAreClaim
   ASSERT_TRUE(stub_->CreateLead(&ctx3, req, &nobody).ok());
   EXPECT_EQ(nobody.state(), v1::LEAD_STATE_QUEUED) << "no rep covers it: it waits";
 
-  // The web channel stays in the tenant's claim mode.
+  // The web channel stays in the tenant's claim mode, also when the
+  // scheduler looks for queued leads to assign.
   v1::Lead web = MustCreate("web-1", "Web Co");
   EXPECT_EQ(web.state(), v1::LEAD_STATE_QUEUED);
+  Tick();
+  EXPECT_EQ(Get(web.name()).state(), v1::LEAD_STATE_QUEUED);
   v1::Lead out;
   EXPECT_TRUE(Claim("rep-1", web, &out).ok());
 }
