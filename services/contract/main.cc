@@ -2,8 +2,10 @@
 
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "services/contract/app/notice_scheduler.h"
 #include "services/contract/projection/contract_list.h"
 #include "services/contract/rpc/contract_service.h"
 
@@ -32,7 +34,12 @@ int main(int argc, char** argv) {
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"contract", kafka});
+  contract::CustomerIndustryProjection industry;
+  readstore::ProjectionRunner industry_runner(read_store->get(), &industry);
+  bus::TopicConsumer customer_consumer(
+      &industry_runner, {bus::TopicFor("customer"), "crm-contract-customer-industry", kafka});
   contract::ContractCommandHandler commands(es, SystemClock());
+  contract::NoticeScheduler notices(read_store->get(), &commands);
   contract::ContractServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "contract", "127.0.0.1:50054");
   server.AddService(&service);
@@ -42,19 +49,32 @@ int main(int argc, char** argv) {
                   [&relay] { return double(relay.lag()); });
   server.AddGauge("crm_projection_lag_events", "Log events not yet applied to contract_list.",
                   [es, &tailer] { return double(es->LastPosition() - tailer.position()); });
-  server.AddGauge("crm_projection_parked_events", "Events contract_list parked.",
-                  [&list_runner] { return double(list_runner.stats().parked); });
+  server.AddGauge("crm_projection_parked_events", "Events the contract projections parked.",
+                  [&list_runner, &industry_runner] {
+                    return double(list_runner.stats().parked + industry_runner.stats().parked);
+                  });
+  server.AddGauge("crm_contract_notices", "Contract notices given since start.",
+                  [&notices] { return double(notices.notices()); });
+  auto notice_period = config->GetInt("notice-check-seconds", 60);
+  if (!notice_period.ok()) {
+    LogError("bad flag", {{"error", notice_period.status().ToString()}});
+    return 2;
+  }
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     LogError("cannot catch up the contract list", {{"error", s.ToString()}});
     return 1;
   }
   tailer.Start();
   relay.Start();
+  customer_consumer.Start();
+  notices.Start(absl::Seconds(*notice_period));
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
   }
   server.WaitForTermination();
+  notices.Stop();
+  customer_consumer.Stop();
   relay.Stop();
   tailer.Stop();
   return 0;

@@ -85,6 +85,7 @@
 #include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/clock/timestamp.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
 
@@ -161,7 +162,10 @@ constexpr char kUsage[] =
     "  contract plan ID --installments=CENTS@YYYY-MM-DD,...\n"
     "  contract pay ID --amount=CENTS    allocated to the oldest open installment\n"
     "  contract end ID [--terminate --note=TEXT]\n"
-    "  contract receivables [--by=owner|customer|tenant]   aging and overdue reminders\n"
+    "  contract receivables [--by=owner|customer|tenant]   aging, overdue, predicted payment\n"
+    "  contract reminders                 overdue, renewals, milestones, revisit and cross-sell\n"
+    "  contract milestone ID --title=T --owner=U --due=YYYY-MM-DD   a service milestone\n"
+    "  contract milestone-done ID --milestone=M [--follow-up=revisit|cross-sell --after-days=N]\n"
     "  analytics lead-counts             leads per channel\n"
     "  analytics funnel [--by=channel|rep|tenant] [--from=D] [--to=D] [--as-of=D]\n"
     "                                    lead > customer > opportunity > won, rates, cycle days\n"
@@ -1315,7 +1319,32 @@ int ContractCommand(Client& c, const Args& a) {
     }
     for (const auto& o : resp.overdue()) {
       std::cout << "  overdue " << o.days_overdue() << " days: " << o.contract() << " "
-                << absl::StrFormat("%.2f", o.open() / 100.0) << " (" << o.owner_id() << ")\n";
+                << absl::StrFormat("%.2f", o.open() / 100.0) << " (" << o.owner_id()
+                << "), expected "
+                << absl::FormatTime("%Y-%m-%d", crm::FromTimestamp(o.expected_pay_time()),
+                                    absl::UTCTimeZone())
+                << " by " << o.prediction_method() << "\n";
+    }
+    const auto& p = resp.prediction();
+    std::cout << absl::StrFormat(
+        "payment prediction: mean absolute error %.1f days over %d paid installments, %.0f%% "
+        "within 7 days\n",
+        p.mean_absolute_error_days(), p.samples(), p.within_7_days() * 100);
+    return 0;
+  }
+  if (verb == "reminders") {
+    kv1::ListContractRemindersResponse resp;
+    grpc::Status s = c.contract().ListContractReminders(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& r : resp.reminders()) {
+      std::cout << absl::StrFormat(
+          "%-16s %s  %-22s %s\n", r.rule(),
+          absl::FormatTime("%Y-%m-%d", crm::FromTimestamp(r.due_time()), absl::UTCTimeZone()),
+          r.contract(), r.message());
     }
     return 0;
   }
@@ -1388,6 +1417,40 @@ int ContractCommand(Client& c, const Args& a) {
     req.set_amount(amount);
     return reply(c.contract().RecordPayment(&ctx, req, &out));
   }
+  if (verb == "milestone") {
+    kv1::AddMilestoneRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.mutable_milestone()->set_title(a.Flag("title", "", ""));
+    req.mutable_milestone()->set_owner_id(a.Flag("owner", "", ""));
+    absl::Time due;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", a.Flag("due", "", ""), &due, &err)) {
+      std::cerr << "--due takes YYYY-MM-DD\n";
+      return 2;
+    }
+    *req.mutable_milestone()->mutable_due_time() = crm::ToTimestamp(due);
+    return reply(c.contract().AddMilestone(&ctx, req, &out));
+  }
+  if (verb == "milestone-done") {
+    kv1::CompleteMilestoneRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    req.set_milestone_id(a.Flag("milestone", "", ""));
+    req.set_note(a.Flag("note", "", ""));
+    const std::string follow_up = a.Flag("follow-up", "", "");
+    req.set_follow_up(follow_up == "revisit" ? crm::contract::events::v1::FOLLOW_UP_KIND_REVISIT
+                      : follow_up == "cross-sell"
+                          ? crm::contract::events::v1::FOLLOW_UP_KIND_CROSS_SELL
+                          : crm::contract::events::v1::FOLLOW_UP_KIND_UNSPECIFIED);
+    int32_t days = 0;
+    if (!follow_up.empty() && !absl::SimpleAtoi(a.Flag("after-days", "", ""), &days)) {
+      std::cerr << "--after-days must be a whole number of days\n";
+      return 2;
+    }
+    req.set_follow_up_after_days(days);
+    return reply(c.contract().CompleteMilestone(&ctx, req, &out));
+  }
   if (verb == "end") {
     kv1::EndContractRequest req;
     req.set_request_id(rid);
@@ -1402,7 +1465,8 @@ int ContractCommand(Client& c, const Args& a) {
 }
 
 // Takes a won deal's contract through legal, to the customer and a payment
-// plan whose first installment is already late and partly paid.
+// plan whose first installment is already late and partly paid, with an
+// onboarding milestone for customer service.
 grpc::Status DemoContract(Client& c, const std::string& rid, const std::string& rep,
                           const std::string& contract_id) {
   const std::string name = "contracts/" + contract_id;
@@ -1462,12 +1526,23 @@ grpc::Status DemoContract(Client& c, const std::string& rid, const std::string& 
     return c.contract().SetPaymentPlan(&ctx, req, &k);
   });
   if (!s.ok()) return s;
-  return step("-pay", "demo-finance", "", [&](grpc::ClientContext& ctx, const std::string& r) {
+  s = step("-pay", "demo-finance", "", [&](grpc::ClientContext& ctx, const std::string& r) {
     kv1::RecordPaymentRequest req;
     req.set_request_id(r);
     req.set_name(name);
     req.set_amount(k.amount() / 5);
     return c.contract().RecordPayment(&ctx, req, &k);
+  });
+  if (!s.ok()) return s;
+  return step("-milestone", rep, "", [&](grpc::ClientContext& ctx, const std::string& r) {
+    kv1::AddMilestoneRequest req;
+    req.set_request_id(r);
+    req.set_name(name);
+    req.mutable_milestone()->set_title("Onboarding workshop");
+    req.mutable_milestone()->set_owner_id("demo-service");
+    *req.mutable_milestone()->mutable_due_time() =
+        crm::ToTimestamp(absl::Now() + absl::Hours(24 * 5));
+    return c.contract().AddMilestone(&ctx, req, &k);
   });
 }
 

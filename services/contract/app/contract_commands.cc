@@ -1,5 +1,6 @@
 #include "services/contract/app/contract_commands.h"
 
+#include "absl/strings/str_cat.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/eventstore/ids.h"
@@ -122,6 +123,11 @@ absl::StatusOr<Contract> ContractCommandHandler::Create(const std::string& tenan
   ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
   if (seen) return Get(tenant, seen->stream_id());
   ASSIGN_OR_RETURN(cmd.terms, Terms(tenant, terms));
+  Contract renewed;
+  if (!cmd.renewal_of.empty()) {
+    ASSIGN_OR_RETURN(renewed, Load(tenant, cmd.renewal_of));
+    cmd.renewed = &renewed;
+  }
   cmd.now = clock_->Now();
   cmd.contract_id = eventstore::NewTimeOrderedId('k', cmd.now);
   ASSIGN_OR_RETURN(ContractEvent event, Decide(Contract{}, cmd));
@@ -225,6 +231,39 @@ absl::StatusOr<Contract> ContractCommandHandler::RecordPayment(const std::string
   return Execute(tenant, request_id, id, [&](const Contract& c) {
     return contract::ReceivePayment(c, receipt_id, amount, received, user);
   });
+}
+
+absl::StatusOr<Contract> ContractCommandHandler::AddMilestone(
+    const std::string& tenant, const std::string& request_id, const std::string& id,
+    const NewMilestone& m, const std::string& user, const std::set<std::string>& roles) {
+  const absl::Time now = clock_->Now();
+  return Execute(tenant, request_id, id,
+                 [&](const Contract& c) { return contract::AddMilestone(c, m, user, roles, now); });
+}
+
+absl::StatusOr<Contract> ContractCommandHandler::CompleteMilestone(
+    const std::string& tenant, const std::string& request_id, const std::string& id,
+    const std::string& milestone_id, const std::string& note, ev::FollowUpKind follow_up,
+    int32_t follow_up_after_days, const std::string& user, const std::set<std::string>& roles) {
+  const absl::Time now = clock_->Now();
+  return Execute(tenant, request_id, id, [&](const Contract& c) {
+    return contract::CompleteMilestone(c, milestone_id, note, follow_up, follow_up_after_days, user,
+                                       roles, now);
+  });
+}
+
+absl::StatusOr<int> ContractCommandHandler::GiveNotices(const std::string& tenant,
+                                                        const std::string& id, int64_t version) {
+  const absl::Time now = clock_->Now();
+  int given = 0;
+  RETURN_IF_ERROR(Execute(tenant, absl::StrCat("notices:", id, ":", version), id,
+                          [&](const Contract& c) -> absl::StatusOr<std::vector<ContractEvent>> {
+                            auto events = DueNotices(c, now);
+                            given = static_cast<int>(events.size());
+                            return events;
+                          })
+                      .status());
+  return given;
 }
 
 }  // namespace crm::contract

@@ -67,6 +67,21 @@ class ContractCommandHandler {
                                          const std::string& id, int64_t amount, absl::Time received,
                                          const std::string& user);
 
+  absl::StatusOr<Contract> AddMilestone(const std::string& tenant, const std::string& request_id,
+                                        const std::string& id, const NewMilestone& m,
+                                        const std::string& user,
+                                        const std::set<std::string>& roles);
+  absl::StatusOr<Contract> CompleteMilestone(const std::string& tenant,
+                                             const std::string& request_id, const std::string& id,
+                                             const std::string& milestone_id,
+                                             const std::string& note, ev::FollowUpKind follow_up,
+                                             int32_t follow_up_after_days, const std::string& user,
+                                             const std::set<std::string>& roles);
+  // Gives the notices due now (DueNotices); `version` is the one the notice
+  // index saw, so a retry after a crash acts once. Returns how many.
+  absl::StatusOr<int> GiveNotices(const std::string& tenant, const std::string& id,
+                                  int64_t version);
+
   absl::StatusOr<Setup> GetSetup(const std::string& tenant);
   absl::StatusOr<ev::ContractTemplate> SaveTemplate(const std::string& tenant,
                                                     const std::string& request_id,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "libs/clock/timestamp.h"
 #include "libs/money/money.h"
 #include "libs/status/status.h"
@@ -148,6 +149,7 @@ Contract Evolve(Contract c, const ContractEvent& event) {
       break;
     case ContractEvent::kPaymentPlanSet:
       c.installments.clear();
+      c.overdue_noticed.clear();  // a new plan's installments are new
       for (const auto& i : event.payment_plan_set().installments()) {
         c.installments.push_back({i.installment_id(), i.amount(), FromTimestamp(i.due_time())});
       }
@@ -164,6 +166,37 @@ Contract Evolve(Contract c, const ContractEvent& event) {
       c.credit += p.credit();
       break;
     }
+    case ContractEvent::kMilestoneAdded: {
+      const auto& m = event.milestone_added();
+      MilestoneState& ms = c.milestones.emplace_back();
+      ms.id = m.milestone_id();
+      ms.title = m.title();
+      ms.owner = m.owner_id();
+      ms.due = FromTimestamp(m.due_time());
+      break;
+    }
+    case ContractEvent::kMilestoneCompleted: {
+      const auto& m = event.milestone_completed();
+      for (auto& ms : c.milestones) {
+        if (ms.id != m.milestone_id()) continue;
+        ms.done = FromTimestamp(m.complete_time());
+        ms.note = m.note();
+        ms.follow_up = m.follow_up();
+        if (m.has_follow_up_time()) ms.follow_up_at = FromTimestamp(m.follow_up_time());
+      }
+      break;
+    }
+    case ContractEvent::kPaymentOverdue:
+      c.overdue_noticed.insert(event.payment_overdue().installment_id());
+      break;
+    case ContractEvent::kRenewalDue:
+      c.renewal_noticed = true;
+      break;
+    case ContractEvent::kFollowUpDue:
+      for (auto& ms : c.milestones) {
+        if (ms.id == event.follow_up_due().milestone_id()) ms.follow_up_noticed = true;
+      }
+      break;
     case ContractEvent::EVENT_NOT_SET:
       break;
   }
@@ -342,9 +375,20 @@ absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd) {
     v.Add("contract.customer_id", "is required, at most 64 bytes");
     return v.ToStatus();
   }
+  if (!cmd.renewal_of.empty()) {
+    if (cmd.renewed == nullptr || !cmd.renewed->exists()) {
+      return absl::NotFoundError("contract " + cmd.renewal_of + " (renewal_of) does not exist");
+    }
+    if (!Signed(cmd.renewed->state) || cmd.renewed->created.customer_id() != cmd.customer_id) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "RENEWAL_MISMATCH",
+                             "contract " + cmd.renewal_of +
+                                 " is not a signed contract of customer " + cmd.customer_id);
+    }
+  }
   ContractEvent e;
   ev::ContractCreated* out = e.mutable_created();
   out->set_contract_id(cmd.contract_id);
+  out->set_renewal_of(cmd.renewal_of);
   out->set_customer_id(cmd.customer_id);
   out->set_owner_id(cmd.owner_id.empty() ? cmd.user : cmd.owner_id);
   out->set_opportunity_id(cmd.opportunity_id);
@@ -587,6 +631,148 @@ absl::StatusOr<std::vector<ContractEvent>> ReceivePayment(const Contract& c,
   }
   p->set_credit(left);
   return out;
+}
+
+absl::Time EndTime(const Contract& c) {
+  if (!Signed(c.state) || c.terms.duration_months() <= 0) return absl::InfiniteFuture();
+  const absl::CivilSecond start = absl::ToCivilSecond(c.sign_time, absl::UTCTimeZone());
+  const absl::CivilMonth month = absl::CivilMonth(start) + c.terms.duration_months();
+  const int days_in_month = static_cast<int>(absl::CivilDay(month + 1) - absl::CivilDay(month));
+  const absl::CivilSecond end(month.year(), month.month(), std::min(start.day(), days_in_month),
+                              start.hour(), start.minute(), start.second());
+  return absl::FromCivil(end, absl::UTCTimeZone());
+}
+
+absl::StatusOr<std::vector<ContractEvent>> AddMilestone(const Contract& c, const NewMilestone& m,
+                                                        const std::string& user,
+                                                        const std::set<std::string>& roles,
+                                                        absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  if (c.owner() != user && !roles.count("admin") && !roles.count("service")) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_CONTRACT_OWNER",
+                           "milestones of contract " + c.id + " are added by " + c.owner() +
+                               ", an admin or the service role");
+  }
+  FieldViolations v;
+  const std::string title(absl::StripAsciiWhitespace(m.title));
+  if (title.empty() || title.size() > 200)
+    v.Add("milestone.title", "is required, 1-200 characters");
+  if (m.owner.empty() || m.owner.size() > 64) {
+    v.Add("milestone.owner_id", "is required, at most 64 bytes");
+  }
+  if (m.due == absl::InfinitePast()) v.Add("milestone.due_time", "is required");
+  RETURN_IF_ERROR(v.ToStatus());
+  if (c.state != State::kActive && c.state != State::kCompleted) {
+    return WrongState(c, "milestones belong to a signed contract");
+  }
+  if (c.milestones.size() >= 100) {
+    FieldViolations full;
+    full.Add("milestone", "a contract has at most 100 milestones");
+    return full.ToStatus();
+  }
+  std::vector<ContractEvent> out(1);
+  ev::MilestoneAdded* a = out[0].mutable_milestone_added();
+  a->set_contract_id(c.id);
+  a->set_milestone_id(absl::StrCat(c.id, "-m", c.milestones.size() + 1));
+  a->set_title(title);
+  a->set_owner_id(m.owner);
+  *a->mutable_due_time() = ToTimestamp(m.due);
+  a->set_by(user);
+  *a->mutable_add_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<std::vector<ContractEvent>> CompleteMilestone(
+    const Contract& c, const std::string& milestone_id, const std::string& note,
+    ev::FollowUpKind follow_up, int32_t follow_up_after_days, const std::string& user,
+    const std::set<std::string>& roles, absl::Time now) {
+  RETURN_IF_ERROR(MustExist(c));
+  auto it = std::find_if(c.milestones.begin(), c.milestones.end(),
+                         [&](const MilestoneState& m) { return m.id == milestone_id; });
+  if (it == c.milestones.end()) {
+    return absl::NotFoundError("milestone " + milestone_id + " of contract " + c.id +
+                               " does not exist");
+  }
+  if (it->owner != user && !roles.count("admin")) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_MILESTONE_OWNER",
+                           "milestone " + milestone_id + " is delivered by " + it->owner);
+  }
+  FieldViolations v;
+  if (note.size() > kMaxText) v.Add("note", "must be at most 2000 bytes");
+  if (!ev::FollowUpKind_IsValid(follow_up)) v.Add("follow_up", "is unknown");
+  if (follow_up != ev::FOLLOW_UP_KIND_UNSPECIFIED &&
+      (follow_up_after_days < 1 || follow_up_after_days > 365)) {
+    v.Add("follow_up_after_days", "must be 1-365 with a follow-up");
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  if (it->completed()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "MILESTONE_DONE",
+                           "milestone " + milestone_id + " is already completed");
+  }
+  std::vector<ContractEvent> out(1);
+  ev::MilestoneCompleted* m = out[0].mutable_milestone_completed();
+  m->set_contract_id(c.id);
+  m->set_milestone_id(milestone_id);
+  m->set_note(note);
+  m->set_by(user);
+  *m->mutable_complete_time() = ToTimestamp(now);
+  if (follow_up != ev::FOLLOW_UP_KIND_UNSPECIFIED) {
+    m->set_follow_up(follow_up);
+    *m->mutable_follow_up_time() = ToTimestamp(now + absl::Hours(24) * follow_up_after_days);
+  }
+  return out;
+}
+
+std::vector<ContractEvent> DueNotices(const Contract& c, absl::Time now) {
+  std::vector<ContractEvent> out;
+  if (c.state != State::kActive && c.state != State::kCompleted) return out;
+  for (const auto& i : c.installments) {
+    if (i.open() <= 0 || i.due > now || c.overdue_noticed.count(i.id)) continue;
+    ev::PaymentOverdue* o = out.emplace_back().mutable_payment_overdue();
+    o->set_contract_id(c.id);
+    o->set_customer_id(c.created.customer_id());
+    o->set_owner_id(c.owner());
+    o->set_installment_id(i.id);
+    o->set_open(i.open());
+    *o->mutable_due_time() = ToTimestamp(i.due);
+    *o->mutable_notice_time() = ToTimestamp(now);
+  }
+  const absl::Time end = EndTime(c);
+  if (c.state == State::kActive && !c.renewal_noticed && end - kRenewalNotice <= now) {
+    ev::RenewalDue* r = out.emplace_back().mutable_renewal_due();
+    r->set_contract_id(c.id);
+    r->set_customer_id(c.created.customer_id());
+    r->set_owner_id(c.owner());
+    *r->mutable_end_time() = ToTimestamp(end);
+    *r->mutable_notice_time() = ToTimestamp(now);
+  }
+  for (const auto& m : c.milestones) {
+    if (m.follow_up_noticed || m.follow_up_at > now) continue;
+    ev::FollowUpDue* f = out.emplace_back().mutable_follow_up_due();
+    f->set_contract_id(c.id);
+    f->set_customer_id(c.created.customer_id());
+    f->set_owner_id(c.owner());
+    f->set_milestone_id(m.id);
+    f->set_kind(m.follow_up);
+    *f->mutable_due_time() = ToTimestamp(m.follow_up_at);
+    *f->mutable_notice_time() = ToTimestamp(now);
+  }
+  return out;
+}
+
+absl::Time NextNoticeTime(const Contract& c) {
+  absl::Time next = absl::InfiniteFuture();
+  if (c.state != State::kActive && c.state != State::kCompleted) return next;
+  for (const auto& i : c.installments) {
+    if (i.open() > 0 && !c.overdue_noticed.count(i.id)) next = std::min(next, i.due);
+  }
+  if (c.state == State::kActive && !c.renewal_noticed) {
+    next = std::min(next, EndTime(c) - kRenewalNotice);
+  }
+  for (const auto& m : c.milestones) {
+    if (!m.follow_up_noticed) next = std::min(next, m.follow_up_at);
+  }
+  return next;
 }
 
 Aging AgingOf(const std::vector<InstallmentState>& installments, absl::Time now) {

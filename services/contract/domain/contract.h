@@ -37,6 +37,19 @@ struct InstallmentState {
   int64_t open() const { return amount - paid; }
 };
 
+struct MilestoneState {
+  std::string id;
+  std::string title;
+  std::string owner;
+  absl::Time due;
+  absl::Time done = absl::InfinitePast();  // InfinitePast: open
+  std::string note;
+  ev::FollowUpKind follow_up = ev::FOLLOW_UP_KIND_UNSPECIFIED;
+  absl::Time follow_up_at = absl::InfiniteFuture();
+  bool follow_up_noticed = false;
+  bool completed() const { return done != absl::InfinitePast(); }
+};
+
 struct Contract {
   std::string id;
   int64_t version = 0;
@@ -50,11 +63,20 @@ struct Contract {
   absl::Time sign_time = absl::InfinitePast();
   std::vector<InstallmentState> installments;
   int64_t credit = 0;
+  std::vector<MilestoneState> milestones;
+  std::set<std::string> overdue_noticed;  // installment ids
+  bool renewal_noticed = false;
   bool exists() const { return version > 0; }
   const std::string& owner() const { return created.owner_id(); }
 };
 
 Contract Evolve(Contract c, const ContractEvent& event);
+
+// The end of a signed contract's term: the sign time plus its duration in
+// calendar months (UTC; the day clamped to the month's last). InfiniteFuture
+// when unsigned or without a duration.
+absl::Time EndTime(const Contract& c);
+inline constexpr absl::Duration kRenewalNotice = absl::Hours(24 * 60);
 
 // The tenant's approval thresholds with the defaults filled in.
 struct Rules {
@@ -96,6 +118,10 @@ struct Create {
   ev::ContractTerms terms;
   std::string user;
   absl::Time now;
+  // A renewal names the signed contract of the same customer it renews
+  // (loaded into `renewed`): RENEWAL_MISMATCH otherwise.
+  std::string renewal_of;
+  const Contract* renewed = nullptr;
 };
 absl::StatusOr<ContractEvent> Decide(const Contract& c, const Create& cmd);
 
@@ -137,6 +163,35 @@ absl::StatusOr<std::vector<ContractEvent>> ReceivePayment(const Contract& c,
                                                           const std::string& receipt_id,
                                                           int64_t amount, absl::Time received,
                                                           const std::string& user);
+
+// A service milestone on a signed (active or completed) contract: by its rep,
+// an admin or a holder of the `service` role. INVALID_ARGUMENT names
+// `milestone.title` (1-200 characters), `milestone.owner_id` and
+// `milestone.due_time`; at most 100 milestones.
+struct NewMilestone {
+  std::string title;
+  std::string owner;
+  absl::Time due = absl::InfinitePast();
+};
+absl::StatusOr<std::vector<ContractEvent>> AddMilestone(const Contract& c, const NewMilestone& m,
+                                                        const std::string& user,
+                                                        const std::set<std::string>& roles,
+                                                        absl::Time now);
+// By the milestone's owner or an admin, once (MILESTONE_DONE after). With a
+// follow-up kind, `follow_up_after_days` (1-365) sets when the rep is asked
+// to revisit or cross-sell.
+absl::StatusOr<std::vector<ContractEvent>> CompleteMilestone(
+    const Contract& c, const std::string& milestone_id, const std::string& note,
+    ev::FollowUpKind follow_up, int32_t follow_up_after_days, const std::string& user,
+    const std::set<std::string>& roles, absl::Time now);
+
+// The notices due at `now` and not yet given: PaymentOverdue for each
+// installment past due with money open, RenewalDue 60 days before the end of
+// an active contract, FollowUpDue when a completed milestone's follow-up
+// time came. Each is given once.
+std::vector<ContractEvent> DueNotices(const Contract& c, absl::Time now);
+// When the next notice falls due; InfiniteFuture when none is pending.
+absl::Time NextNoticeTime(const Contract& c);
 
 // Aging of what is open on a contract at `now`: not yet due, and overdue by
 // 0-30, 31-60, 61-90 and more than 90 days.

@@ -51,13 +51,25 @@ Contract Apply(Contract c, const absl::StatusOr<std::vector<ContractEvent>>& eve
   return c;
 }
 
+Create NewContract(const std::string& id, const std::string& opportunity,
+                   const ev::ContractTerms& terms) {
+  Create cmd;
+  cmd.contract_id = id;
+  cmd.customer_id = "c1";
+  cmd.opportunity_id = opportunity;
+  cmd.terms = terms;
+  cmd.user = "rep-1";
+  cmd.now = kT0;
+  return cmd;
+}
+
 // A draft on standard terms: `seats` seats at the template price.
 Contract Draft(int32_t seats, int32_t bp = 0, const std::string& template_id = "std-saas") {
   const ev::ContractTemplate t = Template();
   TermsInput in{{Line("seat", seats, 120000, bp)}, template_id, "", 30, 12};
   auto terms = MakeTerms(in, template_id.empty() ? nullptr : &t);
   EXPECT_TRUE(terms.ok()) << terms.status();
-  auto e = Decide({}, Create{"k1", "c1", "", "o1", *terms, "rep-1", kT0});
+  auto e = Decide({}, NewContract("k1", "o1", *terms));
   EXPECT_TRUE(e.ok());
   return Evolve({}, *e);
 }
@@ -242,6 +254,120 @@ TEST(ContractTest, AgingBucketsTheOpenAmountsByDaysOverdue) {
   EXPECT_EQ(a.days_0_30, 0);
   EXPECT_EQ(a.not_due, 300000);
   EXPECT_EQ(AgingOf(c, kT0 + Days(10)).days_0_30, 200000) << "due today: 0 days late";
+}
+
+// An active contract signed at kT0 for 12 months with a plan of two
+// installments due on days 30 and 60.
+Contract Signed() {
+  Contract c = Draft(10);
+  c = Apply(c, Submit(c, TestRules(), "rep-1", kT0));
+  c = Apply(c, SendForConfirmation(c, "rep-1", kT0));
+  c = Apply(c, Confirm(c, "rep-1", kT0));
+  return Apply(
+      c, SetPaymentPlan(c, {{600000, kT0 + Days(30)}, {600000, kT0 + Days(60)}}, "rep-1", kT0));
+}
+
+TEST(ContractTest, TheTermEndsByCalendarMonthsFromSigning) {
+  Contract c = Signed();
+  // Signed at kT0, 2027-01-15 08:00 UTC, for 12 months.
+  EXPECT_EQ(EndTime(c),
+            absl::FromCivil(absl::CivilSecond(2028, 1, 15, 8, 0, 0), absl::UTCTimeZone()));
+  Contract draft = Draft(1);
+  EXPECT_EQ(EndTime(draft), absl::InfiniteFuture());
+  c.terms.set_duration_months(1);
+  c.sign_time = absl::FromCivil(absl::CivilSecond(2027, 1, 31, 0, 0, 0), absl::UTCTimeZone());
+  EXPECT_EQ(EndTime(c), absl::FromCivil(absl::CivilSecond(2027, 2, 28, 0, 0, 0),
+                                        absl::UTCTimeZone()));  // clamped to February
+}
+
+TEST(ContractTest, MilestonesAreAddedOnSignedContractsAndCompletedOnceByTheirOwner) {
+  Contract draft = Draft(1);
+  EXPECT_EQ(
+      ErrorReason(
+          AddMilestone(draft, {"Kick-off", "cs-1", kT0 + Days(7)}, "rep-1", {}, kT0).status()),
+      "CONTRACT_STATE");
+  Contract c = Signed();
+  auto bad = AddMilestone(c, {"", "", absl::InfinitePast()}, "rep-1", {}, kT0);
+  EXPECT_EQ(Fields(bad.status()),
+            (std::set<std::string>{"milestone.title", "milestone.owner_id", "milestone.due_time"}));
+  EXPECT_EQ(ErrorReason(AddMilestone(c, {"Kick-off", "cs-1", kT0}, "rep-2", {}, kT0).status()),
+            "NOT_CONTRACT_OWNER");
+  c = Apply(c, AddMilestone(c, {"Kick-off", "cs-1", kT0 + Days(7)}, "rep-1", {}, kT0));
+  c = Apply(c, AddMilestone(c, {"Training", "cs-2", kT0 + Days(20)}, "cs-lead", {"service"}, kT0));
+  ASSERT_EQ(c.milestones.size(), 2u);
+  const std::string id = c.milestones[0].id;
+
+  EXPECT_EQ(
+      ErrorReason(CompleteMilestone(c, id, "", ev::FOLLOW_UP_KIND_UNSPECIFIED, 0, "cs-2", {}, kT0)
+                      .status()),
+      "NOT_MILESTONE_OWNER");
+  EXPECT_EQ(
+      Fields(CompleteMilestone(c, id, "", ev::FOLLOW_UP_KIND_REVISIT, 0, "cs-1", {}, kT0).status()),
+      std::set<std::string>{"follow_up_after_days"});
+  EXPECT_EQ(CompleteMilestone(c, "nope", "", ev::FOLLOW_UP_KIND_UNSPECIFIED, 0, "cs-1", {}, kT0)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  c = Apply(c, CompleteMilestone(c, id, "went live", ev::FOLLOW_UP_KIND_CROSS_SELL, 30, "cs-1", {},
+                                 kT0 + Days(5)));
+  EXPECT_TRUE(c.milestones[0].completed());
+  EXPECT_EQ(c.milestones[0].follow_up_at, kT0 + Days(35));
+  EXPECT_EQ(ErrorReason(CompleteMilestone(c, id, "", ev::FOLLOW_UP_KIND_UNSPECIFIED, 0, "cs-1", {},
+                                          kT0 + Days(6))
+                            .status()),
+            "MILESTONE_DONE");
+}
+
+TEST(ContractTest, NoticesFallDueOnceEachAtTheirTime) {
+  Contract c = Signed();
+  c = Apply(c, AddMilestone(c, {"Kick-off", "cs-1", kT0 + Days(7)}, "rep-1", {}, kT0));
+  c = Apply(c, CompleteMilestone(c, c.milestones[0].id, "", ev::FOLLOW_UP_KIND_REVISIT, 40, "cs-1",
+                                 {}, kT0 + Days(2)));
+  EXPECT_EQ(NextNoticeTime(c), kT0 + Days(30));
+  EXPECT_TRUE(DueNotices(c, kT0 + Days(30) - absl::Seconds(1)).empty());
+
+  // Day 30: the first installment is due and unpaid.
+  auto due = DueNotices(c, kT0 + Days(30));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].payment_overdue().installment_id(), c.installments[0].id);
+  EXPECT_EQ(due[0].payment_overdue().open(), 600000);
+  c = Apply(c, due);
+  EXPECT_TRUE(DueNotices(c, kT0 + Days(30)).empty());  // given once
+  EXPECT_EQ(NextNoticeTime(c), kT0 + Days(42));        // the revisit
+
+  // The second installment is paid on time: no notice for it.
+  c = Apply(c, ReceivePayment(c, "r1", 1200000, kT0 + Days(41), "finance"));
+  due = DueNotices(c, kT0 + Days(42));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].follow_up_due().kind(), ev::FOLLOW_UP_KIND_REVISIT);
+  c = Apply(c, due);
+
+  // 60 days before the end of the 12-month term: the renewal notice.
+  const absl::Time renew = EndTime(c) - Days(60);
+  EXPECT_EQ(NextNoticeTime(c), renew);
+  due = DueNotices(c, renew);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_TRUE(due[0].has_renewal_due());
+  c = Apply(c, due);
+  EXPECT_EQ(NextNoticeTime(c), absl::InfiniteFuture());
+}
+
+TEST(ContractTest, ARenewalNamesASignedContractOfTheSameCustomer) {
+  const Contract old = Signed();
+  Contract draft = Draft(1);
+  auto terms = MakeTerms({{Line("seat", 1, 120000, 0)}, "", "dms://r.pdf", 30, 12}, nullptr);
+  ASSERT_TRUE(terms.ok());
+  Create cmd = NewContract("k2", "", *terms);
+  cmd.renewal_of = old.id;
+  cmd.renewed = &old;
+  auto e = Decide({}, cmd);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->created().renewal_of(), old.id);
+  cmd.customer_id = "c2";
+  EXPECT_EQ(ErrorReason(Decide({}, cmd).status()), "RENEWAL_MISMATCH");
+  cmd.customer_id = "c1";
+  cmd.renewed = &draft;
+  EXPECT_EQ(ErrorReason(Decide({}, cmd).status()), "RENEWAL_MISMATCH");
 }
 
 }  // namespace

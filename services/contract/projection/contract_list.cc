@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "crm/customer/events/v1/customer_events.pb.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/status/status.h"
@@ -13,8 +18,63 @@ namespace {
 
 const std::string kSep(1, '\0');
 
+const std::string kNoticeDuePrefix = std::string("~notice-due") + kSep;
+
 std::string Key(absl::string_view tenant, absl::string_view id) {
   return absl::StrCat(tenant, kSep, "contract", kSep, id);
+}
+std::string PaidKey(absl::string_view tenant, absl::string_view installment) {
+  return absl::StrCat(tenant, kSep, "paid", kSep, installment);
+}
+std::string IndustryKey(absl::string_view tenant, absl::string_view customer) {
+  return absl::StrCat(tenant, kSep, "industry", kSep, customer);
+}
+std::string NoticeOfKey(absl::string_view tenant, absl::string_view id) {
+  return absl::StrCat(tenant, kSep, "notice-of", kSep, id);
+}
+
+// Keeps the contract's one entry in the notice index at its next notice.
+void IndexNotice(const std::string& tenant, const Contract& c, readstore::RowWriter& rows,
+                 const std::optional<std::string>& old_key) {
+  if (old_key) rows.Delete(*old_key);
+  const absl::Time next = NextNoticeTime(c);
+  if (next == absl::InfiniteFuture()) {
+    rows.Delete(NoticeOfKey(tenant, c.id));
+    return;
+  }
+  const std::string key =
+      absl::StrCat(kNoticeDuePrefix, readstore::EncodeBigEndian64(absl::ToUnixMicros(next)), kSep,
+                   tenant, kSep, c.id);
+  rows.Put(key, absl::StrCat(c.version));
+  rows.Put(NoticeOfKey(tenant, c.id), key);
+}
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ParseRows(readstore::ReadStore* store,
+                                               const std::string& prefix) {
+  std::vector<Message> out;
+  absl::Status error;
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view, absl::string_view value) {
+    if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      error = absl::DataLossError("corrupt row under " + prefix);
+      return false;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(error);
+  return out;
+}
+
+v1::ContractReminder Reminder(const v1::Contract& c, std::string rule, absl::Time due,
+                              std::string item, std::string message) {
+  v1::ContractReminder r;
+  r.set_rule(std::move(rule));
+  r.set_contract(c.name());
+  r.set_customer_id(c.customer_id());
+  *r.mutable_due_time() = ToTimestamp(due);
+  r.set_item_id(std::move(item));
+  r.set_message(std::move(message));
+  return r;
 }
 
 v1::ContractState StateOf(State s) {
@@ -71,9 +131,29 @@ void ToProto(const Contract& c, v1::Contract* out) {
     s->set_amount(i.amount);
     *s->mutable_due_time() = ToTimestamp(i.due);
     s->set_paid(i.paid);
+    if (i.paid_in_full != absl::InfiniteFuture()) {
+      *s->mutable_paid_time() = ToTimestamp(i.paid_in_full);
+    }
   }
   out->set_credit(c.credit);
   if (c.sign_time != absl::InfinitePast()) *out->mutable_sign_time() = ToTimestamp(c.sign_time);
+  if (const absl::Time end = EndTime(c); end != absl::InfiniteFuture()) {
+    *out->mutable_end_time() = ToTimestamp(end);
+  }
+  out->set_renewal_of(k.renewal_of());
+  for (const auto& m : c.milestones) {
+    v1::Milestone* o = out->add_milestones();
+    o->set_milestone_id(m.id);
+    o->set_title(m.title);
+    o->set_owner_id(m.owner);
+    *o->mutable_due_time() = ToTimestamp(m.due);
+    if (m.completed()) *o->mutable_complete_time() = ToTimestamp(m.done);
+    o->set_note(m.note);
+    o->set_follow_up(m.follow_up);
+    if (m.follow_up_at != absl::InfiniteFuture()) {
+      *o->mutable_follow_up_time() = ToTimestamp(m.follow_up_at);
+    }
+  }
 }
 
 absl::Status ContractListProjection::Apply(const readstore::StoredEvent& event,
@@ -91,6 +171,34 @@ absl::Status ContractListProjection::Apply(const readstore::StoredEvent& event,
   v1::Contract row;
   ToProto(c, &row);
   rows.Put(Key(event.tenant(), c.id), row.SerializeAsString());
+  for (const auto& i : c.installments) {
+    if (i.paid_in_full == absl::InfiniteFuture()) continue;
+    rows.Put(PaidKey(event.tenant(), i.id),
+             absl::StrCat(c.created.customer_id(), "\n", absl::ToUnixMicros(i.due), "\n",
+                          absl::ToUnixMicros(i.paid_in_full)));
+  }
+  ASSIGN_OR_RETURN(auto old_key, rows.Get(NoticeOfKey(event.tenant(), c.id)));
+  IndexNotice(event.tenant(), c, rows, old_key);
+  return absl::OkStatus();
+}
+
+absl::Status CustomerIndustryProjection::Apply(const readstore::StoredEvent& event,
+                                               readstore::RowWriter& rows) {
+  crm::customer::events::v1::CustomerEvent e;
+  ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
+  if (!own) return absl::OkStatus();
+  const crm::customer::events::v1::Profile* profile = nullptr;
+  std::string id;
+  if (e.has_created()) {
+    profile = &e.created().profile();
+    id = e.created().customer_id();
+  } else if (e.has_profile_updated()) {
+    profile = &e.profile_updated().profile();
+    id = e.profile_updated().customer_id();
+  } else {
+    return absl::OkStatus();
+  }
+  rows.Put(IndustryKey(event.tenant(), id), profile->industry());
   return absl::OkStatus();
 }
 
@@ -98,21 +206,14 @@ absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* st
                                                         const std::string& tenant,
                                                         const std::string& owner,
                                                         const std::string& customer) {
+  ASSIGN_OR_RETURN(auto all, ParseRows<v1::Contract>(store, Key(tenant, "")));
   std::vector<v1::Contract> out;
-  absl::Status error;
-  RETURN_IF_ERROR(store->Scan(Key(tenant, ""), "", [&](absl::string_view, absl::string_view value) {
-    v1::Contract c;
-    if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      error = absl::DataLossError("corrupt contract row");
-      return false;
-    }
+  for (auto& c : all) {
     if ((owner.empty() || c.owner_id() == owner) &&
         (customer.empty() || c.customer_id() == customer)) {
       out.push_back(std::move(c));
     }
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
+  }
   return out;
 }
 
@@ -169,6 +270,154 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
             [](const v1::OverdueInstallment& x, const v1::OverdueInstallment& y) {
               return x.days_overdue() > y.days_overdue();
             });
+  ASSIGN_OR_RETURN(auto history, LoadPaymentHistory(store, tenant));
+  const PredictionQuality q = MeasurePrediction(history);
+  v1::PaymentPrediction* p = out.mutable_prediction();
+  p->set_method(
+      "median payment delay of the customer's paid installments; without any, of customers of "
+      "the same industry (at least 3); without those, of the tenant (at least 3); else the due "
+      "date");
+  p->set_samples(q.samples);
+  p->set_mean_absolute_error_days(q.mean_absolute_error_days);
+  p->set_within_7_days(q.within_7_days);
+  std::map<std::string, std::string> industries;
+  for (auto& o : *out.mutable_overdue()) {
+    auto it = industries.find(o.customer_id());
+    if (it == industries.end()) {
+      ASSIGN_OR_RETURN(auto industry, store->Get(IndustryKey(tenant, o.customer_id())));
+      it = industries.emplace(o.customer_id(), industry.value_or("")).first;
+    }
+    const Prediction pr = PredictDelay(history, o.customer_id(), it->second, now);
+    *o.mutable_expected_pay_time() = ToTimestamp(FromTimestamp(o.due_time()) + pr.delay);
+    o.set_prediction_method(pr.method);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PaidInstallment>> LoadPaymentHistory(readstore::ReadStore* store,
+                                                                const std::string& tenant) {
+  std::vector<PaidInstallment> out;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store->Scan(PaidKey(tenant, ""), "", [&](absl::string_view, absl::string_view value) {
+        std::vector<std::string> parts = absl::StrSplit(value, '\n');
+        int64_t due = 0, paid = 0;
+        if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &due) ||
+            !absl::SimpleAtoi(parts[2], &paid)) {
+          error = absl::DataLossError("corrupt payment history row");
+          return false;
+        }
+        out.push_back({parts[0], "", absl::FromUnixMicros(due), absl::FromUnixMicros(paid)});
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  std::map<std::string, std::string> industries;
+  for (auto& p : out) {
+    auto it = industries.find(p.customer);
+    if (it == industries.end()) {
+      ASSIGN_OR_RETURN(auto industry, store->Get(IndustryKey(tenant, p.customer)));
+      it = industries.emplace(p.customer, industry.value_or("")).first;
+    }
+    p.industry = it->second;
+  }
+  return out;
+}
+
+absl::Status PredictPayments(readstore::ReadStore* store, const std::string& tenant,
+                             const std::vector<PaidInstallment>& history, v1::Contract* c) {
+  ASSIGN_OR_RETURN(auto industry, store->Get(IndustryKey(tenant, c->customer_id())));
+  for (auto& i : *c->mutable_installments()) {
+    if (i.paid() >= i.amount()) continue;
+    // As of now: everything paid so far informs the prediction.
+    const Prediction p =
+        PredictDelay(history, c->customer_id(), industry.value_or(""), absl::InfiniteFuture());
+    *i.mutable_expected_pay_time() = ToTimestamp(FromTimestamp(i.due_time()) + p.delay);
+    i.set_prediction_method(p.method);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::ContractReminder>> ListReminders(readstore::ReadStore* store,
+                                                                const std::string& tenant,
+                                                                const std::string& user,
+                                                                absl::Time now) {
+  ASSIGN_OR_RETURN(auto contracts, ParseRows<v1::Contract>(store, Key(tenant, "")));
+  std::set<std::string> renewed;
+  // Per customer, when its latest contract was created: a newer contract
+  // answers a follow-up.
+  std::map<std::string, absl::Time> latest_contract;
+  for (const auto& c : contracts) {
+    if (!c.renewal_of().empty()) renewed.insert(c.renewal_of());
+    absl::Time& t =
+        latest_contract.try_emplace(c.customer_id(), absl::InfinitePast()).first->second;
+    t = std::max(t, FromTimestamp(c.create_time()));
+  }
+  constexpr absl::Duration kMilestoneAhead = absl::Hours(24 * 7);
+  constexpr absl::Duration kFollowUpWindow = absl::Hours(24 * 30);
+  std::vector<v1::ContractReminder> out;
+  for (const auto& c : contracts) {
+    const bool mine = c.owner_id() == user;
+    const bool signed_ =
+        c.state() == v1::CONTRACT_STATE_ACTIVE || c.state() == v1::CONTRACT_STATE_COMPLETED;
+    if (mine && signed_) {
+      for (const auto& i : c.installments()) {
+        const absl::Time due = FromTimestamp(i.due_time());
+        if (i.paid() >= i.amount() || due > now) continue;
+        out.push_back(
+            Reminder(c, "payment-overdue", due, i.installment_id(),
+                     absl::StrCat("installment ", i.installment_id(), " of ", c.contract_id(), ": ",
+                                  i.amount() - i.paid(), " open since the due time")));
+      }
+    }
+    if (mine && c.state() == v1::CONTRACT_STATE_ACTIVE && c.has_end_time() &&
+        !renewed.count(c.contract_id())) {
+      const absl::Time end = FromTimestamp(c.end_time());
+      if (end - kRenewalNotice <= now) {
+        out.push_back(Reminder(c, "renewal", end, "",
+                               absl::StrCat("contract ", c.contract_id(),
+                                            " ends at the due time: create its renewal "
+                                            "(renewal_of) or end it")));
+      }
+    }
+    for (const auto& m : c.milestones()) {
+      if (!mine && m.owner_id() != user) continue;
+      const absl::Time due = FromTimestamp(m.due_time());
+      if (!m.has_complete_time() && due - kMilestoneAhead <= now) {
+        out.push_back(Reminder(
+            c, "milestone-due", due, m.milestone_id(),
+            absl::StrCat("milestone \"", m.title(), "\" is due, delivered by ", m.owner_id())));
+      }
+      if (!mine || !m.has_follow_up_time()) continue;
+      const absl::Time at = FromTimestamp(m.follow_up_time());
+      if (at > now || now > at + kFollowUpWindow) continue;
+      if (latest_contract[c.customer_id()] > FromTimestamp(m.complete_time())) continue;
+      const bool revisit = m.follow_up() == crm::contract::events::v1::FOLLOW_UP_KIND_REVISIT;
+      out.push_back(Reminder(c, revisit ? "revisit" : "cross-sell", at, m.milestone_id(),
+                             absl::StrCat(revisit ? "revisit" : "offer more to", " customer ",
+                                          c.customer_id(), " after \"", m.title(), "\"")));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return FromTimestamp(x.due_time()) < FromTimestamp(y.due_time());
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<DueContract>> DueForNotice(readstore::ReadStore* store, absl::Time now) {
+  const int64_t micros = absl::ToUnixMicros(now);
+  std::vector<DueContract> out;
+  RETURN_IF_ERROR(
+      store->Scan(kNoticeDuePrefix, "", [&](absl::string_view key, absl::string_view value) {
+        absl::string_view rest = key.substr(kNoticeDuePrefix.size());
+        if (readstore::DecodeBigEndian64(rest.substr(0, 8)) > micros) return false;
+        rest.remove_prefix(9);
+        const size_t sep = rest.find('\0');
+        DueContract& d = out.emplace_back();
+        d.tenant = std::string(rest.substr(0, sep));
+        d.id = std::string(rest.substr(sep + 1));
+        if (!absl::SimpleAtoi(value, &d.version)) d.version = 0;
+        return true;
+      }));
   return out;
 }
 

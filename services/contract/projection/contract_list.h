@@ -3,7 +3,14 @@
 
 // The contract read model, fed from the service's own log: each contract's
 // row (`<tenant>\0contract\0<id>` -> v1::Contract) rebuilt from its stream.
-// Lists and receivables are read from here.
+// Lists, receivables and reminders are read from here. The same rebuild
+// keeps each paid installment's history row for payment prediction
+// (`<tenant>\0paid\0<installment>`) and the notice index the notice
+// scheduler works from (`~notice-due\0<time>\0<tenant>\0<id>` -> version).
+//
+// `customer_industry` (from crm.customer.events.v1) keeps each customer's
+// industry (`<tenant>\0industry\0<customer>`) for predictions from similar
+// customers.
 
 #include <string>
 #include <vector>
@@ -12,6 +19,7 @@
 #include "libs/eventstore/event_store.h"
 #include "libs/readstore/projection_runner.h"
 #include "services/contract/domain/contract.h"
+#include "services/contract/domain/payment_prediction.h"
 
 namespace crm::contract {
 
@@ -29,6 +37,13 @@ class ContractListProjection : public readstore::Projection {
   eventstore::EventStore* store_;
 };
 
+class CustomerIndustryProjection : public readstore::Projection {
+ public:
+  std::string name() const override { return "customer_industry"; }
+  // Events of other aggregates on the topic are skipped, not parked.
+  absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
+};
+
 absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* store,
                                                         const std::string& tenant,
                                                         const std::string& owner,
@@ -40,6 +55,28 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
                                                  const std::string& tenant,
                                                  v1::GetReceivablesRequest::GroupBy group_by,
                                                  absl::Time now);
+
+// The tenant's installments paid in full, each with its customer's industry.
+absl::StatusOr<std::vector<PaidInstallment>> LoadPaymentHistory(readstore::ReadStore* store,
+                                                                const std::string& tenant);
+// Sets the expected payment time and method of `c`'s open installments.
+absl::Status PredictPayments(readstore::ReadStore* store, const std::string& tenant,
+                             const std::vector<PaidInstallment>& history, v1::Contract* c);
+
+// `user`'s reminders at `now` (see ListContractReminders), soonest first.
+absl::StatusOr<std::vector<v1::ContractReminder>> ListReminders(readstore::ReadStore* store,
+                                                                const std::string& tenant,
+                                                                const std::string& user,
+                                                                absl::Time now);
+
+// The contracts whose next notice is due before `now`: (tenant, id, the
+// version the index was computed at).
+struct DueContract {
+  std::string tenant;
+  std::string id;
+  int64_t version = 0;
+};
+absl::StatusOr<std::vector<DueContract>> DueForNotice(readstore::ReadStore* store, absl::Time now);
 
 }  // namespace crm::contract
 

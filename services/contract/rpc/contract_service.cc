@@ -61,6 +61,7 @@ grpc::Status ContractServiceImpl::CreateContract(grpc::ServerContext* ctx,
   cmd.customer_id = in.customer_id();
   cmd.owner_id = in.owner_id();
   cmd.opportunity_id = in.opportunity_id();
+  cmd.renewal_of = in.renewal_of();
   cmd.user = caller->user;
   return Reply(commands_->Create(caller->tenant, req->request_id(), std::move(cmd), TermsFrom(in)),
                resp);
@@ -73,7 +74,10 @@ grpc::Status ContractServiceImpl::GetContract(grpc::ServerContext* ctx,
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   auto id = rpc::ParseName("contracts", req->name());
   if (!id.ok()) return rpc::ToGrpcStatus(id.status());
-  return Reply(commands_->Get(caller->tenant, *id), resp);
+  if (grpc::Status s = Reply(commands_->Get(caller->tenant, *id), resp); !s.ok()) return s;
+  auto history = LoadPaymentHistory(read_store_, caller->tenant);
+  if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+  return rpc::ToGrpcStatus(PredictPayments(read_store_, caller->tenant, *history, resp));
 }
 
 grpc::Status ContractServiceImpl::ListContracts(grpc::ServerContext* ctx,
@@ -199,6 +203,48 @@ grpc::Status ContractServiceImpl::GetReceivables(grpc::ServerContext* ctx,
       BuildReceivables(read_store_, caller->tenant, req->group_by(), commands_->clock()->Now());
   if (!r.ok()) return rpc::ToGrpcStatus(r.status());
   *resp = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status ContractServiceImpl::AddMilestone(grpc::ServerContext* ctx,
+                                               const v1::AddMilestoneRequest* req,
+                                               v1::Contract* resp) {
+  auto begun = Begin(*ctx, req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  NewMilestone m;
+  m.title = req->milestone().title();
+  m.owner = req->milestone().owner_id();
+  if (req->milestone().has_due_time()) m.due = FromTimestamp(req->milestone().due_time());
+  std::set<std::string> roles = caller.roles;
+  if (caller.admin) roles.insert("admin");
+  return Reply(commands_->AddMilestone(caller.tenant, req->request_id(), id, m, caller.user, roles),
+               resp);
+}
+
+grpc::Status ContractServiceImpl::CompleteMilestone(grpc::ServerContext* ctx,
+                                                    const v1::CompleteMilestoneRequest* req,
+                                                    v1::Contract* resp) {
+  auto begun = Begin(*ctx, req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  std::set<std::string> roles = caller.roles;
+  if (caller.admin) roles.insert("admin");
+  return Reply(commands_->CompleteMilestone(caller.tenant, req->request_id(), id,
+                                            req->milestone_id(), req->note(), req->follow_up(),
+                                            req->follow_up_after_days(), caller.user, roles),
+               resp);
+}
+
+grpc::Status ContractServiceImpl::ListContractReminders(grpc::ServerContext* ctx,
+                                                        const v1::ListContractRemindersRequest*,
+                                                        v1::ListContractRemindersResponse* resp) {
+  auto caller = rpc::CallerFrom(*ctx);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto reminders =
+      ListReminders(read_store_, caller->tenant, caller->user, commands_->clock()->Now());
+  if (!reminders.ok()) return rpc::ToGrpcStatus(reminders.status());
+  for (auto& r : *reminders) *resp->add_reminders() = std::move(r);
   return grpc::Status::OK;
 }
 

@@ -42,6 +42,13 @@ class ContractServiceImpl final : public v1::ContractService::Service {
                              v1::Contract* resp) override;
   grpc::Status GetReceivables(grpc::ServerContext* ctx, const v1::GetReceivablesRequest* req,
                               v1::Receivables* resp) override;
+  grpc::Status AddMilestone(grpc::ServerContext* ctx, const v1::AddMilestoneRequest* req,
+                            v1::Contract* resp) override;
+  grpc::Status CompleteMilestone(grpc::ServerContext* ctx, const v1::CompleteMilestoneRequest* req,
+                                 v1::Contract* resp) override;
+  grpc::Status ListContractReminders(grpc::ServerContext* ctx,
+                                     const v1::ListContractRemindersRequest* req,
+                                     v1::ListContractRemindersResponse* resp) override;
   grpc::Status SaveTemplate(grpc::ServerContext* ctx, const v1::SaveTemplateRequest* req,
                             crm::contract::events::v1::ContractTemplate* resp) override;
   grpc::Status GetApprovalRules(grpc::ServerContext* ctx, const v1::GetApprovalRulesRequest* req,

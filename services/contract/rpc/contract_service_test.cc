@@ -4,6 +4,7 @@
 
 #include "services/contract/rpc/contract_service.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "libs/rpc/rpc.h"
 #include "libs/testing/grpc.h"
 #include "libs/testing/temp_dir.h"
+#include "services/contract/app/notice_scheduler.h"
 #include "services/contract/projection/contract_list.h"
 
 namespace crm::contract {
@@ -123,6 +125,64 @@ class ContractServiceTest : public ::testing::Test {
     grpc::ClientContext ctx;
     As(ctx, user);
     return approve ? stub_->ApproveContract(&ctx, req, out) : stub_->RejectContract(&ctx, req, out);
+  }
+
+  // A small standard contract (approved on submission), signed now, with
+  // installments of 600,000 due 30 and 60 days on.
+  v1::Contract Signed(const std::string& rid) {
+    v1::Contract c = Create(rid, 10, 0);
+    EXPECT_TRUE(Submit(c, &c).ok());
+    EXPECT_TRUE(Act(&v1::ContractService::Stub::SendContract, c, &c).ok());
+    EXPECT_TRUE(Act(&v1::ContractService::Stub::ConfirmContract, c, &c).ok());
+    v1::SetPaymentPlanRequest plan;
+    plan.set_request_id(rid + "-plan");
+    plan.set_name(c.name());
+    for (int i = 1; i <= 2; ++i) {
+      auto* in = plan.add_installments();
+      in->set_amount(600000);
+      *in->mutable_due_time() = ToTimestamp(clock_.Now() + Days(30 * i));
+    }
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    grpc::Status s = stub_->SetPaymentPlan(&ctx, plan, &c);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return c;
+  }
+
+  grpc::Status Pay(const v1::Contract& c, const std::string& rid, int64_t amount, absl::Time when,
+                   v1::Contract* out) {
+    v1::RecordPaymentRequest req;
+    req.set_request_id(rid);
+    req.set_name(c.name());
+    req.set_amount(amount);
+    *req.mutable_receive_time() = ToTimestamp(when);
+    grpc::ClientContext ctx;
+    As(ctx, "finance");
+    return stub_->RecordPayment(&ctx, req, out);
+  }
+
+  std::vector<std::string> Reminders(const std::string& user) {
+    EXPECT_TRUE(tailer_->CatchUp().ok());
+    v1::ListContractRemindersResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    grpc::Status s = stub_->ListContractReminders(&ctx, {}, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> out;
+    for (const auto& r : resp.reminders()) out.push_back(r.rule() + ":" + r.item_id());
+    return out;
+  }
+
+  // How many events of each notice type the contract's stream holds.
+  std::map<std::string, int> Notices(const v1::Contract& c) {
+    std::map<std::string, int> out;
+    auto events = store_->ReadStream({"acme", c.contract_id()});
+    EXPECT_TRUE(events.ok());
+    for (const auto& e : *events) {
+      const std::string type = e.type().substr(e.type().rfind('.') + 1);
+      if (type == "PaymentOverdue" || type == "RenewalDue" || type == "FollowUpDue") ++out[type];
+    }
+    return out;
   }
 
   std::vector<ev::ApproverRole> Roles(const v1::Contract& c) {
@@ -275,6 +335,135 @@ TEST_F(ContractServiceTest, PartialAndLateReceiptsLeaveTheAgingTheyShould) {
   As(pctx, "rep-1");
   v1::Contract out;
   EXPECT_EQ(Reason(stub_->SetPaymentPlan(&pctx, again, &out)), "PAYMENTS_RECEIVED");
+}
+
+TEST_F(ContractServiceTest, MilestonesNoticesAndRemindersFollowTheContract) {
+  v1::Contract c = Signed("svc");
+  const absl::Time t0 = clock_.Now();
+  const std::string inst1 = c.installments(0).installment_id();
+
+  // Customer service adds the kick-off; a rep of another deal may not.
+  v1::AddMilestoneRequest add;
+  add.set_request_id("m1");
+  add.set_name(c.name());
+  add.mutable_milestone()->set_title("Kick-off workshop");
+  add.mutable_milestone()->set_owner_id("cs-1");
+  *add.mutable_milestone()->mutable_due_time() = ToTimestamp(t0 + Days(10));
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-2");
+    v1::Contract out;
+    EXPECT_EQ(Reason(stub_->AddMilestone(&ctx, add, &out)), "NOT_CONTRACT_OWNER");
+  }
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "cs-lead", "service");
+    ASSERT_TRUE(stub_->AddMilestone(&ctx, add, &c).ok());
+  }
+  ASSERT_EQ(c.milestones_size(), 1);
+  const std::string milestone = c.milestones(0).milestone_id();
+  EXPECT_TRUE(Reminders("rep-1").empty());  // due in 10 days: not yet
+
+  clock_.Advance(Days(4));  // due within 7 days: the rep and the owner see it
+  EXPECT_EQ(Reminders("rep-1"), std::vector<std::string>{"milestone-due:" + milestone});
+  EXPECT_EQ(Reminders("cs-1"), std::vector<std::string>{"milestone-due:" + milestone});
+
+  v1::CompleteMilestoneRequest done;
+  done.set_request_id("m1-done");
+  done.set_name(c.name());
+  done.set_milestone_id(milestone);
+  done.set_note("workshop held, 12 users trained");
+  done.set_follow_up(ev::FOLLOW_UP_KIND_CROSS_SELL);
+  done.set_follow_up_after_days(20);  // day 24
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "cs-1");
+    ASSERT_TRUE(stub_->CompleteMilestone(&ctx, done, &c).ok());
+  }
+  EXPECT_TRUE(Reminders("cs-1").empty());
+
+  // Day 31: the first installment is overdue; the cross-sell came due on
+  // day 24. The scheduler pushes each notice once.
+  clock_.Advance(Days(27));
+  NoticeScheduler notices(read_.get(), commands_.get());
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+  auto given = notices.Tick();
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(*given, 2);
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+  EXPECT_EQ(*notices.Tick(), 0);
+  EXPECT_EQ(Notices(c), (std::map<std::string, int>{{"PaymentOverdue", 1}, {"FollowUpDue", 1}}));
+  EXPECT_EQ(Reminders("rep-1"),
+            (std::vector<std::string>{"cross-sell:" + milestone, "payment-overdue:" + inst1}));
+
+  // Paid: the overdue reminder goes; the renewal notice comes 60 days before
+  // the end of the 12-month term.
+  ASSERT_TRUE(Pay(c, "pay", 1200000, clock_.Now(), &c).ok());
+  clock_.Advance(Days(300));
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+  EXPECT_EQ(*notices.Tick(), 1);
+  EXPECT_EQ(Notices(c)["RenewalDue"], 1);
+  EXPECT_EQ(Reminders("rep-1"), std::vector<std::string>{"renewal:"});
+
+  // A renewal of another customer's contract is refused; the real one ends
+  // the reminder.
+  v1::CreateContractRequest renew;
+  renew.set_request_id("renew");
+  renew.mutable_contract()->set_customer_id("c-2");
+  renew.mutable_contract()->set_renewal_of(c.contract_id());
+  renew.mutable_contract()->set_document_ref("dms://contracts/renewal.pdf");
+  auto* line = renew.mutable_contract()->add_lines();
+  line->set_product_id("seat");
+  line->set_quantity(10);
+  line->set_list_price(120000);
+  v1::Contract renewal;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    EXPECT_EQ(Reason(stub_->CreateContract(&ctx, renew, &renewal)), "RENEWAL_MISMATCH");
+  }
+  renew.set_request_id("renew-2");
+  renew.mutable_contract()->set_customer_id("c-1");
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(stub_->CreateContract(&ctx, renew, &renewal).ok());
+  }
+  EXPECT_EQ(renewal.renewal_of(), c.contract_id());
+  EXPECT_TRUE(Reminders("rep-1").empty());
+}
+
+TEST_F(ContractServiceTest, ExpectedPaymentDatesComeFromTheCustomersPastDelays) {
+  // The customer paid the first contract's installments 10 and 14 days late.
+  v1::Contract first = Signed("first");
+  const absl::Time t0 = clock_.Now();
+  clock_.Advance(Days(75));
+  ASSERT_TRUE(Pay(first, "p1", 600000, t0 + Days(40), &first).ok());
+  ASSERT_TRUE(Pay(first, "p2", 600000, t0 + Days(74), &first).ok());
+  v1::Contract second = Signed("second");
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+
+  v1::GetContractRequest get;
+  get.set_name(second.name());
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(stub_->GetContract(&ctx, get, &second).ok());
+  }
+  ASSERT_EQ(second.installments_size(), 2);
+  const auto& next = second.installments(0);
+  EXPECT_EQ(next.prediction_method(), "customer-median");
+  EXPECT_EQ(FromTimestamp(next.expected_pay_time()), FromTimestamp(next.due_time()) + Days(12));
+
+  // Measured on the history: the first installment had nothing to go on (10
+  // days off), the second was predicted from the first (4 days off).
+  v1::Receivables r;
+  grpc::ClientContext ctx;
+  As(ctx, "finance");
+  ASSERT_TRUE(stub_->GetReceivables(&ctx, {}, &r).ok());
+  EXPECT_EQ(r.prediction().samples(), 2);
+  EXPECT_DOUBLE_EQ(r.prediction().mean_absolute_error_days(), 7.0);
+  EXPECT_DOUBLE_EQ(r.prediction().within_7_days(), 0.5);
 }
 
 }  // namespace
