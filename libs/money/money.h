@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace crm {
 
@@ -31,6 +32,15 @@ inline std::optional<int64_t> AddMoney(int64_t a, int64_t b) {
   int64_t out;
   if (__builtin_add_overflow(a, b, &out)) return std::nullopt;
   return out;
+}
+
+// "1234.50" for 123450 minor units; "-0.05" for -5.
+inline std::string FormatMinorUnits(int64_t amount) {
+  const bool negative = amount < 0;
+  const uint64_t abs = negative ? 0 - static_cast<uint64_t>(amount) : static_cast<uint64_t>(amount);
+  std::string cents = std::to_string(abs % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return (negative ? "-" : "") + std::to_string(abs / 100) + "." + cents;
 }
 
 }  // namespace crm

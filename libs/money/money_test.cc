@@ -22,5 +22,12 @@ TEST(MoneyTest, RefusesNegativeInputsAndOverflow) {
   EXPECT_EQ(AddMoney(2, 3), 5);
 }
 
+TEST(MoneyTest, FormatsMinorUnitsWithTwoDecimals) {
+  EXPECT_EQ(FormatMinorUnits(123450), "1234.50");
+  EXPECT_EQ(FormatMinorUnits(7), "0.07");
+  EXPECT_EQ(FormatMinorUnits(-5), "-0.05");
+  EXPECT_EQ(FormatMinorUnits(INT64_MIN), "-92233720368547758.08");
+}
+
 }  // namespace
 }  // namespace crm

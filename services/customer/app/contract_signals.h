@@ -5,9 +5,16 @@
 //
 // ContractSignals reads the contract service's topic and notes every signed
 // contract on its customer's stream (ContractSignedNoted), which ends drop
-// protection's no-contract window. Each note's request id derives from the
-// contract id, so redelivery notes nothing twice; a contract of an unknown
-// customer is parked.
+// protection's no-contract window and adds to the year's sales. Each note's
+// request id derives from the contract id, so redelivery notes nothing
+// twice; a contract of an unknown customer is parked.
+//
+// It also keeps the moments of truth the contract service pushes, for the
+// customer's owner (PushedMotKey): `mot:payment-overdue` from PaymentOverdue
+// until receipts cover the installment, `mot:contract-renewal` from
+// RenewalDue until the contract ends or a renewal of it is created. Its own
+// rows: `<tenant>\0contract-of\0<contract>` -> customer and
+// `<tenant>\0installment-of\0<installment>` -> "<customer>\n<open>".
 
 #include "libs/readstore/projection_runner.h"
 #include "services/customer/app/customer_commands.h"

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "libs/clock/timestamp.h"
 #include "libs/normalize/normalize.h"
@@ -743,6 +744,10 @@ HistoryLine Describe(const CustomerEvent& event) {
   return line;
 }
 
+int32_t SalesYear(const google::protobuf::Timestamp& t) {
+  return static_cast<int32_t>(absl::ToCivilYear(FromTimestamp(t), absl::UTCTimeZone()).year());
+}
+
 Customer Evolve(Customer c, const CustomerEvent& event) {
   ++c.version;
   switch (event.event_case()) {
@@ -803,6 +808,8 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.last_contract =
           std::max(c.last_contract, FromTimestamp(event.contract_signed_noted().sign_time()));
       c.contracts.insert(event.contract_signed_noted().contract_id());
+      c.contract_sales[SalesYear(event.contract_signed_noted().sign_time())] +=
+          event.contract_signed_noted().amount();
       break;
     case CustomerEvent::kAnnualSalesRecorded:
       c.annual_sales[event.annual_sales_recorded().sales().year()] =

@@ -83,6 +83,9 @@ struct Policy {
                                             "annual_revenue",  "key_person", "contact_reach"};
 };
 
+// The UTC calendar year a contract signed at `t` counts toward.
+int32_t SalesYear(const google::protobuf::Timestamp& t);
+
 struct Customer {
   std::string id;
   int64_t version = 0;
@@ -114,6 +117,7 @@ struct Customer {
   bool reservation_secured = false;
   // Sales to the tenant per year: the facts tiering ranks.
   std::map<int32_t, int64_t> annual_sales;
+  std::map<int32_t, int64_t> contract_sales;  // signed contracts' amounts per UTC year
   // Other customers matching this one when it was last created or claimed.
   std::vector<ev::ConflictMatch> matches;
   bool exists() const { return version > 0; }

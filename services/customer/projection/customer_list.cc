@@ -1,6 +1,7 @@
 #include "services/customer/projection/customer_list.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -39,10 +40,26 @@ std::string SegmentKey(const std::string& tenant, const std::string& id) {
   return absl::StrCat(tenant, kSep, "segment", kSep, id);
 }
 
+// A year's sales fact: the recorded figure when there is one, else the sum
+// of the contracts signed that year.
 std::string EncodeSales(const Row& row) {
+  std::map<int32_t, int64_t> years;
+  for (const auto& s : row.contract_sales()) years[s.year()] = s.amount();
+  for (const auto& s : row.annual_sales()) years[s.year()] = s.amount();
   std::string out;
-  for (const auto& s : row.annual_sales()) absl::StrAppend(&out, s.year(), "=", s.amount(), "\n");
+  for (const auto& [year, amount] : years) absl::StrAppend(&out, year, "=", amount, "\n");
   return out;
+}
+
+// The entry for `year` in a year-ordered list, added when missing.
+ev::AnnualSales* YearEntry(google::protobuf::RepeatedPtrField<ev::AnnualSales>* all, int32_t year) {
+  auto it = std::find_if(all->begin(), all->end(),
+                         [&](const ev::AnnualSales& s) { return s.year() >= year; });
+  if (it != all->end() && it->year() == year) return &*it;
+  const auto at = it - all->begin();
+  all->Add()->set_year(year);  // then moved into year order
+  std::rotate(all->begin() + at, all->end() - 1, all->end());
+  return &(*all)[static_cast<int>(at)];
 }
 
 absl::Time TimeOf(const google::protobuf::Timestamp& t, absl::Time unset) {
@@ -105,16 +122,15 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       break;
     case ev::CustomerEvent::kAnnualSalesRecorded: {
       const ev::AnnualSales& sales = e.annual_sales_recorded().sales();
-      auto* all = row.mutable_annual_sales();
-      auto it = std::find_if(all->begin(), all->end(),
-                             [&](const ev::AnnualSales& s) { return s.year() >= sales.year(); });
-      if (it != all->end() && it->year() == sales.year()) {
-        it->set_amount(sales.amount());
-      } else {
-        const auto at = it - all->begin();
-        *all->Add() = sales;  // then moved into year order
-        std::rotate(all->begin() + at, all->end() - 1, all->end());
-      }
+      YearEntry(row.mutable_annual_sales(), sales.year())->set_amount(sales.amount());
+      rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
+      break;
+    }
+    case ev::CustomerEvent::kContractSignedNoted: {
+      const auto& signed_ = e.contract_signed_noted();
+      ev::AnnualSales* year =
+          YearEntry(row.mutable_contract_sales(), SalesYear(signed_.sign_time()));
+      year->set_amount(year->amount() + signed_.amount());
       rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
       break;
     }
@@ -261,6 +277,15 @@ void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now, Row*
                              TimeOf(c->last_valid_touch_time(), absl::InfinitePast()), now));
 }
 
+std::string PushedMotPrefix(const std::string& tenant, const std::string& customer) {
+  return absl::StrCat(tenant, kSep, "mot", kSep, customer, kSep);
+}
+
+std::string PushedMotKey(const std::string& tenant, const std::string& customer,
+                         const std::string& rule, const std::string& item) {
+  return absl::StrCat(PushedMotPrefix(tenant, customer), rule, kSep, item);
+}
+
 absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore* store,
                                                            const std::string& tenant,
                                                            const std::string& rep,
@@ -271,6 +296,18 @@ absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore*
   do {
     ASSIGN_OR_RETURN(CustomerPage page, ListCustomers(store, tenant, rep, 500, after));
     for (const Row& c : page.customers) {
+      absl::Status parse;
+      RETURN_IF_ERROR(store->Scan(PushedMotPrefix(tenant, c.customer_id()), "",
+                                  [&](absl::string_view, absl::string_view value) {
+                                    v1::Reminder& r = out.emplace_back();
+                                    if (!r.ParseFromArray(value.data(), int(value.size()))) {
+                                      parse = absl::DataLossError("corrupt reminder row");
+                                      return false;
+                                    }
+                                    r.set_company_name(c.company_name());
+                                    return true;
+                                  }));
+      RETURN_IF_ERROR(parse);
       auto tier = tiers.find(c.customer_id());
       auto due = ATierFollowUpDue(tier == tiers.end() ? ev::TIER_C : tier->second,
                                   TimeOf(c.claim_time(), absl::InfinitePast()),

@@ -59,8 +59,16 @@ absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* 
 void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now,
               crm::customer::v1::Customer* c);
 
+// Where a customer's moments of truth pushed by other services live
+// (`<tenant>\0mot\0<customer>\0<rule>\0<item>` -> v1::Reminder), e.g. a
+// payment overdue or a contract up for renewal, from the contract topic.
+std::string PushedMotPrefix(const std::string& tenant, const std::string& customer);
+std::string PushedMotKey(const std::string& tenant, const std::string& customer,
+                         const std::string& rule, const std::string& item);
+
 // `rep`'s moments of truth due at `now` (A-tier customers without a valid
-// follow-up for `gap`), soonest due first.
+// follow-up for `gap`, and the pushed ones of their customers), soonest due
+// first.
 absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListMotReminders(
     readstore::ReadStore* store, const std::string& tenant, const std::string& rep,
     absl::Duration gap, absl::Time now);

@@ -69,6 +69,11 @@ void ToProto(const Customer& c, const Policy& policy, const std::string& viewer,
     sales->set_year(year);
     sales->set_amount(amount);
   }
+  for (const auto& [year, amount] : c.contract_sales) {
+    auto* sales = out->add_contract_sales();
+    sales->set_year(year);
+    sales->set_amount(amount);
+  }
   out->set_etag(absl::StrCat(c.version));
   *out->mutable_create_time() = ToTimestamp(c.create_time);
   for (const auto& m : c.matches) *out->add_conflicts() = m;

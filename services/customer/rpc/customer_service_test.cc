@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "crm/contract/events/v1/contract_events.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/bus/log_tailer.h"
@@ -16,6 +17,7 @@
 #include "libs/eventstore/codec.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/temp_dir.h"
+#include "services/customer/app/contract_signals.h"
 #include "services/customer/app/drop_protection.h"
 #include "services/customer/app/match_index.h"
 #include "services/customer/app/standing_review.h"
@@ -1097,6 +1099,90 @@ TEST_F(CustomerServiceTest, CallsWithoutTenantOrWithBadNamesAreRefused) {
   grpc::ClientContext ctx2;
   As(ctx2, "rep-1");
   EXPECT_EQ(stub_->GetCustomer(&ctx2, req, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The contract service's events, as the customer service reads them from
+// the contract topic: a signed contract adds to the year's sales (and so to
+// the tier), and the notices it pushes become the owner's moments of truth
+// until the money comes or the contract is renewed.
+TEST_F(CustomerServiceTest, ContractEventsBecomeSalesFactsAndMomentsOfTruth) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "c", &c).ok());
+  Sync();
+  auto contracts = *eventstore::EventStore::Open({.path = dir_.path() + "/contract-events"});
+  ContractSignals signals(commands_.get());
+  readstore::ProjectionRunner runner(read_.get(), &signals);
+  bus::LogTailer topic(contracts.get(), &runner);
+  using crm::contract::events::v1::ContractEvent;
+  auto publish = [&](const std::string& contract, const ContractEvent& e) {
+    auto appended =
+        contracts->Append({"acme", contract}, eventstore::kAnyVersion, {*eventstore::ToNewEvent(e)},
+                          absl::StrCat("e", contracts->LastPosition()));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    ASSERT_TRUE(topic.CatchUp().ok());
+    Sync();
+  };
+  auto mots = [&] {
+    v1::ListRemindersResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    EXPECT_TRUE(stub_->ListReminders(&ctx, {}, &resp).ok());
+    std::vector<std::string> out;
+    for (const auto& r : resp.reminders()) out.push_back(r.rule());
+    return out;
+  };
+  const absl::Time now = clock_.Now();
+  ContractEvent created;
+  created.mutable_created()->set_contract_id("k-1");
+  created.mutable_created()->set_customer_id(c.customer_id());
+  publish("k-1", created);
+  ContractEvent signed_;
+  signed_.mutable_contract_signed()->set_contract_id("k-1");
+  signed_.mutable_contract_signed()->set_customer_id(c.customer_id());
+  signed_.mutable_contract_signed()->set_amount(120'000);
+  *signed_.mutable_contract_signed()->mutable_sign_time() = ToTimestamp(now);
+  publish("k-1", signed_);
+
+  const v1::Customer after = Get("rep-1", c.customer_id());
+  ASSERT_EQ(after.contract_sales_size(), 1);
+  EXPECT_EQ(after.contract_sales(0).amount(), 120'000);
+  EXPECT_EQ(after.tier(), events::v1::TIER_A);  // the only customer with sales
+
+  ContractEvent overdue;
+  auto* o = overdue.mutable_payment_overdue();
+  o->set_contract_id("k-1");
+  o->set_customer_id(c.customer_id());
+  o->set_installment_id("k-1-1");
+  o->set_open(50'000);
+  *o->mutable_due_time() = ToTimestamp(now - Days(1));
+  publish("k-1", overdue);
+  ContractEvent renewal;
+  renewal.mutable_renewal_due()->set_contract_id("k-1");
+  renewal.mutable_renewal_due()->set_customer_id(c.customer_id());
+  *renewal.mutable_renewal_due()->mutable_end_time() = ToTimestamp(now + Days(60));
+  publish("k-1", renewal);
+  EXPECT_EQ(mots(), (std::vector<std::string>{"mot:payment-overdue", "mot:contract-renewal"}));
+
+  // Part of the money leaves the reminder; the rest ends it.
+  auto receipt = [&](int64_t amount) {
+    ContractEvent paid;
+    paid.mutable_payment_received()->set_contract_id("k-1");
+    auto* a = paid.mutable_payment_received()->add_allocations();
+    a->set_installment_id("k-1-1");
+    a->set_amount(amount);
+    return paid;
+  };
+  publish("k-1", receipt(20'000));
+  EXPECT_EQ(mots().size(), 2u);
+  publish("k-1", receipt(30'000));
+  EXPECT_EQ(mots(), std::vector<std::string>{"mot:contract-renewal"});
+  ContractEvent renewed;
+  renewed.mutable_created()->set_contract_id("k-2");
+  renewed.mutable_created()->set_customer_id(c.customer_id());
+  renewed.mutable_created()->set_renewal_of("k-1");
+  publish("k-2", renewed);
+  EXPECT_TRUE(mots().empty());
+  EXPECT_EQ(runner.stats().parked, 0);
 }
 
 }  // namespace
