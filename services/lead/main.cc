@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
       [rs](const std::string& tenant, const std::vector<std::string>& keys) {
         return lead::FindCustomer(rs, tenant, keys);
       });
+  commands.SetPriorityLookup([rs](const std::string& tenant, const std::string& rep) {
+    return lead::HasLeadPriority(rs, tenant, rep);
+  });
   lead::CustomerClient customer_client(grpc::CreateChannel(
       config->Get("customer-endpoint", "127.0.0.1:50052"), grpc::InsecureChannelCredentials()));
   commands.SetCustomerCreator([&customer_client](const std::string& tenant, const std::string& user,

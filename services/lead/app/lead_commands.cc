@@ -204,11 +204,15 @@ absl::StatusOr<Lead> LeadCommandHandler::AssignNext(const std::string& tenant,
         if (team == nullptr) return Decision{};
         loaded.team_id = team->team_id();
         ASSIGN_OR_RETURN(loaded.turns, LoadTeam(tenant, team->team_id()));
+        std::set<std::string> priority;
         for (const auto& m : team->members()) {
           ASSIGN_OR_RETURN(loaded.reps[m.rep_id()], GetRepLoad(tenant, m.rep_id()));
+          if (!priority_lookup_) continue;
+          ASSIGN_OR_RETURN(const bool has, priority_lookup_(tenant, m.rep_id()));
+          if (has) priority.insert(m.rep_id());
         }
         auto rep = PickAssignee(lead, *team, loaded.turns, loaded.reps, policy.strategy,
-                                policy.rep_capacity, exclude);
+                                policy.rep_capacity, exclude, priority);
         if (!rep) return Decision{};
         return lead::Assign(lead, loaded.reps[*rep], *team, policy.strategy, by, clock_->Now(),
                             policy);

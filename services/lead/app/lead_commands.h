@@ -46,6 +46,11 @@ class LeadCommandHandler {
       const std::string& tenant, const std::string& user, const std::string& request_id,
       const std::string& customer_id, const std::string& name)>;
   void SetOpportunityCreator(OpportunityCreator c) { opportunity_creator_ = std::move(c); }
+  // Whether a rep's complete data earned them priority for channel leads
+  // (from the customer topic); without it nobody has priority.
+  using PriorityLookup =
+      std::function<absl::StatusOr<bool>(const std::string& tenant, const std::string& rep)>;
+  void SetPriorityLookup(PriorityLookup p) { priority_lookup_ = std::move(p); }
 
   // Creates a lead with a new id (cmd.lead_id and cmd.now are set here) from
   // a channel the tenant defined, or routes it to the owner of the customer
@@ -142,6 +147,7 @@ class LeadCommandHandler {
   CustomerMatcher customer_matcher_;
   CustomerCreator customer_creator_;
   OpportunityCreator opportunity_creator_;
+  PriorityLookup priority_lookup_;
   std::mutex settings_mu_;
   std::map<std::string, std::pair<int64_t, ev::LeadSettings>> settings_;  // tenant -> version
 };

@@ -381,19 +381,24 @@ std::optional<std::string> PickAssignee(const Lead& lead, const ev::Team& team,
                                         const TeamTurns& turns,
                                         const std::map<std::string, RepLoad>& loads,
                                         ev::AssignStrategy strategy, int32_t capacity,
-                                        const std::string& exclude) {
+                                        const std::string& exclude,
+                                        const std::set<std::string>& priority) {
   const int n = team.members_size();
   if (n == 0) return std::nullopt;
   int start = 0;
   for (int i = 0; i < n; ++i) {
     if (team.members(i).rep_id() == turns.last_rep) start = i + 1;
   }
-  for (int k = 0; k < n; ++k) {
-    const ev::TeamMember& m = team.members((start + k) % n);
-    if (m.rep_id() == exclude || !Fits(m, lead, strategy)) continue;
-    auto it = loads.find(m.rep_id());
-    const size_t open = it == loads.end() ? 0 : it->second.open.size();
-    if (static_cast<int32_t>(open) < capacity) return m.rep_id();
+  for (const bool priority_only : {true, false}) {
+    if (priority_only && priority.empty()) continue;
+    for (int k = 0; k < n; ++k) {
+      const ev::TeamMember& m = team.members((start + k) % n);
+      if (priority_only && !priority.count(m.rep_id())) continue;
+      if (m.rep_id() == exclude || !Fits(m, lead, strategy)) continue;
+      auto it = loads.find(m.rep_id());
+      const size_t open = it == loads.end() ? 0 : it->second.open.size();
+      if (static_cast<int32_t>(open) < capacity) return m.rep_id();
+    }
   }
   return std::nullopt;
 }

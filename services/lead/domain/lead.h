@@ -174,12 +174,14 @@ absl::StatusOr<Decision> Claim(const Lead& lead, const RepLoad& load, absl::Time
 
 // Who of `team` gets `lead` next under `strategy`: the first member after
 // `turns.last_rep` in team order who fits the strategy, is under capacity
-// and is not `exclude`; nullopt when nobody is.
+// and is not `exclude`; members in `priority` (complete data earned them
+// priority for channel leads) before the others. nullopt when nobody is.
 std::optional<std::string> PickAssignee(const Lead& lead, const ev::Team& team,
                                         const TeamTurns& turns,
                                         const std::map<std::string, RepLoad>& loads,
                                         ev::AssignStrategy strategy, int32_t capacity,
-                                        const std::string& exclude);
+                                        const std::string& exclude,
+                                        const std::set<std::string>& priority = {});
 
 // Assigns a queued lead to `rep` of `team` (chosen by PickAssignee), moving
 // the team's turn on.

@@ -221,6 +221,26 @@ TEST(LeadTest, RoundRobinIsFairAndSkipsRepsAtCapacity) {
   EXPECT_FALSE(PickAssignee(Queued(), team, turns, loads, ev::ASSIGN_STRATEGY_ROUND_ROBIN, 1, ""));
 }
 
+TEST(LeadTest, RepsWithLeadPriorityAreServedFirstUntilTheyAreFull) {
+  ev::Team team;
+  team.set_team_id("east");
+  for (const char* rep : {"a", "b", "c"}) team.add_members()->set_rep_id(rep);
+  std::map<std::string, RepLoad> loads;
+  TeamTurns turns;
+  const std::set<std::string> priority = {"c"};
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    auto rep = PickAssignee(Queued(), team, turns, loads, ev::ASSIGN_STRATEGY_ROUND_ROBIN, 2, "",
+                            priority);
+    ASSERT_TRUE(rep);
+    order.push_back(*rep);
+    loads[*rep].open.insert(absl::StrCat("lead-", i));
+    turns.last_rep = *rep;
+  }
+  // c takes leads until its capacity of 2; then the round robin goes on.
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "c", "a", "b"}));
+}
+
 TEST(LeadTest, TerritoryAndGradeStrategiesPickMatchingReps) {
   ev::Team team;
   team.set_team_id("field");

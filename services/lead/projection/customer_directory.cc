@@ -58,10 +58,23 @@ absl::Status SetKeys(readstore::RowWriter& rows, const std::string& tenant, cons
 
 absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& event,
                                                 readstore::RowWriter& rows) {
+  const std::string& tenant = event.tenant();
   cev::CustomerEvent e;
   ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
-  if (!own) return absl::OkStatus();  // another aggregate's event on the topic
-  const std::string& tenant = event.tenant();
+  if (!own) {
+    cev::RepPoolEvent pool;
+    ASSIGN_OR_RETURN(const bool is_pool,
+                     eventstore::DecodeIfOwn(event.type(), event.payload(), &pool));
+    if (is_pool && pool.has_standing_reviewed()) {
+      const auto& review = pool.standing_reviewed();
+      if (review.lead_priority()) {
+        rows.Put(Key(tenant, "rep-priority", review.rep_id()), "");
+      } else {
+        rows.Delete(Key(tenant, "rep-priority", review.rep_id()));
+      }
+    }
+    return absl::OkStatus();  // another aggregate's event on the topic
+  }
   switch (e.event_case()) {
     case cev::CustomerEvent::kCreated:
       RETURN_IF_ERROR(SetKeys(rows, tenant, e.created().customer_id(), e.created().profile()));
@@ -91,6 +104,12 @@ absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& ev
       break;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> HasLeadPriority(readstore::ReadStore* store, const std::string& tenant,
+                                     const std::string& rep) {
+  ASSIGN_OR_RETURN(auto row, store->Get(Key(tenant, "rep-priority", rep)));
+  return row.has_value();
 }
 
 absl::StatusOr<std::optional<CustomerMatch>> FindCustomer(readstore::ReadStore* store,

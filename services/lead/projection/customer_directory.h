@@ -5,11 +5,14 @@
 // topic (crm.customer.events.v1), never from its database: each customer's
 // match keys (normalised company name, legal entity id, every contact's
 // phone and email, in the kinds of lead::MatchKeys), current owner, and the
-// rep holding a reservation on a public customer.
+// rep holding a reservation on a public customer; and, from the reps' pool
+// reviews (PoolStandingReviewed), which reps' complete data earned them
+// priority for channel leads.
 // Rows: `<tenant>\0cust\0<key>\0<customer>` -> "",
 //       `<tenant>\0cust-keys\0<customer>` -> its keys, '\n'-separated,
 //       `<tenant>\0cust-owner\0<customer>` -> owner ("" in the public pool),
-//       `<tenant>\0cust-reserved\0<customer>` -> the reserving rep.
+//       `<tenant>\0cust-reserved\0<customer>` -> the reserving rep,
+//       `<tenant>\0rep-priority\0<rep>` -> "" while the rep has priority.
 
 #include <optional>
 #include <string>
@@ -23,8 +26,8 @@ namespace crm::lead {
 class CustomerDirectoryProjection : public readstore::Projection {
  public:
   std::string name() const override { return "customer_directory"; }
-  // Events of other aggregates on the topic (rep pools, segments) are
-  // skipped, not parked.
+  // Events of other aggregates on the topic (segments, conflicts, the rest
+  // of the pools') are skipped, not parked.
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 };
 
@@ -33,6 +36,10 @@ class CustomerDirectoryProjection : public readstore::Projection {
 absl::StatusOr<std::optional<CustomerMatch>> FindCustomer(readstore::ReadStore* store,
                                                           const std::string& tenant,
                                                           const std::vector<std::string>& keys);
+
+// Whether `rep`'s last pool review earned them lead priority.
+absl::StatusOr<bool> HasLeadPriority(readstore::ReadStore* store, const std::string& tenant,
+                                     const std::string& rep);
 
 }  // namespace crm::lead
 

@@ -12,6 +12,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/bus/log_tailer.h"
+#include "libs/eventstore/codec.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/grpc.h"
 #include "libs/testing/temp_dir.h"
@@ -78,6 +79,9 @@ class LeadServiceTest : public ::testing::Test {
           Sync();
           return FindCustomer(read_.get(), tenant, keys);
         });
+    commands_->SetPriorityLookup([this](const std::string& tenant, const std::string& rep) {
+      return HasLeadPriority(read_.get(), tenant, rep);
+    });
     client_ = std::make_unique<CustomerClient>(ChannelTo(customer_port));
     commands_->SetCustomerCreator([this](const std::string& tenant, const std::string& user,
                                          const std::string& rid, const Lead& lead) {
@@ -406,6 +410,32 @@ TEST_F(LeadServiceTest, AssignModeRoundRobinIsFairForABulkImportAndReportsBadRow
                   &out)
                   .ok());
   EXPECT_EQ(Reason(Claim("bo", out, &out)), "LEADS_ARE_ASSIGNED");
+}
+
+TEST_F(LeadServiceTest, ARepWhoseCompleteDataEarnedPriorityGetsTheNextChannelLead) {
+  ev::LeadSettings s;
+  s.set_assign_mode(ev::ASSIGN_MODE_ASSIGN);
+  ev::Team* team = s.add_teams();
+  team->set_team_id("east");
+  for (const char* rep : {"ann", "bo", "cy"}) team->add_members()->set_rep_id(rep);
+  Settings(s, {});
+  // The customer service's periodic review of cy's pool, on its topic.
+  auto review = [&](bool priority) {
+    customer::events::v1::RepPoolEvent e;
+    e.mutable_standing_reviewed()->set_rep_id("cy");
+    e.mutable_standing_reviewed()->set_customers(12);
+    e.mutable_standing_reviewed()->set_average_completeness(priority ? 92 : 60);
+    e.mutable_standing_reviewed()->set_lead_priority(priority);
+    ASSERT_TRUE(customer_store_
+                    ->Append({"acme", "pool:cy"}, eventstore::kAnyVersion,
+                             {*eventstore::ToNewEvent(e)}, priority ? "review-1" : "review-2")
+                    .ok());
+  };
+  review(true);
+  EXPECT_EQ(MustCreate("p1", "Alpha").owner_id(), "cy");
+  EXPECT_EQ(MustCreate("p2", "Beta").owner_id(), "cy");
+  review(false);  // the next review takes it away: round robin again
+  EXPECT_EQ(MustCreate("p3", "Gamma").owner_id(), "ann");
 }
 
 TEST_F(LeadServiceTest, AChannelInAssignModeRoutesByTerritoryWhileOthersAreClaimed) {
