@@ -1323,7 +1323,7 @@ int ContractCommand(Client& c, const Args& a) {
                 << "), expected "
                 << absl::FormatTime("%Y-%m-%d", crm::FromTimestamp(o.expected_pay_time()),
                                     absl::UTCTimeZone())
-                << " by " << o.prediction_method() << "\n";
+                << " (" << o.prediction_method() << ")\n";
     }
     const auto& p = resp.prediction();
     std::cout << absl::StrFormat(

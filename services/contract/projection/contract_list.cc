@@ -11,6 +11,7 @@
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
+#include "libs/money/money.h"
 #include "libs/status/status.h"
 
 namespace crm::contract {
@@ -363,10 +364,10 @@ absl::StatusOr<std::vector<v1::ContractReminder>> ListReminders(readstore::ReadS
       for (const auto& i : c.installments()) {
         const absl::Time due = FromTimestamp(i.due_time());
         if (i.paid() >= i.amount() || due > now) continue;
-        out.push_back(
-            Reminder(c, "payment-overdue", due, i.installment_id(),
-                     absl::StrCat("installment ", i.installment_id(), " of ", c.contract_id(), ": ",
-                                  i.amount() - i.paid(), " open since the due time")));
+        out.push_back(Reminder(
+            c, "payment-overdue", due, i.installment_id(),
+            absl::StrCat("installment ", i.installment_id(), " of ", c.contract_id(), ": ",
+                         FormatMinorUnits(i.amount() - i.paid()), " open since the due time")));
       }
     }
     if (mine && c.state() == v1::CONTRACT_STATE_ACTIVE && c.has_end_time() &&
