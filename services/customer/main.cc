@@ -11,6 +11,7 @@
 #include "services/customer/app/standing_review.h"
 #include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
+#include "services/customer/projection/teams.h"
 #include "services/customer/rpc/customer_service.h"
 
 int main(int argc, char** argv) {
@@ -68,6 +69,10 @@ int main(int argc, char** argv) {
   bus::TopicConsumer opportunity_consumer(
       &opportunity_runner,
       {bus::TopicFor("opportunity"), "crm-customer-opportunity-signals", kafka});
+  customer::TeamsProjection teams;
+  readstore::ProjectionRunner teams_runner(read_store->get(), &teams);
+  bus::TopicConsumer lead_consumer(&teams_runner,
+                                   {bus::TopicFor("lead"), "crm-customer-teams", kafka});
 
   customer::CustomerServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "customer", "127.0.0.1:50052");
@@ -85,7 +90,8 @@ int main(int argc, char** argv) {
       "crm_projection_parked_events", "Events parked by the customer projections.", [&] {
         return double(list_runner.stats().parked + drop_runner.stats().parked +
                       match_runner.stats().parked + contributions_runner.stats().parked +
-                      contract_runner.stats().parked + opportunity_runner.stats().parked);
+                      contract_runner.stats().parked + opportunity_runner.stats().parked +
+                      teams_runner.stats().parked);
       });
   server.AddGauge("crm_drop_protection_actions", "Drop-protection warnings and releases issued.",
                   [&scheduler] { return double(scheduler.actions()); });
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
   relay.Start();
   contract_consumer.Start();
   opportunity_consumer.Start();
+  lead_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
@@ -112,6 +119,7 @@ int main(int argc, char** argv) {
   server.WaitForTermination();
   reviewer.Stop();
   scheduler.Stop();
+  lead_consumer.Stop();
   opportunity_consumer.Stop();
   contract_consumer.Stop();
   relay.Stop();

@@ -110,6 +110,8 @@ constexpr char kUsage[] =
     "commands (mutating ones take --request-id=R: a retry with the same id is safe):\n"
     "  channel create|update ID --name=N --kind=self-built|free|paid [--monthly-cost=CENTS]\n"
     "                  [--assign=claim|assign] [--team=T]   (admin) define a lead channel\n"
+    "  lead team TEAM --members=REP,... [--managers=U,...]   (admin) a team: round robin order,\n"
+    "                  managers see its customers in full (with --roles=manager)\n"
     "  channel list                      channels with their monthly cost\n"
     "  lead create --channel=C [--company=N] [--contact=N] [--email=E] [--phone=P]\n"
     "              [--legal-id=L] [--industry=I] [--region=R]   create (or route) a lead\n"
@@ -487,10 +489,54 @@ int ChannelCommand(Client& c, const Args& a) {
   return 0;
 }
 
+// Defines (or replaces) one team in the tenant's lead settings: members in
+// round-robin order and the managers who see their customers in full.
+grpc::Status SetTeam(Client& c, const std::string& team_id, const std::vector<std::string>& members,
+                     const std::vector<std::string>& managers, const std::string& rid) {
+  lv1::LeadSettings current;
+  {
+    grpc::ClientContext ctx;
+    c.Prepare(ctx, "", "admin");
+    grpc::Status s = c.lead().GetLeadSettings(&ctx, {}, &current);
+    if (!s.ok()) return s;
+  }
+  lv1::UpdateLeadSettingsRequest req;
+  req.set_request_id(rid);
+  req.mutable_update_mask()->add_paths("teams");
+  lev::Team team;
+  team.set_team_id(team_id);
+  for (const auto& m : members) team.add_members()->set_rep_id(m);
+  for (const auto& m : managers) team.add_manager_ids(m);
+  bool replaced = false;
+  for (const auto& t : current.settings().teams()) {
+    const bool same = t.team_id() == team_id;
+    *req.mutable_settings()->add_teams() = same ? team : t;
+    replaced |= same;
+  }
+  if (!replaced) *req.mutable_settings()->add_teams() = team;
+  grpc::ClientContext ctx;
+  c.Prepare(ctx, "", "admin");
+  lv1::LeadSettings out;
+  return c.lead().UpdateLeadSettings(&ctx, req, &out);
+}
+
 int LeadCommand(Client& c, const Args& a) {
   const std::string& verb = a.words[1];
   if (verb == "list") return LeadList(c, a);
   if (verb == "import") return LeadImport(c, a);
+  if (verb == "team") {
+    if (a.words.size() < 3 || !a.Has("members")) {
+      std::cerr << "lead team needs a TEAM_ID and --members=REP,...\n" << kUsage;
+      return 2;
+    }
+    grpc::Status s =
+        SetTeam(c, a.words[2], absl::StrSplit(a.Flag("members", "", ""), ',', absl::SkipEmpty()),
+                absl::StrSplit(a.Flag("managers", "", ""), ',', absl::SkipEmpty()),
+                a.Flag("request-id", "", RandomRequestId()));
+    if (!s.ok()) return Fail(s);
+    std::cout << "team " << a.words[2] << " set\n";
+    return 0;
+  }
   const std::string id = a.words.size() > 2 ? a.words[2] : "";
   const std::string rid = a.Flag("request-id", "", RandomRequestId());
   grpc::ClientContext ctx;
@@ -1580,6 +1626,12 @@ int DemoLoad(Client& c, const Args& a) {
       if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
     }
     if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) return Fail(s);
+  }
+  // One sales team; its manager sees the reps' customers in full.
+  if (grpc::Status s =
+          SetTeam(c, "sales", {"rep-1", "rep-2", "rep-3"}, {"manager-1"}, "demo-team-sales");
+      !s.ok()) {
+    return Fail(s);
   }
   std::mt19937 rng(seed);
   int created = 0;

@@ -7,6 +7,7 @@
 #include "services/customer/app/drop_protection.h"
 #include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
+#include "services/customer/projection/teams.h"
 
 namespace crm::customer {
 namespace {
@@ -142,6 +143,15 @@ absl::Status CustomerServiceImpl::Render(const std::string& tenant, const Custom
   return absl::OkStatus();
 }
 
+absl::StatusOr<CustomerServiceImpl::Access> CustomerServiceImpl::AccessOf(
+    const rpc::Caller& caller) {
+  Access access{&caller, {}};
+  if (caller.manager) {
+    ASSIGN_OR_RETURN(access.managed, ManagedReps(read_store_, caller.tenant, caller.user));
+  }
+  return access;
+}
+
 grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* ctx,
                                                  const v1::CreateCustomerRequest* req,
                                                  v1::Customer* resp) {
@@ -169,8 +179,11 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
   if (!id.ok()) return rpc::ToGrpcStatus(id.status());
   auto now = commands_->Get(caller->tenant, *id);
   if (!now.ok()) return rpc::ToGrpcStatus(now.status());
+  auto access = AccessOf(*caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
+  const std::string owner_now = now->is_private() ? now->owner : "";
   if (!req->has_as_of()) {
-    return rpc::ToGrpcStatus(Render(caller->tenant, *now, Viewer(*caller), resp));
+    return rpc::ToGrpcStatus(Render(caller->tenant, *now, access->ViewerOf(owner_now), resp));
   }
   const absl::Time as_of = FromTimestamp(req->as_of());
   auto then = commands_->Get(caller->tenant, *id, as_of);
@@ -181,7 +194,7 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
   if (!policy.ok()) return rpc::ToGrpcStatus(policy.status());
   ToProto(*then, *policy, "", resp);
   resp->set_restricted(false);
-  if (!caller->admin) Restrict(now->is_private() ? now->owner : "", caller->user, resp);
+  if (!access->SeesAll(owner_now)) Restrict(owner_now, caller->user, resp);
   return grpc::Status::OK;
 }
 
@@ -197,10 +210,13 @@ grpc::Status CustomerServiceImpl::ListCustomerHistory(grpc::ServerContext* ctx,
   if (!size.ok()) return rpc::ToGrpcStatus(size.status());
   auto now = commands_->Get(caller->tenant, *id);
   if (!now.ok()) return rpc::ToGrpcStatus(now.status());
-  if (now->is_private() && now->owner != caller->user && !caller->admin) {
+  auto access = AccessOf(*caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
+  if (now->is_private() && !access->SeesAll(now->owner)) {
     return rpc::ToGrpcStatus(ErrorWithReason(
         absl::StatusCode::kPermissionDenied, kNotOwner,
-        "the history of another rep's private customer is visible to its owner only"));
+        "the history of another rep's private customer is visible to its owner, their managers "
+        "and admins only"));
   }
   const std::string list = absl::StrCat("history:", caller->tenant, ":", *id);
   int64_t after = 0;
@@ -280,9 +296,11 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   auto tiers = LoadTiers(read_store_, caller->tenant);
   if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
+  auto access = AccessOf(*caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
   for (auto& c : page->customers) {
     Decorate(*tiers, commands_->clock()->Now(), &c);
-    if (!caller->admin) Restrict(c.owner_id(), caller->user, &c);
+    if (!access->SeesAll(c.owner_id())) Restrict(c.owner_id(), caller->user, &c);
     *resp->add_customers() = std::move(c);
   }
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
@@ -431,7 +449,9 @@ grpc::Status CustomerServiceImpl::GetRepPool(grpc::ServerContext* ctx,
   auto policy = commands_->PolicyFor(caller->tenant);
   if (!policy.ok()) return rpc::ToGrpcStatus(policy.status());
   ToProto(*pool, *policy, commands_->clock()->Now(), resp);
-  if (rep != caller->user && !caller->admin) {  // others see sizes and limits only
+  auto access = AccessOf(*caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
+  if (!access->SeesAll(rep)) {  // others see sizes and limits only
     resp->clear_customer_ids();
     resp->clear_reserved_customer_ids();
   }
@@ -536,21 +556,24 @@ grpc::Status CustomerServiceImpl::ListContributions(grpc::ServerContext* ctx,
     v.Add("rep_id", "set exactly one of rep_id and customer");
     return rpc::ToGrpcStatus(v.ToStatus());
   }
+  auto access = AccessOf(*caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
   std::string customer_id;
   if (!req->rep_id().empty()) {
-    if (req->rep_id() != caller->user && !caller->admin) {
-      return rpc::ToGrpcStatus(
-          absl::PermissionDeniedError("a rep's contribution ledger is visible to that rep only"));
+    if (!access->SeesAll(req->rep_id())) {
+      return rpc::ToGrpcStatus(absl::PermissionDeniedError(
+          "a rep's contribution ledger is visible to that rep, their managers and admins only"));
     }
   } else {
     auto id = rpc::ParseName("customers", req->customer(), "customer");
     if (!id.ok()) return rpc::ToGrpcStatus(id.status());
     auto now = commands_->Get(caller->tenant, *id);
     if (!now.ok()) return rpc::ToGrpcStatus(now.status());
-    if (now->is_private() && now->owner != caller->user && !caller->admin) {
+    if (now->is_private() && !access->SeesAll(now->owner)) {
       return rpc::ToGrpcStatus(ErrorWithReason(
           absl::StatusCode::kPermissionDenied, kNotOwner,
-          "the contributions to another rep's private customer are visible to its owner only"));
+          "the contributions to another rep's private customer are visible to its owner, their "
+          "managers and admins only"));
     }
     customer_id = *id;
   }

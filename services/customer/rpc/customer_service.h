@@ -4,8 +4,11 @@
 // gRPC edge of the customer service: proto <-> domain mapping and the
 // visibility rule (another rep's private customer: name and owner only).
 
+#include <set>
+
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "libs/readstore/read_store.h"
+#include "libs/rpc/rpc.h"
 #include "services/customer/app/customer_commands.h"
 
 namespace crm::customer {
@@ -64,6 +67,20 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
   // `c` as `viewer` sees it, with its tier and score now.
   absl::Status Render(const std::string& tenant, const Customer& c, const std::string& viewer,
                       v1::Customer* out);
+  // Who sees which private customers in full: the owner, admins, and the
+  // managers of the owner's team (TeamsProjection).
+  struct Access {
+    const rpc::Caller* caller;
+    std::set<std::string> managed;  // reps whose customers the caller manages
+    bool SeesAll(const std::string& owner) const {
+      return owner.empty() || owner == caller->user || caller->admin || managed.count(owner) > 0;
+    }
+    // The Render viewer for a customer of `owner`: "" for everything.
+    std::string ViewerOf(const std::string& owner) const {
+      return SeesAll(owner) ? "" : caller->user;
+    }
+  };
+  absl::StatusOr<Access> AccessOf(const rpc::Caller& caller);
 
   CustomerCommandHandler* commands_;
   readstore::ReadStore* read_store_;

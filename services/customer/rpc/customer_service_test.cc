@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "crm/contract/events/v1/contract_events.pb.h"
+#include "crm/lead/events/v1/lead_events.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/bus/log_tailer.h"
@@ -23,6 +24,7 @@
 #include "services/customer/app/standing_review.h"
 #include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
+#include "services/customer/projection/teams.h"
 
 namespace crm::customer {
 namespace {
@@ -1182,6 +1184,63 @@ TEST_F(CustomerServiceTest, ContractEventsBecomeSalesFactsAndMomentsOfTruth) {
   renewed.mutable_created()->set_renewal_of("k-1");
   publish("k-2", renewed);
   EXPECT_TRUE(mots().empty());
+  EXPECT_EQ(runner.stats().parked, 0);
+}
+
+// Managers see their team's customers in full; the teams come from the lead
+// service's settings on its topic.
+TEST_F(CustomerServiceTest, ManagersSeeTheirTeamsCustomersInFull) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "c", &c).ok());
+  Sync();
+  auto leads = *eventstore::EventStore::Open({.path = dir_.path() + "/lead-events"});
+  TeamsProjection teams;
+  readstore::ProjectionRunner runner(read_.get(), &teams);
+  bus::LogTailer topic(leads.get(), &runner);
+  auto settings = [&](const std::string& manager, const std::string& rid) {
+    crm::lead::events::v1::LeadPolicyEvent e;
+    auto* team = e.mutable_changed()->mutable_settings()->add_teams();
+    team->set_team_id("east");
+    team->add_members()->set_rep_id("rep-1");
+    team->add_manager_ids(manager);
+    ASSERT_TRUE(leads
+                    ->Append({"acme", "settings"}, eventstore::kAnyVersion,
+                             {*eventstore::ToNewEvent(e)}, rid)
+                    .ok());
+    ASSERT_TRUE(topic.CatchUp().ok());
+  };
+  settings("mgr-1", "s1");
+  auto get = [&](const std::string& user, const std::string& roles) {
+    v1::GetCustomerRequest req;
+    req.set_name(c.name());
+    v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+    EXPECT_TRUE(stub_->GetCustomer(&ctx, req, &out).ok());
+    return out;
+  };
+  auto history = [&](const std::string& user) {
+    v1::ListCustomerHistoryRequest req;
+    req.set_name(c.name());
+    v1::ListCustomerHistoryResponse out;
+    grpc::ClientContext ctx;
+    As(ctx, user);
+    ctx.AddMetadata(rpc::kRolesMetadata, "manager");
+    return stub_->ListCustomerHistory(&ctx, req, &out).error_code();
+  };
+  v1::Customer seen = get("mgr-1", "manager");
+  EXPECT_FALSE(seen.restricted());
+  EXPECT_EQ(seen.contacts_size(), 1);
+  EXPECT_TRUE(get("mgr-1", "").restricted());         // the role is needed
+  EXPECT_TRUE(get("mgr-2", "manager").restricted());  // another team's manager
+  EXPECT_EQ(history("mgr-1"), grpc::StatusCode::OK);
+  EXPECT_EQ(history("mgr-2"), grpc::StatusCode::PERMISSION_DENIED);
+
+  // The team changes hands: the old manager sees name and owner only.
+  settings("mgr-2", "s2");
+  EXPECT_TRUE(get("mgr-1", "manager").restricted());
+  EXPECT_FALSE(get("mgr-2", "manager").restricted());
   EXPECT_EQ(runner.stats().parked, 0);
 }
 

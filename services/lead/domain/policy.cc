@@ -71,6 +71,12 @@ absl::Status ValidateSettings(const ev::LeadSettings& s) {
       if (rep.empty()) v.Add(m, "is required");
       if (!reps.insert(rep).second) v.Add(m, "names a rep twice in the team");
     }
+    for (int j = 0; j < t.manager_ids_size(); ++j) {
+      const std::string& manager = t.manager_ids(j);
+      if (manager.empty() || manager.size() > 64) {
+        v.Add(absl::StrCat(at, ".manager_ids[", j, "]"), "must be 1-64 bytes");
+      }
+    }
   }
   if (p.assign_mode == ev::ASSIGN_MODE_ASSIGN && s.teams().empty()) {
     v.Add("settings.teams", "assign mode needs at least one team");
