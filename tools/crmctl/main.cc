@@ -134,6 +134,8 @@ constexpr char kUsage[] =
     "  customer list [--public|--mine]\n"
     "  customer touch ID --channel=meeting|phone|sms|email|wechat [--note=TEXT]\n"
     "                    [--contact=CONTACT_ID]\n"
+    "  customer engage ID --kind=viewed|link|email|form [--topic=T] [--seconds=N]\n"
+    "                    what the customer's people did with your content\n"
     "  customer history ID               everything that happened to a customer\n"
     "  customer reminders                drop warnings and moments of truth due\n"
     "  customer pool [REP_ID]            pool size, capacity, reservations, standing\n"
@@ -940,6 +942,30 @@ int CustomerCommand(Client& c, const Args& a) {
     grpc::Status s = c.customer().RecordTouch(&ctx, req, &touch);
     if (!s.ok()) return Fail(s);
     c.Print(touch);
+    return 0;
+  }
+  if (verb == "engage") {
+    namespace cev = crm::customer::events::v1;
+    static const std::map<std::string, cev::EngagementKind> kKinds = {
+        {"viewed", cev::ENGAGEMENT_KIND_CONTENT_VIEWED},
+        {"link", cev::ENGAGEMENT_KIND_LINK_OPENED},
+        {"email", cev::ENGAGEMENT_KIND_EMAIL_OPENED},
+        {"form", cev::ENGAGEMENT_KIND_FORM_SUBMITTED}};
+    cv1::RecordEngagementRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_customer(name);
+    auto it = kKinds.find(a.Flag("kind", "", ""));
+    if (it != kKinds.end()) req.set_kind(it->second);
+    req.set_topic(a.Flag("topic", "", ""));
+    int32_t seconds = 0;
+    if (!absl::SimpleAtoi(a.Flag("seconds", "", "0"), &seconds)) {
+      std::cerr << "--seconds must be a whole number\n";
+      return 2;
+    }
+    req.set_seconds(seconds);
+    grpc::Status s = c.customer().RecordEngagement(&ctx, req, &out);
+    if (!s.ok()) return Fail(s);
+    c.Print(out);
     return 0;
   }
   std::cerr << "unknown command: customer " << verb << "\n" << kUsage;
@@ -1769,6 +1795,22 @@ int DemoLoad(Client& c, const Args& a) {
       c.Prepare(sctx, absl::StrCat("rep-", i % 4 + 1));
       cv1::Customer ignored;
       if (grpc::Status r = c.customer().RecordAnnualSales(&sctx, sales, &ignored); !r.ok()) {
+        return Fail(r);
+      }
+    }
+    if (i != 0) continue;
+    // The first one's buyers read the pricing pages: an engagement spike.
+    for (int g = 0; g < 3; ++g) {
+      cv1::RecordEngagementRequest engage;
+      engage.set_request_id(absl::StrCat("demo-engage-", seed, "-", g));
+      engage.set_customer(out.name());
+      engage.set_kind(crm::customer::events::v1::ENGAGEMENT_KIND_CONTENT_VIEWED);
+      engage.set_topic("pricing");
+      engage.set_seconds(60 + 40 * g);
+      grpc::ClientContext ectx;
+      c.Prepare(ectx, "demo-web-tracker");
+      cv1::Customer ignored;
+      if (grpc::Status r = c.customer().RecordEngagement(&ectx, engage, &ignored); !r.ok()) {
         return Fail(r);
       }
     }

@@ -354,6 +354,19 @@ absl::StatusOr<Customer> CustomerCommandHandler::NoteOpportunity(const std::stri
   return Get(tenant, customer_id);
 }
 
+absl::StatusOr<Customer> CustomerCommandHandler::RecordEngagement(const std::string& tenant,
+                                                                  const std::string& request_id,
+                                                                  const std::string& customer_id,
+                                                                  customer::RecordEngagement cmd) {
+  ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
+  cmd.now = clock_->Now();
+  cmd.engagement_id = eventstore::NewTimeOrderedId('g', cmd.now);
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& c, const RepPool&) { return Decide(c, cmd, policy); }));
+  return Get(tenant, customer_id);
+}
+
 absl::StatusOr<Customer> CustomerCommandHandler::RecordSales(const std::string& tenant,
                                                              const std::string& request_id,
                                                              const std::string& customer_id,

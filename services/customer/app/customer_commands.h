@@ -79,6 +79,11 @@ class CustomerCommandHandler {
   absl::StatusOr<Customer> NoteOpportunity(const std::string& tenant, const std::string& request_id,
                                            const std::string& customer_id,
                                            customer::NoteOpportunity cmd);
+  // cmd.engagement_id and cmd.now are set here.
+  absl::StatusOr<Customer> RecordEngagement(const std::string& tenant,
+                                            const std::string& request_id,
+                                            const std::string& customer_id,
+                                            customer::RecordEngagement cmd);
   absl::StatusOr<Customer> RecordSales(const std::string& tenant, const std::string& request_id,
                                        const std::string& customer_id, customer::RecordSales cmd);
   // cmd.segment_id and cmd.now are set here.

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "libs/clock/timestamp.h"
@@ -422,6 +423,43 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RecordTouch& cmd, const
   return d;
 }
 
+absl::StatusOr<Decision> Decide(const Customer& c, const RecordEngagement& cmd,
+                                const Policy& policy) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  const absl::Time at = cmd.occurred == absl::InfinitePast() ? cmd.now : cmd.occurred;
+  FieldViolations v;
+  if (cmd.kind == ev::ENGAGEMENT_KIND_UNSPECIFIED || !ev::EngagementKind_IsValid(cmd.kind)) {
+    v.Add("kind", "is required: content viewed, link opened, email opened or form submitted");
+  }
+  if (cmd.topic.size() > 64) v.Add("topic", "must be at most 64 bytes");
+  if (cmd.seconds < 0 || cmd.seconds > 86400) v.Add("seconds", "must be 0-86400");
+  if (at > cmd.now + absl::Minutes(5)) v.Add("occur_time", "must not be in the future");
+  RETURN_IF_ERROR(v.ToStatus());
+  Decision d;
+  ev::EngagementRecorded* e = d.customer.emplace_back().mutable_engagement_recorded();
+  e->set_customer_id(c.id);
+  e->set_engagement_id(cmd.engagement_id);
+  e->set_kind(cmd.kind);
+  e->set_topic(absl::AsciiStrToLower(absl::StripAsciiWhitespace(cmd.topic)));
+  e->set_seconds(cmd.seconds);
+  *e->mutable_occur_time() = ToTimestamp(at);
+  e->set_recorded_by(cmd.user);
+  // The engagements in the window ending at this one, after the last spike.
+  const absl::Time from = std::max(at - policy.engagement_spike_window, c.last_engagement_spike);
+  int32_t in_window = 1;
+  for (absl::Time t : c.engagements) in_window += t > from && t <= at ? 1 : 0;
+  if (in_window >= policy.engagement_spike_count && at > c.last_engagement_spike) {
+    ev::EngagementSpikeDetected* spike =
+        d.customer.emplace_back().mutable_engagement_spike_detected();
+    spike->set_customer_id(c.id);
+    *spike->mutable_spike_time() = ToTimestamp(at);
+    spike->set_engagements(in_window);
+    spike->set_window_hours(
+        static_cast<int32_t>(absl::ToInt64Hours(policy.engagement_spike_window)));
+  }
+  return d;
+}
+
 absl::StatusOr<Decision> Decide(const Customer& c, const RecordSales& cmd) {
   if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
   FieldViolations v;
@@ -738,6 +776,22 @@ HistoryLine Describe(const CustomerEvent& event) {
                            ? "given up"
                            : "ended by claiming the customer");
       break;
+    case CustomerEvent::kEngagementRecorded: {
+      const auto& e = event.engagement_recorded();
+      line.actor = e.recorded_by();
+      line.summary =
+          absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(ev::EngagementKind_Name(e.kind()),
+                                                               "ENGAGEMENT_KIND_")),
+                       e.topic().empty() ? "" : " about " + e.topic(), ", ", e.seconds(), " s");
+      break;
+    }
+    case CustomerEvent::kEngagementSpikeDetected: {
+      const auto& e = event.engagement_spike_detected();
+      line.actor = "engagement";
+      line.summary =
+          absl::StrCat("engagement spike: ", e.engagements(), " within ", e.window_hours(), " h");
+      break;
+    }
     case CustomerEvent::EVENT_NOT_SET:
       break;
   }
@@ -814,6 +868,13 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
     case CustomerEvent::kAnnualSalesRecorded:
       c.annual_sales[event.annual_sales_recorded().sales().year()] =
           event.annual_sales_recorded().sales().amount();
+      break;
+    case CustomerEvent::kEngagementRecorded:
+      c.engagements.push_back(FromTimestamp(event.engagement_recorded().occur_time()));
+      if (c.engagements.size() > 100) c.engagements.erase(c.engagements.begin());
+      break;
+    case CustomerEvent::kEngagementSpikeDetected:
+      c.last_engagement_spike = FromTimestamp(event.engagement_spike_detected().spike_time());
       break;
     case CustomerEvent::kOpportunityProgressNoted: {
       const auto& e = event.opportunity_progress_noted();

@@ -75,6 +75,9 @@ struct Policy {
   int32_t low_completeness = 50;
   int32_t high_completeness = 80;
   int32_t penalty_percent = 10;
+  // MOT "engagement spike": this many engagements within the window.
+  int32_t engagement_spike_count = 3;
+  absl::Duration engagement_spike_window = absl::Hours(24);
   // Profile fields that must be filled (refused when empty) ...
   std::vector<std::string> mandatory_fields = {"company_name"};
   // ... and those that score completeness. "key_person": a contact flagged
@@ -118,6 +121,8 @@ struct Customer {
   // Sales to the tenant per year: the facts tiering ranks.
   std::map<int32_t, int64_t> annual_sales;
   std::map<int32_t, int64_t> contract_sales;  // signed contracts' amounts per UTC year
+  std::vector<absl::Time> engagements;        // when each happened, the latest 100
+  absl::Time last_engagement_spike = absl::InfinitePast();
   // Other customers matching this one when it was last created or claimed.
   std::vector<ev::ConflictMatch> matches;
   bool exists() const { return version > 0; }
@@ -228,6 +233,21 @@ struct RecordTouch {
   absl::Time now;
 };
 absl::StatusOr<Decision> Decide(const Customer& c, const RecordTouch& cmd, const Policy& policy);
+
+struct RecordEngagement {
+  std::string engagement_id;
+  ev::EngagementKind kind = ev::ENGAGEMENT_KIND_UNSPECIFIED;
+  std::string topic;
+  int32_t seconds = 0;
+  absl::Time occurred = absl::InfinitePast();  // InfinitePast: now
+  std::string user;
+  absl::Time now;
+};
+// Anyone of the tenant records it, on any customer. With it, the tenant's
+// spike count of engagements within the window (none of them before the last
+// spike) adds EngagementSpikeDetected.
+absl::StatusOr<Decision> Decide(const Customer& c, const RecordEngagement& cmd,
+                                const Policy& policy);
 
 struct RecordSales {
   int32_t year = 0;

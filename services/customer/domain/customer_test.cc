@@ -1,5 +1,8 @@
 #include "services/customer/domain/customer.h"
 
+#include <set>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/status/status.h"
 
@@ -492,6 +495,44 @@ TEST(CustomerTest, DropProtectionCanHandTheCustomerBackToItsPreviousOwner) {
   EXPECT_EQ(
       EnforceDropProtection(again, GivenPool("rep-2", 1), late, Policy{}, &full).customer.size(),
       1u);
+}
+
+TEST(CustomerTest, AnEngagementSpikeIsTheSpikeCountWithinTheWindowOnce) {
+  Customer c = Given(CreatedBy("rep-1"));
+  auto engage = [&](double hour) {
+    RecordEngagement cmd;
+    cmd.engagement_id = absl::StrCat("g", hour);
+    cmd.kind = ev::ENGAGEMENT_KIND_CONTENT_VIEWED;
+    cmd.topic = " Pricing ";
+    cmd.seconds = 90;
+    cmd.occurred = kT0 + absl::Hours(hour);
+    cmd.user = "marketing";
+    cmd.now = kT0 + Days(10);
+    auto d = Decide(c, cmd, Policy{});
+    EXPECT_TRUE(d.ok()) << d.status();
+    for (const auto& e : d->customer) c = Evolve(std::move(c), e);
+    return d->customer.size() == 2 && d->customer[1].has_engagement_spike_detected();
+  };
+  EXPECT_FALSE(engage(0));
+  EXPECT_FALSE(engage(30));  // hour 0 is more than 24 hours before
+  EXPECT_FALSE(engage(40));  // two within 24 hours
+  EXPECT_TRUE(engage(45));   // three: 30, 40, 45
+  EXPECT_EQ(c.last_engagement_spike, kT0 + absl::Hours(45));
+  EXPECT_FALSE(engage(46));  // counted afresh after the spike
+  EXPECT_FALSE(engage(47));
+  EXPECT_TRUE(engage(48));
+  EXPECT_EQ(c.engagements.size(), 7u);
+
+  RecordEngagement bad;
+  bad.kind = ev::ENGAGEMENT_KIND_UNSPECIFIED;
+  bad.seconds = -1;
+  bad.occurred = kT0 + Days(20);
+  bad.now = kT0 + Days(10);
+  std::set<std::string> fields;
+  const auto status = Decide(c, bad, Policy{}).status();
+  const google::rpc::BadRequest bad_request = BadRequestOf(status);
+  for (const auto& v : bad_request.field_violations()) fields.insert(v.field());
+  EXPECT_EQ(fields, (std::set<std::string>{"kind", "seconds", "occur_time"}));
 }
 
 }  // namespace

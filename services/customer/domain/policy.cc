@@ -61,6 +61,8 @@ ev::PolicySettings ToSettings(const Policy& p) {
   s.set_high_completeness(p.high_completeness);
   s.set_penalty_percent(p.penalty_percent);
   s.set_drop_back_to_previous_owner(p.drop_back_to_previous_owner);
+  s.set_engagement_spike_count(p.engagement_spike_count);
+  s.set_engagement_spike_hours(static_cast<int32_t>(absl::ToInt64Hours(p.engagement_spike_window)));
   return s;
 }
 
@@ -89,6 +91,11 @@ Policy FromSettings(const ev::PolicySettings& s) {
   p.high_completeness = s.high_completeness();
   p.penalty_percent = s.penalty_percent();
   p.drop_back_to_previous_owner = s.drop_back_to_previous_owner();
+  // Settings stored before these fields existed carry zeros: the defaults.
+  if (s.engagement_spike_count() > 0) p.engagement_spike_count = s.engagement_spike_count();
+  if (s.engagement_spike_hours() > 0) {
+    p.engagement_spike_window = absl::Hours(s.engagement_spike_hours());
+  }
   return p;
 }
 
@@ -143,6 +150,8 @@ absl::StatusOr<ev::TenantPolicySet> Decide(const Policy& current, const UpdatePo
   InRange(v, "low_completeness", s.low_completeness(), 0, 100);
   InRange(v, "high_completeness", s.high_completeness(), 0, 100);
   InRange(v, "penalty_percent", s.penalty_percent(), 0, 100);
+  InRange(v, "engagement_spike_count", s.engagement_spike_count(), 1, 1000);
+  InRange(v, "engagement_spike_hours", s.engagement_spike_hours(), 1, 24 * 90);
   if (s.low_completeness() > s.high_completeness()) {
     v.Add("policy.low_completeness", "must not be above high_completeness");
   }

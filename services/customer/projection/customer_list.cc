@@ -20,6 +20,8 @@ namespace ev = crm::customer::events::v1;
 using Row = v1::Customer;
 
 const std::string kSep(1, '\0');
+constexpr char kMotEngagementSpike[] = "mot:engagement-spike";
+constexpr absl::Duration kEngagementSpikeShown = absl::Hours(24 * 7);
 
 std::string RowKey(const std::string& tenant, const std::string& id) {
   return absl::StrCat(tenant, kSep, "customer", kSep, id);
@@ -126,6 +128,9 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
       break;
     }
+    case ev::CustomerEvent::kEngagementSpikeDetected:
+      *row.mutable_engagement_spike_time() = e.engagement_spike_detected().spike_time();
+      break;
     case ev::CustomerEvent::kContractSignedNoted: {
       const auto& signed_ = e.contract_signed_noted();
       ev::AnnualSales* year =
@@ -308,6 +313,18 @@ absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore*
                                     return true;
                                   }));
       RETURN_IF_ERROR(parse);
+      // An engagement spike the owner has not followed up on (for a week).
+      const absl::Time spike = TimeOf(c.engagement_spike_time(), absl::InfinitePast());
+      if (spike != absl::InfinitePast() && now - spike <= kEngagementSpikeShown &&
+          TimeOf(c.last_valid_touch_time(), absl::InfinitePast()) < spike) {
+        v1::Reminder& r = out.emplace_back();
+        r.set_customer(c.name());
+        r.set_company_name(c.company_name());
+        *r.mutable_due_time() = ToTimestamp(spike);
+        r.set_rule(kMotEngagementSpike);
+        r.set_message(absl::StrCat(c.company_name(),
+                                   "'s people are engaging with your content: follow up now"));
+      }
       auto tier = tiers.find(c.customer_id());
       auto due = ATierFollowUpDue(tier == tiers.end() ? ev::TIER_C : tier->second,
                                   TimeOf(c.claim_time(), absl::InfinitePast()),

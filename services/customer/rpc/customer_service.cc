@@ -70,6 +70,9 @@ void ToProto(const Customer& c, const Policy& policy, const std::string& viewer,
     sales->set_year(year);
     sales->set_amount(amount);
   }
+  if (c.last_engagement_spike != absl::InfinitePast()) {
+    *out->mutable_engagement_spike_time() = ToTimestamp(c.last_engagement_spike);
+  }
   for (const auto& [year, amount] : c.contract_sales) {
     auto* sales = out->add_contract_sales();
     sales->set_year(year);
@@ -474,6 +477,26 @@ grpc::Status CustomerServiceImpl::SetRepCapacity(grpc::ServerContext* ctx,
   if (!policy.ok()) return rpc::ToGrpcStatus(policy.status());
   ToProto(*pool, *policy, commands_->clock()->Now(), resp);
   return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::RecordEngagement(grpc::ServerContext* ctx,
+                                                   const v1::RecordEngagementRequest* req,
+                                                   v1::Customer* resp) {
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->customer(), "customer");
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  customer::RecordEngagement cmd;
+  cmd.kind = req->kind();
+  cmd.topic = req->topic();
+  cmd.seconds = req->seconds();
+  if (req->has_occur_time()) cmd.occurred = FromTimestamp(req->occur_time());
+  cmd.user = caller.user;
+  auto c = commands_->RecordEngagement(caller.tenant, req->request_id(), id, std::move(cmd));
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  auto access = AccessOf(caller);
+  if (!access.ok()) return rpc::ToGrpcStatus(access.status());
+  return rpc::ToGrpcStatus(
+      Render(caller.tenant, *c, access->ViewerOf(c->is_private() ? c->owner : ""), resp));
 }
 
 grpc::Status CustomerServiceImpl::RecordAnnualSales(grpc::ServerContext* ctx,

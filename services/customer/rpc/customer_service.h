@@ -46,6 +46,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
                            v1::Conflict*) override;
   grpc::Status ListContributions(grpc::ServerContext*, const v1::ListContributionsRequest*,
                                  v1::ListContributionsResponse*) override;
+  grpc::Status RecordEngagement(grpc::ServerContext*, const v1::RecordEngagementRequest*,
+                                v1::Customer*) override;
   grpc::Status RecordAnnualSales(grpc::ServerContext*, const v1::RecordAnnualSalesRequest*,
                                  v1::Customer*) override;
   grpc::Status CreateSegment(grpc::ServerContext*, const v1::CreateSegmentRequest*,

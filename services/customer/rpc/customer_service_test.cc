@@ -1244,5 +1244,46 @@ TEST_F(CustomerServiceTest, ManagersSeeTheirTeamsCustomersInFull) {
   EXPECT_EQ(runner.stats().parked, 0);
 }
 
+TEST_F(CustomerServiceTest, AnEngagementSpikeRemindsTheOwnerUntilTheyFollowUp) {
+  v1::Customer c;
+  ASSERT_TRUE(Create("rep-1", "c", &c).ok());
+  auto engage = [&](const std::string& rid) {
+    v1::RecordEngagementRequest req;
+    req.set_request_id(rid);
+    req.set_customer(c.name());
+    req.set_kind(events::v1::ENGAGEMENT_KIND_CONTENT_VIEWED);
+    req.set_topic("pricing");
+    req.set_seconds(120);
+    v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, "web-tracker");
+    grpc::Status s = stub_->RecordEngagement(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  };
+  auto mots = [&] {
+    Sync();
+    v1::ListRemindersResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    EXPECT_TRUE(stub_->ListReminders(&ctx, {}, &resp).ok());
+    std::vector<std::string> out;
+    for (const auto& r : resp.reminders()) out.push_back(r.rule());
+    return out;
+  };
+  EXPECT_TRUE(engage("g1").restricted());  // the tracker sees name and owner only
+  clock_.Advance(absl::Hours(2));
+  engage("g2");
+  engage("g2");  // a retry records nothing more
+  EXPECT_TRUE(mots().empty());
+  clock_.Advance(absl::Hours(2));
+  engage("g3");
+  EXPECT_EQ(mots(), std::vector<std::string>{"mot:engagement-spike"});
+  EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_engagement_recorded), 3);
+  ASSERT_TRUE(
+      Touch("rep-1", c.customer_id(), "t1", "called about the pricing page they read").ok());
+  EXPECT_TRUE(mots().empty());
+}
+
 }  // namespace
 }  // namespace crm::customer
