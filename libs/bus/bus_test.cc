@@ -182,6 +182,22 @@ TEST_F(BusTest, BrokerRestartLosesNothingAndAppliesNothingTwice) {
       << relay_->lag();
 }
 
+// Readiness: a consumer that starts behind says it caught up only once it
+// applied everything the topic held when it connected.
+TEST_F(BusTest, AConsumerCatchesUpWithWhatTheTopicHeldAtStart) {
+  StartBroker();
+  relay_ = std::make_unique<Relay>(store_.get(), RelayOptions{"lead", kafka_});
+  relay_->Start();
+  Append(8, 5, "history");
+  ASSERT_TRUE(test::Eventually([&] { return relay_->lag() == 0; }, absl::Seconds(60)));
+  consumer_ = std::make_unique<TopicConsumer>(
+      runner_.get(), TopicConsumerOptions{TopicFor("lead"), "crm-test", kafka_});
+  EXPECT_FALSE(consumer_->caught_up());
+  consumer_->Start();
+  ASSERT_TRUE(test::Eventually([&] { return consumer_->caught_up(); }, absl::Seconds(60)));
+  EXPECT_EQ(Total(), 40);
+}
+
 // A message without the required headers is parked; the projection goes on.
 TEST_F(BusTest, UndecodableMessageIsParked) {
   StartBroker();

@@ -1,5 +1,7 @@
 #include "libs/bus/topic_consumer.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -123,6 +125,10 @@ bool TopicConsumer::Connect() {
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, options_.topic.c_str(), nullptr);
   rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
   rd_kafka_topic_destroy(rkt);
+  if (merr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+      md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    caught_up_ = true;  // nothing was ever published: nothing to catch up on
+  }
   if (merr != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
       md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topics[0].partition_cnt == 0) {
     if (md) rd_kafka_metadata_destroy(md);
@@ -132,6 +138,8 @@ bool TopicConsumer::Connect() {
   rd_kafka_metadata_destroy(md);
 
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  const bool measure = !caught_up_ && target_.empty();
+  std::vector<int64_t> next(partitions, 0), target(partitions, 0);
   for (int p = 0; p < partitions; ++p) {
     auto offset = runner_->Offset(options_.topic, p);
     if (!offset.ok()) {
@@ -140,6 +148,19 @@ bool TopicConsumer::Connect() {
     }
     rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p)->offset =
         *offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : *offset + 1;
+    int64_t low = 0, high = 0;
+    if (measure && rd_kafka_query_watermark_offsets(rk, options_.topic.c_str(), p, &low, &high,
+                                                    5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_topic_partition_list_destroy(list);
+      return false;
+    }
+    next[p] = *offset < 0 ? low : *offset + 1;
+    target[p] = high;
+  }
+  if (measure) {
+    next_ = std::move(next);
+    target_ = std::move(target);
+    NoteApplied(-1, 0);
   }
   rd_kafka_resp_err_t aerr = rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
@@ -194,7 +215,21 @@ void TopicConsumer::Run() {
       continue;
     }
     consumed_ += static_cast<int64_t>(batch.size());
+    if (!caught_up_) {
+      for (const auto& e : batch) NoteApplied(e.partition, e.offset);
+    }
   }
+}
+
+void TopicConsumer::NoteApplied(int32_t partition, int64_t offset) {
+  if (partition >= 0 && partition < static_cast<int32_t>(next_.size())) {
+    next_[partition] = std::max(next_[partition], offset + 1);
+  }
+  if (target_.empty()) return;
+  for (size_t p = 0; p < target_.size(); ++p) {
+    if (next_[p] < target_[p]) return;
+  }
+  caught_up_ = true;
 }
 
 }  // namespace crm::bus

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "libs/bus/kafka.h"
 #include "libs/readstore/projection_runner.h"
@@ -38,6 +39,10 @@ class TopicConsumer {
 
   // Messages handed to the runner since start.
   int64_t consumed() const { return consumed_.load(); }
+  // True once the projection has applied everything the topic held when the
+  // consumer first connected (at once when the topic does not exist yet);
+  // it stays true. Readiness waits for it.
+  bool caught_up() const { return caught_up_.load(); }
 
   // Decodes a Kafka message into an envelope; sets decode_error when the
   // message lacks a required header.
@@ -52,7 +57,13 @@ class TopicConsumer {
   RdKafkaPtr consumer_;
   rd_kafka_queue_t* queue_ = nullptr;
   std::string connected_bootstrap_;
+  void NoteApplied(int32_t partition, int64_t offset);
+
   std::atomic<int64_t> consumed_{0};
+  std::atomic<bool> caught_up_{false};
+  // Next offset to apply and the high watermark at first connect, per
+  // partition; the consumer thread's own until caught up.
+  std::vector<int64_t> next_, target_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -143,6 +143,7 @@ Server::Server(const Config& config, std::string service, std::string default_gr
       gauges_(std::make_shared<Gauges>()) {}
 
 Server::~Server() {
+  readiness_poll_.Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
 }
 
@@ -184,6 +185,17 @@ absl::Status Server::Start() {
     std::rename(tmp.c_str(), port_file.c_str());
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  server_->GetHealthCheckService()->SetServingStatus(kReadinessService, false);
+  readiness_poll_.Start(absl::Milliseconds(200), [this] {
+    if (ready_ || draining_) return absl::OkStatus();
+    for (const auto& check : readiness_) {
+      if (!check()) return absl::OkStatus();
+    }
+    ready_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(kReadinessService, true);
+    LogInfo("ready: read models caught up");
+    return absl::OkStatus();
+  });
   LogInfo("serving",
           {{"grpc_port", absl::StrCat(grpc_port_)}, {"metrics_port", absl::StrCat(metrics_port_)}});
   return absl::OkStatus();
@@ -203,6 +215,8 @@ void Server::WaitForTermination() {
   const int sig = WaitForTerminationSignal();
   auto drain = config_.GetInt("drain-seconds", 10);
   LogInfo("draining", {{"signal", absl::StrCat(sig)}});
+  draining_ = true;
+  readiness_poll_.Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::seconds(drain.ok() ? *drain : 10));

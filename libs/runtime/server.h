@@ -7,10 +7,16 @@
 // SIGTERM or SIGINT, then marks the process NOT_SERVING, lets calls in flight
 // finish within the drain time, and returns.
 //
+// Health has two names: "" (liveness) is SERVING while the process serves;
+// kReadinessService is SERVING only once every readiness check passed (the
+// read models fed from other services' topics caught up with what those
+// topics held at start), and NOT_SERVING again while draining.
+//
 // Flags (or CRM_* environment): --grpc-listen (host:port; port 0 picks one),
 // --metrics-listen, --drain-seconds, --port-file (written with the bound
 // ports as `grpc=N` / `metrics=N` lines, for launchers and tests).
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +25,7 @@
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/runtime/config.h"
+#include "libs/runtime/periodic.h"
 #include "prometheus/registry.h"
 
 namespace prometheus {
@@ -26,6 +33,8 @@ class Exposer;
 }
 
 namespace crm::runtime {
+
+inline constexpr char kReadinessService[] = "crm.readiness";
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
 // later, so Server::Run() can wait for them. Call first thing in main().
@@ -54,6 +63,8 @@ class Server {
 
   // Adds a gauge read at scrape time.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn);
+  // Readiness waits until `ready` returns true (polled; once true it stays).
+  void AddReadinessCheck(std::function<bool()> ready) { readiness_.push_back(std::move(ready)); }
 
   // Binds and starts serving; returns the error when a port cannot be bound.
   absl::Status Start();
@@ -72,6 +83,9 @@ class Server {
   std::shared_ptr<Gauges> gauges_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> server_;
+  std::vector<std::function<bool()>> readiness_;
+  std::atomic<bool> ready_{false}, draining_{false};
+  Periodic readiness_poll_{"readiness"};
   int grpc_port_ = 0;
   int metrics_port_ = 0;
 };

@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
 
   analytics::AnalyticsServiceImpl service(read_store->get());
   runtime::Server server(*config, "analytics", "127.0.0.1:50055");
+  server.AddReadinessCheck([&lead_consumer] { return lead_consumer.caught_up(); });
+  server.AddReadinessCheck([&lead_facts_consumer] { return lead_facts_consumer.caught_up(); });
+  server.AddReadinessCheck(
+      [&opportunity_facts_consumer] { return opportunity_facts_consumer.caught_up(); });
   server.AddService(&service);
   server.AddGauge(
       "crm_projection_applied_events", "Events applied to the analytics read models.", [&] {

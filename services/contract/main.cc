@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   contract::NoticeScheduler notices(read_store->get(), &commands);
   contract::ContractServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "contract", "127.0.0.1:50054");
+  server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
 
   customer::CustomerServiceImpl service(&commands, read_store->get());
   runtime::Server server(*config, "customer", "127.0.0.1:50052");
+  server.AddReadinessCheck([&contract_consumer] { return contract_consumer.caught_up(); });
+  server.AddReadinessCheck([&opportunity_consumer] { return opportunity_consumer.caught_up(); });
+  server.AddReadinessCheck([&lead_consumer] { return lead_consumer.caught_up(); });
   server.AddService(&service);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
 
   lead::LeadServiceImpl service(&commands, rs);
   runtime::Server server(*config, "lead", "127.0.0.1:50051");
+  server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
