@@ -5,6 +5,7 @@
 #include "libs/runtime/server.h"
 #include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
+#include "services/analytics/projection/pool_history.h"
 #include "services/analytics/rpc/analytics_service.h"
 
 int main(int argc, char** argv) {
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
   bus::TopicConsumer opportunity_facts_consumer(
       &opportunity_facts_runner,
       {bus::TopicFor("opportunity"), "crm-analytics-opportunity-facts", kafka});
+  analytics::PoolHistoryProjection pool_history;
+  readstore::ProjectionRunner pool_history_runner(read_store->get(), &pool_history);
+  bus::TopicConsumer pool_history_consumer(
+      &pool_history_runner, {bus::TopicFor("customer"), "crm-analytics-pool-history", kafka});
 
   analytics::AnalyticsServiceImpl service(read_store->get());
   runtime::Server server(*config, "analytics", "127.0.0.1:50055");
@@ -45,15 +50,17 @@ int main(int argc, char** argv) {
   server.AddReadinessCheck([&lead_facts_consumer] { return lead_facts_consumer.caught_up(); });
   server.AddReadinessCheck(
       [&opportunity_facts_consumer] { return opportunity_facts_consumer.caught_up(); });
+  server.AddReadinessCheck([&pool_history_consumer] { return pool_history_consumer.caught_up(); });
   server.AddService(&service);
   server.AddGauge(
       "crm_projection_applied_events", "Events applied to the analytics read models.", [&] {
         return double(lead_counts_runner.stats().applied + lead_facts_runner.stats().applied +
-                      opportunity_facts_runner.stats().applied);
+                      opportunity_facts_runner.stats().applied +
+                      pool_history_runner.stats().applied);
       });
   server.AddGauge("crm_projection_parked_events", "Events the analytics read models parked.", [&] {
     return double(lead_counts_runner.stats().parked + lead_facts_runner.stats().parked +
-                  opportunity_facts_runner.stats().parked);
+                  opportunity_facts_runner.stats().parked + pool_history_runner.stats().parked);
   });
   server.AddGauge(
       "crm_projection_lag_seconds", "Age of the last event applied to lead_counts_by_channel.",
@@ -65,11 +72,13 @@ int main(int argc, char** argv) {
   lead_consumer.Start();
   lead_facts_consumer.Start();
   opportunity_facts_consumer.Start();
+  pool_history_consumer.Start();
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.ToString()}});
     return 1;
   }
   server.WaitForTermination();
+  pool_history_consumer.Stop();
   opportunity_facts_consumer.Stop();
   lead_facts_consumer.Stop();
   lead_consumer.Stop();

@@ -174,6 +174,9 @@ constexpr char kUsage[] =
     "  analytics funnel [--by=channel|rep|tenant] [--from=D] [--to=D] [--as-of=D]\n"
     "                                    lead > customer > opportunity > won, rates, cycle days\n"
     "  analytics channel-value [--from=D] [--to=D] [--as-of=D]   cost per lead/customer/won\n"
+    "  analytics owner CUSTOMER_ID [--as-of=D]   who owned it then, and every owner before\n"
+    "  analytics pool REP_ID [--as-of=D]          what the rep's private pool held then\n"
+    "  analytics pool-health [--from=D] [--to=D] [--as-of=D]   pools, completeness, moves\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
 int ExitCode(grpc::StatusCode code) {
@@ -1068,6 +1071,56 @@ int AnalyticsCommand(Client& c, const Args& a) {
     return 0;
   }
   if (a.words[1] == "lead-counts") return LeadCounts(c);
+  if (a.words[1] == "owner" || a.words[1] == "pool") {
+    if (a.words.size() < 3) {
+      std::cerr << "analytics " << a.words[1] << " needs a "
+                << (a.words[1] == "owner" ? "CUSTOMER_ID" : "REP_ID") << "\n"
+                << kUsage;
+      return 2;
+    }
+    if (a.words[1] == "owner") {
+      av1::GetOwnershipRequest req;
+      req.set_customer_id(a.words[2]);
+      if (period.has_as_of()) *req.mutable_as_of() = period.as_of();
+      av1::Ownership resp;
+      grpc::Status s = c.analytics().GetOwnership(&ctx, req, &resp);
+      if (!s.ok()) return Fail(s);
+      if (c.json()) {
+        c.Print(resp);
+        return 0;
+      }
+      auto day = [](const google::protobuf::Timestamp& t) {
+        return absl::FormatTime("%Y-%m-%d %H:%M", crm::FromTimestamp(t), absl::UTCTimeZone());
+      };
+      for (const auto& span : resp.spans()) {
+        std::cout << absl::StrFormat(
+            "%-16s %-30s from %s%s\n", span.owner_id().empty() ? "(public pool)" : span.owner_id(),
+            span.how(), day(span.from()), span.has_to() ? " to " + day(span.to()) : "");
+      }
+      return 0;
+    }
+    av1::GetRepPoolAsOfRequest req;
+    req.set_rep_id(a.words[2]);
+    if (period.has_as_of()) *req.mutable_as_of() = period.as_of();
+    av1::RepPoolAsOf resp;
+    grpc::Status s = c.analytics().GetRepPoolAsOf(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& id : resp.customer_ids()) std::cout << id << "\n";
+    return 0;
+  }
+  if (a.words[1] == "pool-health") {
+    av1::GetPoolHealthRequest req;
+    *req.mutable_period() = period;
+    av1::PoolHealth resp;
+    grpc::Status s = c.analytics().GetPoolHealth(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    c.Print(resp);
+    return 0;
+  }
   std::cerr << "unknown command: analytics " << a.words[1] << "\n" << kUsage;
   return 2;
 }

@@ -1,9 +1,11 @@
 #include "services/analytics/rpc/analytics_service.h"
 
+#include "libs/clock/timestamp.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
 #include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
+#include "services/analytics/projection/pool_history.h"
 
 namespace crm::analytics {
 
@@ -69,6 +71,52 @@ grpc::Status AnalyticsServiceImpl::GetChannelValue(grpc::ServerContext* context,
       BuildChannelValue(store_, caller->tenant, WindowOf(request->period(), clock_->Now()));
   if (!value.ok()) return rpc::ToGrpcStatus(value.status());
   *response = std::move(*value);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetOwnership(grpc::ServerContext* context,
+                                                const v1::GetOwnershipRequest* request,
+                                                v1::Ownership* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (request->customer_id().empty() || request->customer_id().size() > 64) {
+    FieldViolations v;
+    v.Add("customer_id", "is required, at most 64 bytes");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  const absl::Time as_of = request->has_as_of() ? FromTimestamp(request->as_of()) : clock_->Now();
+  auto ownership = BuildOwnership(store_, caller->tenant, request->customer_id(), as_of);
+  if (!ownership.ok()) return rpc::ToGrpcStatus(ownership.status());
+  *response = std::move(*ownership);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetRepPoolAsOf(grpc::ServerContext* context,
+                                                  const v1::GetRepPoolAsOfRequest* request,
+                                                  v1::RepPoolAsOf* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (request->rep_id().empty() || request->rep_id().size() > 64) {
+    FieldViolations v;
+    v.Add("rep_id", "is required, at most 64 bytes");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  const absl::Time as_of = request->has_as_of() ? FromTimestamp(request->as_of()) : clock_->Now();
+  auto pool = BuildRepPool(store_, caller->tenant, request->rep_id(), as_of);
+  if (!pool.ok()) return rpc::ToGrpcStatus(pool.status());
+  *response = std::move(*pool);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetPoolHealth(grpc::ServerContext* context,
+                                                 const v1::GetPoolHealthRequest* request,
+                                                 v1::PoolHealth* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (absl::Status s = CheckPeriod(request->period()); !s.ok()) return rpc::ToGrpcStatus(s);
+  auto health = BuildPoolHealth(store_, caller->tenant, WindowOf(request->period(), clock_->Now()));
+  if (!health.ok()) return rpc::ToGrpcStatus(health.status());
+  *response = std::move(*health);
   return grpc::Status::OK;
 }
 

@@ -22,6 +22,13 @@ class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::
   grpc::Status GetChannelValue(grpc::ServerContext* context,
                                const v1::GetChannelValueRequest* request,
                                v1::ChannelValue* response) override;
+  grpc::Status GetOwnership(grpc::ServerContext* context, const v1::GetOwnershipRequest* request,
+                            v1::Ownership* response) override;
+  grpc::Status GetRepPoolAsOf(grpc::ServerContext* context,
+                              const v1::GetRepPoolAsOfRequest* request,
+                              v1::RepPoolAsOf* response) override;
+  grpc::Status GetPoolHealth(grpc::ServerContext* context, const v1::GetPoolHealthRequest* request,
+                             v1::PoolHealth* response) override;
 
  private:
   readstore::ReadStore* store_;

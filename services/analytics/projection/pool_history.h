@@ -1,0 +1,44 @@
+#ifndef CRM_SERVICES_ANALYTICS_PROJECTION_POOL_HISTORY_H_
+#define CRM_SERVICES_ANALYTICS_PROJECTION_POOL_HISTORY_H_
+
+// The history of customers and pools, from crm.customer.events.v1, each fact
+// with its time, so that ownership, pools and pool health are answered as
+// of any moment. Keys order facts by (event time, stream version):
+//   `<tenant>\0own\0<customer>\0<when>`       -> "<owner>\n<how>"
+//   `<tenant>\0held\0<rep>\0<customer>\0<when>` -> "1" entered / "0" left
+//   `<tenant>\0compl\0<customer>\0<when>`     -> completeness 0-100
+//   `<tenant>\0pool-event\0<when>\0<stream>`  -> claim, release-owner,
+//       release-drop, conflict, reserve, secure, reservation-end, lapse
+
+#include <string>
+
+#include "crm/analytics/v1/analytics_service.pb.h"
+#include "libs/readstore/projection_runner.h"
+#include "services/analytics/projection/funnel.h"
+
+namespace crm::analytics {
+
+class PoolHistoryProjection : public readstore::Projection {
+ public:
+  std::string name() const override { return "pool_history"; }
+  absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
+};
+
+// NOT_FOUND when the customer did not exist at `as_of`.
+absl::StatusOr<crm::analytics::v1::Ownership> BuildOwnership(readstore::ReadStore* store,
+                                                             const std::string& tenant,
+                                                             const std::string& customer_id,
+                                                             absl::Time as_of);
+
+absl::StatusOr<crm::analytics::v1::RepPoolAsOf> BuildRepPool(readstore::ReadStore* store,
+                                                             const std::string& tenant,
+                                                             const std::string& rep_id,
+                                                             absl::Time as_of);
+
+absl::StatusOr<crm::analytics::v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
+                                                               const std::string& tenant,
+                                                               const Window& w);
+
+}  // namespace crm::analytics
+
+#endif  // CRM_SERVICES_ANALYTICS_PROJECTION_POOL_HISTORY_H_
