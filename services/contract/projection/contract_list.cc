@@ -24,8 +24,14 @@ const std::string kNoticeDuePrefix = std::string("~notice-due") + kSep;
 std::string Key(absl::string_view tenant, absl::string_view id) {
   return absl::StrCat(tenant, kSep, "contract", kSep, id);
 }
-std::string PaidKey(absl::string_view tenant, absl::string_view installment) {
-  return absl::StrCat(tenant, kSep, "paid", kSep, installment);
+// A customer's paid installments sit together: predicting for a customer
+// with history reads only theirs.
+std::string PaidPrefix(absl::string_view tenant) {
+  return absl::StrCat(tenant, kSep, "paid", kSep);
+}
+std::string PaidKey(absl::string_view tenant, absl::string_view customer,
+                    absl::string_view installment) {
+  return absl::StrCat(PaidPrefix(tenant), customer, kSep, installment);
 }
 std::string IndustryKey(absl::string_view tenant, absl::string_view customer) {
   return absl::StrCat(tenant, kSep, "industry", kSep, customer);
@@ -174,9 +180,8 @@ absl::Status ContractListProjection::Apply(const readstore::StoredEvent& event,
   rows.Put(Key(event.tenant(), c.id), row.SerializeAsString());
   for (const auto& i : c.installments) {
     if (i.paid_in_full == absl::InfiniteFuture()) continue;
-    rows.Put(PaidKey(event.tenant(), i.id),
-             absl::StrCat(c.created.customer_id(), "\n", absl::ToUnixMicros(i.due), "\n",
-                          absl::ToUnixMicros(i.paid_in_full)));
+    rows.Put(PaidKey(event.tenant(), c.created.customer_id(), i.id),
+             absl::StrCat(absl::ToUnixMicros(i.due), "\n", absl::ToUnixMicros(i.paid_in_full)));
   }
   ASSIGN_OR_RETURN(auto old_key, rows.Get(NoticeOfKey(event.tenant(), c.id)));
   IndexNotice(event.tenant(), c, rows, old_key);
@@ -296,21 +301,24 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
 }
 
 absl::StatusOr<std::vector<PaidInstallment>> LoadPaymentHistory(readstore::ReadStore* store,
-                                                                const std::string& tenant) {
+                                                                const std::string& tenant,
+                                                                const std::string& customer) {
   std::vector<PaidInstallment> out;
   absl::Status error;
-  RETURN_IF_ERROR(
-      store->Scan(PaidKey(tenant, ""), "", [&](absl::string_view, absl::string_view value) {
-        std::vector<std::string> parts = absl::StrSplit(value, '\n');
-        int64_t due = 0, paid = 0;
-        if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &due) ||
-            !absl::SimpleAtoi(parts[2], &paid)) {
-          error = absl::DataLossError("corrupt payment history row");
-          return false;
-        }
-        out.push_back({parts[0], "", absl::FromUnixMicros(due), absl::FromUnixMicros(paid)});
-        return true;
-      }));
+  const std::string all = PaidPrefix(tenant);
+  const std::string prefix = customer.empty() ? all : absl::StrCat(all, customer, kSep);
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+    const absl::string_view rest = key.substr(all.size());
+    std::pair<std::string, std::string> times = absl::StrSplit(value, '\n');
+    int64_t due = 0, paid = 0;
+    if (!absl::SimpleAtoi(times.first, &due) || !absl::SimpleAtoi(times.second, &paid)) {
+      error = absl::DataLossError("corrupt payment history row");
+      return false;
+    }
+    out.push_back({std::string(rest.substr(0, rest.find(kSep[0]))), "", absl::FromUnixMicros(due),
+                   absl::FromUnixMicros(paid)});
+    return true;
+  }));
   RETURN_IF_ERROR(error);
   std::map<std::string, std::string> industries;
   for (auto& p : out) {
@@ -325,13 +333,17 @@ absl::StatusOr<std::vector<PaidInstallment>> LoadPaymentHistory(readstore::ReadS
 }
 
 absl::Status PredictPayments(readstore::ReadStore* store, const std::string& tenant,
-                             const std::vector<PaidInstallment>& history, v1::Contract* c) {
+                             v1::Contract* c) {
+  ASSIGN_OR_RETURN(auto history, LoadPaymentHistory(store, tenant, c->customer_id()));
+  if (history.empty()) {  // no history of their own: peers' and the tenant's
+    ASSIGN_OR_RETURN(history, LoadPaymentHistory(store, tenant));
+  }
   ASSIGN_OR_RETURN(auto industry, store->Get(IndustryKey(tenant, c->customer_id())));
+  // As of now: everything paid so far informs the prediction.
+  const Prediction p =
+      PredictDelay(history, c->customer_id(), industry.value_or(""), absl::InfiniteFuture());
   for (auto& i : *c->mutable_installments()) {
     if (i.paid() >= i.amount()) continue;
-    // As of now: everything paid so far informs the prediction.
-    const Prediction p =
-        PredictDelay(history, c->customer_id(), industry.value_or(""), absl::InfiniteFuture());
     *i.mutable_expected_pay_time() = ToTimestamp(FromTimestamp(i.due_time()) + p.delay);
     i.set_prediction_method(p.method);
   }

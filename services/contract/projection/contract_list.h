@@ -5,8 +5,9 @@
 // row (`<tenant>\0contract\0<id>` -> v1::Contract) rebuilt from its stream.
 // Lists, receivables and reminders are read from here. The same rebuild
 // keeps each paid installment's history row for payment prediction
-// (`<tenant>\0paid\0<installment>`) and the notice index the notice
-// scheduler works from (`~notice-due\0<time>\0<tenant>\0<id>` -> version).
+// (`<tenant>\0paid\0<customer>\0<installment>` -> due, paid) and the notice
+// index the notice scheduler works from
+// (`~notice-due\0<time>\0<tenant>\0<id>` -> version).
 //
 // `customer_industry` (from crm.customer.events.v1) keeps each customer's
 // industry (`<tenant>\0industry\0<customer>`) for predictions from similar
@@ -56,12 +57,14 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
                                                  v1::GetReceivablesRequest::GroupBy group_by,
                                                  absl::Time now);
 
-// The tenant's installments paid in full, each with its customer's industry.
+// The installments paid in full, each with its customer's industry: the
+// tenant's, or only `customer`'s.
 absl::StatusOr<std::vector<PaidInstallment>> LoadPaymentHistory(readstore::ReadStore* store,
-                                                                const std::string& tenant);
+                                                                const std::string& tenant,
+                                                                const std::string& customer = "");
 // Sets the expected payment time and method of `c`'s open installments.
 absl::Status PredictPayments(readstore::ReadStore* store, const std::string& tenant,
-                             const std::vector<PaidInstallment>& history, v1::Contract* c);
+                             v1::Contract* c);
 
 // `user`'s reminders at `now` (see ListContractReminders), soonest first.
 absl::StatusOr<std::vector<v1::ContractReminder>> ListReminders(readstore::ReadStore* store,

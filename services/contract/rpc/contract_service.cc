@@ -75,9 +75,7 @@ grpc::Status ContractServiceImpl::GetContract(grpc::ServerContext* ctx,
   auto id = rpc::ParseName("contracts", req->name());
   if (!id.ok()) return rpc::ToGrpcStatus(id.status());
   if (grpc::Status s = Reply(commands_->Get(caller->tenant, *id), resp); !s.ok()) return s;
-  auto history = LoadPaymentHistory(read_store_, caller->tenant);
-  if (!history.ok()) return rpc::ToGrpcStatus(history.status());
-  return rpc::ToGrpcStatus(PredictPayments(read_store_, caller->tenant, *history, resp));
+  return rpc::ToGrpcStatus(PredictPayments(read_store_, caller->tenant, resp));
 }
 
 grpc::Status ContractServiceImpl::ListContracts(grpc::ServerContext* ctx,
