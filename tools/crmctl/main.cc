@@ -177,6 +177,8 @@ constexpr char kUsage[] =
     "  analytics owner CUSTOMER_ID [--as-of=D]   who owned it then, and every owner before\n"
     "  analytics pool REP_ID [--as-of=D]          what the rep's private pool held then\n"
     "  analytics pool-health [--from=D] [--to=D] [--as-of=D]   pools, completeness, moves\n"
+    "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
+    "                    [--by=rep|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
 
 int ExitCode(grpc::StatusCode code) {
@@ -1110,6 +1112,24 @@ int AnalyticsCommand(Client& c, const Args& a) {
       return 0;
     }
     for (const auto& id : resp.customer_ids()) std::cout << id << "\n";
+    return 0;
+  }
+  if (a.words[1] == "ranking") {
+    av1::GetRankingRequest req;
+    req.set_metric(a.Flag("metric", "", "won_amount"));
+    req.set_group_by(a.Flag("by", "", "rep") == "channel" ? av1::GetFunnelRequest::GROUP_BY_CHANNEL
+                                                          : av1::GetFunnelRequest::GROUP_BY_REP);
+    *req.mutable_period() = period;
+    av1::Ranking resp;
+    grpc::Status s = c.analytics().GetRanking(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat("%4d  %-20s %14.2f\n", r.rank(), r.group(), r.value());
+    }
     return 0;
   }
   if (a.words[1] == "pool-health") {

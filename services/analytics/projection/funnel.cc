@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "crm/analytics/model/v1/facts.pb.h"
@@ -291,6 +292,52 @@ absl::StatusOr<v1::ChannelValue> BuildChannelValue(readstore::ReadStore* store,
   for (auto& [channel, r] : rows) {
     if (total_won > 0) r.set_revenue_share(static_cast<double>(r.won_amount()) / total_won);
     *out.add_rows() = std::move(r);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Ranking> BuildRanking(readstore::ReadStore* store, const std::string& tenant,
+                                         const std::string& metric,
+                                         v1::GetFunnelRequest::GroupBy group_by, int limit,
+                                         const Window& w) {
+  FieldViolations v;
+  const auto* field = v1::FunnelRow::descriptor()->FindFieldByName(metric);
+  if (field == nullptr || field->name() == "group") {
+    v.Add("metric", "must be a funnel figure, e.g. won_amount or lead_to_customer");
+  }
+  if (group_by == v1::GetFunnelRequest::GROUP_BY_UNSPECIFIED) {
+    group_by = v1::GetFunnelRequest::GROUP_BY_REP;
+  }
+  if (group_by != v1::GetFunnelRequest::GROUP_BY_REP &&
+      group_by != v1::GetFunnelRequest::GROUP_BY_CHANNEL) {
+    v.Add("group_by", "ranks reps or channels");
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  ASSIGN_OR_RETURN(v1::Funnel funnel, BuildFunnel(store, tenant, group_by, w));
+  const auto* refl = v1::FunnelRow::GetReflection();
+  const bool ascending = absl::StartsWith(metric, "days_");
+  std::vector<std::pair<double, std::string>> values;
+  for (const auto& row : funnel.rows()) {
+    if (row.group().empty()) continue;
+    const double value = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE
+                             ? refl->GetDouble(row, field)
+                             : static_cast<double>(refl->GetInt64(row, field));
+    values.emplace_back(value, row.group());
+  }
+  std::sort(values.begin(), values.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return ascending ? a.first < b.first : a.first > b.first;
+    return a.second < b.second;
+  });
+  v1::Ranking out;
+  out.set_metric(metric);
+  out.set_ascending(ascending);
+  for (size_t i = 0; i < values.size() && static_cast<int>(i) < limit; ++i) {
+    v1::RankingRow* r = out.add_rows();
+    r->set_rank(i > 0 && values[i].first == values[i - 1].first
+                    ? out.rows(static_cast<int>(i) - 1).rank()
+                    : static_cast<int32_t>(i) + 1);
+    r->set_group(values[i].second);
+    r->set_value(values[i].first);
   }
   return out;
 }

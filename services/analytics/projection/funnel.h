@@ -47,6 +47,13 @@ absl::StatusOr<crm::analytics::v1::ChannelValue> BuildChannelValue(readstore::Re
                                                                    const std::string& tenant,
                                                                    const Window& w);
 
+// Groups ranked on one FunnelRow metric (see GetRankingRequest); rows
+// without a group (leads nobody took) are left out. INVALID_ARGUMENT naming
+// `metric` or `group_by` for what cannot be ranked.
+absl::StatusOr<crm::analytics::v1::Ranking> BuildRanking(
+    readstore::ReadStore* store, const std::string& tenant, const std::string& metric,
+    crm::analytics::v1::GetFunnelRequest::GroupBy group_by, int limit, const Window& w);
+
 }  // namespace crm::analytics
 
 #endif  // CRM_SERVICES_ANALYTICS_PROJECTION_FUNNEL_H_

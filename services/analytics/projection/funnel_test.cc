@@ -169,6 +169,36 @@ TEST_F(FunnelTest, CountsRatesAndCycleTimesPerChannelAndRep) {
   EXPECT_EQ(first_week[""].leads(), 5);
 }
 
+TEST_F(FunnelTest, RepsAreRankedOnAnyFunnelFigureWithTiesSharingARank) {
+  History();
+  const Window w{absl::InfinitePast(), Day(60), Day(60)};
+  auto won = BuildRanking(store_.get(), "acme", "won_amount",
+                          v1::GetFunnelRequest::GROUP_BY_UNSPECIFIED, 10, w);
+  ASSERT_TRUE(won.ok()) << won.status();
+  ASSERT_EQ(won->rows_size(), 2);  // the leads nobody took are not a rep
+  EXPECT_EQ(won->rows(0).group(), "ann");
+  EXPECT_EQ(won->rows(0).value(), 400000);
+  EXPECT_EQ(won->rows(1).rank(), 2);
+  EXPECT_FALSE(won->ascending());
+
+  // Shorter cycles rank first; ann and bo both took 10 days: rank 1 each.
+  auto days = BuildRanking(store_.get(), "acme", "days_lead_to_customer",
+                           v1::GetFunnelRequest::GROUP_BY_REP, 10, w);
+  ASSERT_TRUE(days.ok());
+  EXPECT_TRUE(days->ascending());
+  EXPECT_EQ(days->rows(0).rank(), 1);
+  EXPECT_EQ(days->rows(1).rank(), 1);
+
+  auto channels = BuildRanking(store_.get(), "acme", "lead_to_customer",
+                               v1::GetFunnelRequest::GROUP_BY_CHANNEL, 1, w);
+  ASSERT_EQ(channels->rows_size(), 1);           // the limit
+  EXPECT_EQ(channels->rows(0).group(), "fair");  // 1 of 2 and web 2 of 4: a tie, by name
+  EXPECT_EQ(BuildRanking(store_.get(), "acme", "group", v1::GetFunnelRequest::GROUP_BY_REP, 10, w)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(FunnelTest, AsOfAnEarlierMomentCountsOnlyWhatHadHappened) {
   History();
   // On day 20: l4 did not exist, o5 had just been created, nothing was won.

@@ -1,5 +1,7 @@
 #include "services/analytics/rpc/analytics_service.h"
 
+#include <algorithm>
+
 #include "libs/clock/timestamp.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
@@ -117,6 +119,25 @@ grpc::Status AnalyticsServiceImpl::GetPoolHealth(grpc::ServerContext* context,
   auto health = BuildPoolHealth(store_, caller->tenant, WindowOf(request->period(), clock_->Now()));
   if (!health.ok()) return rpc::ToGrpcStatus(health.status());
   *response = std::move(*health);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetRanking(grpc::ServerContext* context,
+                                              const v1::GetRankingRequest* request,
+                                              v1::Ranking* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (absl::Status s = CheckPeriod(request->period()); !s.ok()) return rpc::ToGrpcStatus(s);
+  if (request->limit() < 0) {
+    FieldViolations v;
+    v.Add("limit", "must not be negative");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  const int limit = request->limit() == 0 ? 10 : std::min(request->limit(), 1000);
+  auto ranking = BuildRanking(store_, caller->tenant, request->metric(), request->group_by(), limit,
+                              WindowOf(request->period(), clock_->Now()));
+  if (!ranking.ok()) return rpc::ToGrpcStatus(ranking.status());
+  *response = std::move(*ranking);
   return grpc::Status::OK;
 }
 

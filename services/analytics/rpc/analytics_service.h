@@ -29,6 +29,8 @@ class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::
                               v1::RepPoolAsOf* response) override;
   grpc::Status GetPoolHealth(grpc::ServerContext* context, const v1::GetPoolHealthRequest* request,
                              v1::PoolHealth* response) override;
+  grpc::Status GetRanking(grpc::ServerContext* context, const v1::GetRankingRequest* request,
+                          v1::Ranking* response) override;
 
  private:
   readstore::ReadStore* store_;
