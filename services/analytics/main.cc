@@ -1,6 +1,7 @@
 // crm-analytics: the analytics service process. Wiring only.
 
 #include "libs/bus/topic_consumer.h"
+#include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
 #include "services/analytics/projection/funnel.h"
@@ -45,6 +46,13 @@ int main(int argc, char** argv) {
       &pool_history_runner, {bus::TopicFor("customer"), "crm-analytics-pool-history", kafka});
 
   analytics::AnalyticsServiceImpl service(read_store->get());
+  // Parked events apply again at start: deploying a fix replays them.
+  ops::OpsServiceImpl ops(
+      {&lead_counts_runner, &lead_facts_runner, &opportunity_facts_runner, &pool_history_runner});
+  if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
+    LogError("cannot replay parked events", {{"error", left.status().ToString()}});
+    return 1;
+  }
   runtime::Server server(*config, "analytics", "127.0.0.1:50055");
   server.AddReadinessCheck([&lead_consumer] { return lead_consumer.caught_up(); });
   server.AddReadinessCheck([&lead_facts_consumer] { return lead_facts_consumer.caught_up(); });
@@ -52,6 +60,7 @@ int main(int argc, char** argv) {
       [&opportunity_facts_consumer] { return opportunity_facts_consumer.caught_up(); });
   server.AddReadinessCheck([&pool_history_consumer] { return pool_history_consumer.caught_up(); });
   server.AddService(&service);
+  server.AddService(&ops);
   server.AddGauge(
       "crm_projection_applied_events", "Events applied to the analytics read models.", [&] {
         return double(lead_counts_runner.stats().applied + lead_facts_runner.stats().applied +

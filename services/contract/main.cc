@@ -3,6 +3,7 @@
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
+#include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
 #include "services/contract/app/notice_scheduler.h"
@@ -41,9 +42,16 @@ int main(int argc, char** argv) {
   contract::ContractCommandHandler commands(es, SystemClock());
   contract::NoticeScheduler notices(read_store->get(), &commands);
   contract::ContractServiceImpl service(&commands, read_store->get());
+  // Parked events apply again at start: deploying a fix replays them.
+  ops::OpsServiceImpl ops({&list_runner, &industry_runner});
+  if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
+    LogError("cannot replay parked events", {{"error", left.status().ToString()}});
+    return 1;
+  }
   runtime::Server server(*config, "contract", "127.0.0.1:50054");
   server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
+  server.AddService(&ops);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",

@@ -3,6 +3,7 @@
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
+#include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
 #include "services/customer/app/contract_signals.h"
@@ -75,11 +76,19 @@ int main(int argc, char** argv) {
                                    {bus::TopicFor("lead"), "crm-customer-teams", kafka});
 
   customer::CustomerServiceImpl service(&commands, read_store->get());
+  // Parked events apply again at start: deploying a fix replays them.
+  ops::OpsServiceImpl ops({&list_runner, &drop_runner, &contributions_runner, &match_runner,
+                           &contract_runner, &opportunity_runner, &teams_runner});
+  if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
+    LogError("cannot replay parked events", {{"error", left.status().ToString()}});
+    return 1;
+  }
   runtime::Server server(*config, "customer", "127.0.0.1:50052");
   server.AddReadinessCheck([&contract_consumer] { return contract_consumer.caught_up(); });
   server.AddReadinessCheck([&opportunity_consumer] { return opportunity_consumer.caught_up(); });
   server.AddReadinessCheck([&lead_consumer] { return lead_consumer.caught_up(); });
   server.AddService(&service);
+  server.AddService(&ops);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",

@@ -4,6 +4,7 @@
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
+#include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
 #include "services/lead/app/customer_client.h"
@@ -78,9 +79,16 @@ int main(int argc, char** argv) {
   lead::WorkScheduler scheduler(rs, &commands);
 
   lead::LeadServiceImpl service(&commands, rs);
+  // Parked events apply again at start: deploying a fix replays them.
+  ops::OpsServiceImpl ops({&lead_list_runner, &customers_runner});
+  if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
+    LogError("cannot replay parked events", {{"error", left.status().ToString()}});
+    return 1;
+  }
   runtime::Server server(*config, "lead", "127.0.0.1:50051");
   server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
+  server.AddService(&ops);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",

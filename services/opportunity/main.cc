@@ -4,6 +4,7 @@
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
+#include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
 #include "services/opportunity/app/contract_client.h"
@@ -57,9 +58,16 @@ int main(int argc, char** argv) {
   });
 
   opportunity::OpportunityServiceImpl service(&commands, rs);
+  // Parked events apply again at start: deploying a fix replays them.
+  ops::OpsServiceImpl ops({&list_runner, &facts_runner});
+  if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
+    LogError("cannot replay parked events", {{"error", left.status().ToString()}});
+    return 1;
+  }
   runtime::Server server(*config, "opportunity", "127.0.0.1:50053");
   server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
+  server.AddService(&ops);
   server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
                   [es] { return double(es->stats().appends); });
   server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",

@@ -1,0 +1,50 @@
+#include "libs/ops/ops_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/rpc/rpc.h"
+#include "libs/runtime/log.h"
+#include "libs/status/status.h"
+
+namespace crm::ops {
+
+grpc::Status OpsServiceImpl::ListParkedEvents(grpc::ServerContext* ctx,
+                                              const crm::ops::v1::ListParkedEventsRequest* req,
+                                              crm::ops::v1::ListParkedEventsResponse* resp) {
+  auto caller = rpc::CallerFrom(*ctx);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (!caller->admin) {
+    return rpc::ToGrpcStatus(absl::PermissionDeniedError("parked events are for admins"));
+  }
+  auto size = rpc::PageSize(req->page_size());
+  if (!size.ok()) return rpc::ToGrpcStatus(size.status());
+  bool known = req->projection().empty();
+  for (readstore::ProjectionRunner* r : runners_) {
+    resp->add_projections(r->name());
+    if (!req->projection().empty() && r->name() != req->projection()) continue;
+    known = true;
+    auto parked = r->Parked(static_cast<size_t>(*size));
+    if (!parked.ok()) return rpc::ToGrpcStatus(parked.status());
+    for (auto& p : *parked) *resp->add_events() = std::move(p);
+  }
+  if (!known) {
+    FieldViolations v;
+    v.Add("projection", "is not a projection of this service");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<int64_t> OpsServiceImpl::ReplayParkedAtStart() {
+  int64_t remaining = 0;
+  for (readstore::ProjectionRunner* r : runners_) {
+    ASSIGN_OR_RETURN(auto before, r->Parked(1));
+    if (before.empty()) continue;
+    ASSIGN_OR_RETURN(const int64_t left, r->ReplayParked());
+    LogInfo("parked events replayed",
+            {{"projection", r->name()}, {"still_parked", absl::StrCat(left)}});
+    remaining += left;
+  }
+  return remaining;
+}
+
+}  // namespace crm::ops
