@@ -83,6 +83,7 @@
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
 #include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
+#include "crm/ops/v1/ops_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/clock/timestamp.h"
@@ -177,6 +178,7 @@ constexpr char kUsage[] =
     "  analytics owner CUSTOMER_ID [--as-of=D]   who owned it then, and every owner before\n"
     "  analytics pool REP_ID [--as-of=D]          what the rep's private pool held then\n"
     "  analytics pool-health [--from=D] [--to=D] [--as-of=D]   pools, completeness, moves\n"
+    "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
     "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
     "                    [--by=rep|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
@@ -1609,6 +1611,45 @@ int ContractCommand(Client& c, const Args& a) {
   return 2;
 }
 
+// crmctl ops parked SERVICE [--projection=P]: what the service's projections
+// parked, with the error (admin).
+int OpsCommand(Client& c, const Args& a) {
+  static const std::map<std::string, std::string> kAddresses = {{"lead", "127.0.0.1:50051"},
+                                                                {"customer", "127.0.0.1:50052"},
+                                                                {"opportunity", "127.0.0.1:50053"},
+                                                                {"contract", "127.0.0.1:50054"},
+                                                                {"analytics", "127.0.0.1:50055"}};
+  if (a.words.size() < 3 || a.words[1] != "parked" || !kAddresses.count(a.words[2])) {
+    std::cerr << "usage: crmctl ops parked lead|customer|opportunity|contract|analytics "
+                 "[--projection=P]\n";
+    return 2;
+  }
+  const std::string& service = a.words[2];
+  const std::string address =
+      a.Flag(service, "CRM_" + absl::AsciiStrToUpper(service) + "_ADDR", kAddresses.at(service));
+  auto stub = crm::ops::v1::OpsService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  crm::ops::v1::ListParkedEventsRequest req;
+  req.set_projection(a.Flag("projection", "", ""));
+  crm::ops::v1::ListParkedEventsResponse resp;
+  grpc::Status s = stub->ListParkedEvents(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  if (c.json()) {
+    c.Print(resp);
+    return 0;
+  }
+  std::cout << service << " projections: " << absl::StrJoin(resp.projections(), ", ") << "\n";
+  if (resp.events().empty()) std::cout << "nothing parked\n";
+  for (const auto& p : resp.events()) {
+    std::cout << absl::StrFormat(
+        "%-24s %s[%d]@%d %s: %s\n", p.projection(), p.source(), p.partition(), p.offset(),
+        p.event().type().empty() ? "(undecoded)" : p.event().type(), p.error());
+  }
+  return 0;
+}
+
 // Takes a won deal's contract through legal, to the customer and a payment
 // plan whose first installment is already late and partly paid, with an
 // onboarding milestone for customer service.
@@ -2025,6 +2066,7 @@ int main(int argc, char** argv) {
   if (a.words[0] == "opportunity" || a.words[0] == "opp") return OpportunityCommand(c, a);
   if (a.words[0] == "product") return ProductCommand(c, a);
   if (a.words[0] == "contract") return ContractCommand(c, a);
+  if (a.words[0] == "ops") return OpsCommand(c, a);
   if (a.words[0] == "analytics") return AnalyticsCommand(c, a);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;
