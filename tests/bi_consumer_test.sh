@@ -25,13 +25,14 @@ wait_for() {  # wait_for SECONDS COMMAND...: until COMMAND succeeds
   done
 }
 
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$dir/hs256.key"
 "$broker_bin" --bootstrap-file="$dir/bootstrap" > "$dir/broker.log" 2>&1 &
 wait_for 20 test -s "$dir/bootstrap" || { echo "FAIL: broker did not start"; exit 1; }
 "$lead_bin" --data-dir="$dir/lead" --grpc-listen=127.0.0.1:0 --metrics-listen=127.0.0.1:0 \
-  --kafka-bootstrap-file="$dir/bootstrap" --port-file="$dir/lead.ports" > "$dir/lead.log" 2>&1 &
+  --kafka-bootstrap-file="$dir/bootstrap" --port-file="$dir/lead.ports" --auth-keys="$dir/hs256.key" > "$dir/lead.log" 2>&1 &
 wait_for 60 test -s "$dir/lead.ports" || { echo "FAIL: lead service did not start"; cat "$dir/lead.log"; exit 1; }
 port=$(sed -n 's/^grpc=//p' "$dir/lead.ports")
-ctl=("$crmctl" --lead="127.0.0.1:$port" --tenant=bi-test --user=bi-admin --roles=admin)
+ctl=("$crmctl" --lead="127.0.0.1:$port" --key-file="$dir/hs256.key" --tenant=bi-test --user=bi-admin --roles=admin)
 "${ctl[@]}" channel create web --name=Web --kind=self-built > /dev/null
 "${ctl[@]}" lead create --channel=web --company="Acme GmbH" --email=ann@acme.example > /dev/null
 

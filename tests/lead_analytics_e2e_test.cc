@@ -119,8 +119,7 @@ TEST(LeadAnalyticsE2eTest, LeadsAreCountedExactlyOnceThroughCrashes) {
     req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
     crm::lead::v1::Channel out;
     grpc::ClientContext ctx;
-    Tenant(ctx);
-    ctx.AddMetadata(rpc::kRolesMetadata, "admin");
+    test::As(ctx, "boss", "acme", "admin");
     ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
   }
 

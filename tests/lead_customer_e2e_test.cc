@@ -91,8 +91,7 @@ TEST(LeadCustomerE2eTest, RoutingAndConversionAcrossServicesSurviveKillNine) {
     req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
     lv1::Channel out;
     grpc::ClientContext ctx;
-    test::As(ctx, "boss");
-    ctx.AddMetadata(rpc::kRolesMetadata, "admin");
+    test::As(ctx, "boss", "acme", "admin");
     ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
   }
 

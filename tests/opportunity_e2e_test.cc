@@ -28,8 +28,7 @@ namespace kv1 = crm::contract::v1;
 namespace ov1 = crm::opportunity::v1;
 
 void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
-  test::As(ctx, user);
-  if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+  test::As(ctx, user, "acme", roles);
 }
 
 // Calls `call` until it is not UNAVAILABLE (a restarted service's first

@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/rpc/rpc.h"
+#include "libs/testing/auth.h"
 #include "libs/testing/process.h"
 #include "libs/testing/temp_dir.h"
 
@@ -42,7 +43,8 @@ class Platform {
                                      absl::StrCat("--grpc-listen=127.0.0.1:", ports_[name]),
                                      "--metrics-listen=127.0.0.1:0",
                                      "--kafka-bootstrap-file=" + bootstrap_file_,
-                                     "--port-file=" + port_file};
+                                     "--port-file=" + port_file,
+                                     TestKeyFlag(dir_.path())};
     argv.insert(argv.end(), flags.begin(), flags.end());
     processes_[name] = *Process::Start(argv, dir_.path() + "/" + name + ".log");
     // Generous: a sanitizer build catching up its read models starts slowly.
@@ -82,12 +84,11 @@ class Platform {
   std::map<std::string, Process> processes_;
 };
 
-// Call metadata for `user` of `tenant`, with a deadline; the call waits for
-// a (re)starting service to accept connections.
+// A test token for `user` of `tenant` with `roles`, with a deadline; the
+// call waits for a (re)starting service to accept connections.
 inline void As(grpc::ClientContext& ctx, const std::string& user,
-               const std::string& tenant = "acme") {
-  ctx.AddMetadata(rpc::kTenantMetadata, tenant);
-  ctx.AddMetadata(rpc::kUserMetadata, user);
+               const std::string& tenant = "acme", const std::string& roles = "") {
+  Authorize(ctx, user, tenant, roles);
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
 }

@@ -54,9 +54,7 @@ TEST(OpsServiceTest, AdminsSeeParkedEventsAndAFixReplaysThemAtStart) {
   auto list = [&](const std::string& roles, const std::string& name,
                   v1::ListParkedEventsResponse* out) {
     grpc::ClientContext ctx;
-    ctx.AddMetadata(rpc::kTenantMetadata, "acme");
-    ctx.AddMetadata(rpc::kUserMetadata, "ops");
-    if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+    test::Authorize(ctx, "ops", "acme", roles);
     v1::ListParkedEventsRequest req;
     req.set_projection(name);
     return stub->ListParkedEvents(&ctx, req, out);

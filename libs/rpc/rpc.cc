@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
 #include "libs/status/status.h"
 
@@ -52,33 +54,77 @@ std::string Metadata(const grpc::ServerContext& context, const char* key) {
   return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
+absl::Mutex verifier_mu;
+std::shared_ptr<const auth::Verifier> installed_verifier ABSL_GUARDED_BY(verifier_mu);
+
+constexpr char kNameRule[] = "must be 1-64 characters of a-z, 0-9, '-' and '_'";
+
 }  // namespace
 
+void InstallVerifier(std::shared_ptr<const auth::Verifier> verifier) {
+  absl::MutexLock lock(&verifier_mu);
+  installed_verifier = std::move(verifier);
+}
+
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
-  Caller caller;
-  caller.tenant = Metadata(context, kTenantMetadata);
-  caller.user = Metadata(context, kUserMetadata);
-  for (absl::string_view role : absl::StrSplit(Metadata(context, kRolesMetadata), ',')) {
-    caller.admin |= absl::StripAsciiWhitespace(role) == "admin";
-    caller.manager |= absl::StripAsciiWhitespace(role) == "manager";
-    if (!absl::StripAsciiWhitespace(role).empty()) {
-      caller.roles.insert(std::string(absl::StripAsciiWhitespace(role)));
-    }
+  std::shared_ptr<const auth::Verifier> verifier;
+  {
+    absl::MutexLock lock(&verifier_mu);
+    verifier = installed_verifier;
   }
-  if (caller.tenant.empty()) {
+  if (verifier == nullptr) return absl::UnauthenticatedError("this process verifies no tokens");
+  const std::string header = Metadata(context, kAuthorizationMetadata);
+  if (header.empty()) {
     return absl::UnauthenticatedError(
-        absl::StrCat("the call names no tenant (metadata ", kTenantMetadata, ")"));
+        "the call carries no bearer token (metadata authorization: Bearer <token>)");
   }
-  FieldViolations v;
-  if (!ValidName(caller.tenant)) {
-    v.Add(kTenantMetadata, "must be 1-64 characters of a-z, 0-9, '-' and '_'");
+  absl::string_view token = header;
+  if (!absl::ConsumePrefix(&token, "Bearer ") && !absl::ConsumePrefix(&token, "bearer ")) {
+    return absl::UnauthenticatedError("the authorization metadata is not \"Bearer <token>\"");
   }
-  if (caller.user.empty()) caller.user = "anonymous";
+  ASSIGN_OR_RETURN(auth::Identity id,
+                   verifier->Verify(absl::StripAsciiWhitespace(token), absl::Now()));
+  if (!ValidName(id.tenant)) {
+    return absl::UnauthenticatedError(absl::StrCat("bearer token claim tenant ", kNameRule));
+  }
+  Caller caller;
+  caller.tenant = id.tenant;
+  caller.roles = id.roles;
+  caller.teams = id.teams;
+  caller.admin = id.roles.count("admin") > 0;
+  caller.manager = id.roles.count("manager") > 0;
+  if (!id.acting_user.empty()) {
+    caller.service = id.user;
+    caller.user = id.acting_user;
+  } else {
+    caller.user = id.user;
+  }
   if (!ValidName(caller.user)) {
-    v.Add(kUserMetadata, "must be 1-64 characters of a-z, 0-9, '-' and '_'");
+    return absl::UnauthenticatedError(absl::StrCat(
+        "bearer token claim ", id.acting_user.empty() ? "sub " : "act.sub ", kNameRule));
   }
-  RETURN_IF_ERROR(v.ToStatus());
   return caller;
+}
+
+void SetBearer(grpc::ClientContext& context, const std::string& token) {
+  context.AddMetadata(kAuthorizationMetadata, absl::StrCat("Bearer ", token));
+}
+
+std::string ServiceTokens::For(const std::string& tenant, const std::string& acting_user) {
+  constexpr absl::Duration kTtl = absl::Minutes(10);
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  auto& [token, expires] = cache_[{tenant, acting_user}];
+  if (token.empty() || now > expires - kTtl / 2) {
+    auth::Identity id;
+    id.tenant = tenant;
+    id.user = service_;
+    id.roles = {"service"};
+    id.acting_user = acting_user;
+    token = signer_.Mint(id, now, kTtl);
+    expires = now + kTtl;
+  }
+  return token;
 }
 
 void CheckRequestId(const std::string& request_id, FieldViolations& violations) {

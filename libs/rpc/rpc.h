@@ -2,15 +2,21 @@
 #define CRM_LIBS_RPC_RPC_H_
 
 // What every gRPC service of the project shares at its edge: absl::Status to
-// grpc::Status with google.rpc details, the caller's identity from metadata,
+// grpc::Status with google.rpc details, the caller's identity from its token,
 // and opaque page tokens.
 
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/auth/jwt.h"
 #include "libs/status/status.h"
 
 namespace crm::rpc {
@@ -24,29 +30,60 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // the CLI): the field violations and reason.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// Who is calling. Until token authentication lands, the tenant and user come
-// from the `x-crm-tenant` and `x-crm-user` metadata entries.
+// Who is calling, from the verified bearer token of the call.
 struct Caller {
   std::string tenant;
+  // The user; on a call a service makes for a user, that user.
   std::string user;
-  // "admin" may change the tenant's rules. A stand-in for the identity and
-  // access service (#8), from the x-crm-roles metadata.
+  // The calling service when a service acts for `user` (role "service").
+  std::string service;
+  // "admin" may change the tenant's rules.
   bool admin = false;
   // "manager" approves what reps may not decide alone (closing a deal as
-  // lost, larger discounts).
+  // lost, larger discounts) and sees their teams' customers.
   bool manager = false;
-  // Every role named, trimmed (e.g. "team-lead", "legal").
+  // Every role the token names (rep, manager, admin, bi, service, team-lead,
+  // director, legal, ...).
   std::set<std::string> roles;
+  // The teams the token names.
+  std::vector<std::string> teams;
 };
 
-inline constexpr char kTenantMetadata[] = "x-crm-tenant";
-inline constexpr char kUserMetadata[] = "x-crm-user";
-// Comma-separated roles, e.g. "admin".
-inline constexpr char kRolesMetadata[] = "x-crm-roles";
+// Calls carry `authorization: Bearer <JWT>` (see libs/auth/jwt.h).
+inline constexpr char kAuthorizationMetadata[] = "authorization";
 
-// UNAUTHENTICATED when the tenant is missing; INVALID_ARGUMENT when the tenant
-// or user is not 1-64 characters of [a-z0-9_-] (lower case).
+// Installs the process's token verifier (at start, before serving). Until
+// one is installed, every call is UNAUTHENTICATED.
+void InstallVerifier(std::shared_ptr<const auth::Verifier> verifier);
+
+// UNAUTHENTICATED saying why when the call has no valid bearer token, or its
+// tenant or user is not 1-64 characters of [a-z0-9_-] (lower case).
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context);
+
+// Client side: sends `token` as the call's bearer token.
+void SetBearer(grpc::ClientContext& context, const std::string& token);
+
+// Tokens a service presents on the calls it makes for a user: its own
+// identity (role "service") acting for that user, minted with the process's
+// signing key and reused until near expiry.
+class ServiceTokens {
+ public:
+  ServiceTokens(std::string service, auth::Signer signer)
+      : service_(std::move(service)), signer_(std::move(signer)) {}
+  std::string For(const std::string& tenant, const std::string& acting_user);
+  // Adds the bearer for `tenant`/`acting_user` to `context`.
+  void Authorize(grpc::ClientContext& context, const std::string& tenant,
+                 const std::string& acting_user) {
+    SetBearer(context, For(tenant, acting_user));
+  }
+
+ private:
+  std::string service_;
+  auth::Signer signer_;
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, absl::Time>> cache_
+      ABSL_GUARDED_BY(mu_);
+};
 
 // Adds a violation for a missing or over-long (> 128 bytes) request_id.
 void CheckRequestId(const std::string& request_id, FieldViolations& violations);

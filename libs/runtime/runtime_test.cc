@@ -3,6 +3,9 @@
 #include "gtest/gtest.h"
 #include "libs/runtime/config.h"
 #include "libs/runtime/log.h"
+#include "libs/runtime/server.h"
+#include "libs/testing/auth.h"
+#include "libs/testing/temp_dir.h"
 
 namespace crm::runtime {
 namespace {
@@ -35,6 +38,37 @@ TEST(ConfigTest, BadInputIsRefusedWithTheFlagName) {
 
 TEST(LogTest, JsonQuoteEscapes) {
   EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+// StartProcess with `flags` (argv[0] added).
+absl::StatusOr<Process> Start(std::vector<std::string> flags) {
+  flags.insert(flags.begin(), "crm-test");
+  std::vector<char*> argv;
+  for (auto& f : flags) argv.push_back(f.data());
+  return StartProcess(static_cast<int>(argv.size()), argv.data(), "test");
+}
+
+TEST(StartProcessTest, RefusesToStartWithoutTokenKeys) {
+  test::TempDir dir;
+  auto none = Start({"--data-dir=" + dir.path()});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(none.status().message().find("--auth-keys"), std::string::npos);
+  auto missing = Start({"--data-dir=" + dir.path(), "--auth-keys=" + dir.path() + "/nope"});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StartProcessTest, VerifiesTokensWithTheKeysAndSignsServiceTokens) {
+  test::TempDir dir;
+  auto p = Start({"--data-dir=" + dir.path(), test::TestKeyFlag(dir.path())});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_NE(p->tokens, nullptr);
+  // What the process signs, the test verifier (same secret) accepts.
+  auth::Verifier::Options options;
+  options.keys = {test::TestKey()};
+  auto id = auth::Verifier(options).Verify(p->tokens->For("acme", "rep-1"), absl::Now());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->user, "test");
+  EXPECT_EQ(id->acting_user, "rep-1");
 }
 
 }  // namespace

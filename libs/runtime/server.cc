@@ -7,6 +7,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -124,7 +126,7 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   SetLogService(service);
   auto config = Config::FromArgs(argc, argv);
   if (!config.ok()) return config.status();
-  Process p{*std::move(config), ""};
+  Process p{*std::move(config), "", nullptr};
   p.data_dir = p.config.Get("data-dir", "./data/" + service);
   std::error_code ec;
   std::filesystem::create_directories(p.data_dir, ec);
@@ -132,6 +134,41 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
     return absl::InvalidArgumentError(
         absl::StrCat("--data-dir ", p.data_dir, " cannot be created: ", ec.message()));
   }
+  auth::Verifier::Options auth;
+  for (absl::string_view path :
+       absl::StrSplit(p.config.Get("auth-keys", ""), ',', absl::SkipWhitespace())) {
+    auto key = auth::Key::FromFile(std::string(absl::StripAsciiWhitespace(path)));
+    if (!key.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--auth-keys: ", key.status().message()));
+    auth.keys.push_back(*std::move(key));
+  }
+  if (auth.keys.empty()) {
+    return absl::InvalidArgumentError(
+        "no token keys: set --auth-keys (CRM_AUTH_KEYS) to the key files bearer tokens are "
+        "verified with");
+  }
+  auth.issuer = p.config.Get("auth-issuer", "");
+  auth.audience = p.config.Get("auth-audience", "");
+  std::shared_ptr<const auth::Key> signing;
+  if (const std::string path = p.config.Get("auth-signing-key", ""); !path.empty()) {
+    auto key = auth::Key::FromFile(path);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth-signing-key: ", key.status().message()));
+    }
+    signing = *std::move(key);
+  } else {
+    for (const auto& key : auth.keys) {
+      if (key->can_sign()) {
+        signing = key;
+        break;
+      }
+    }
+  }
+  if (signing != nullptr) {
+    p.tokens = std::make_shared<rpc::ServiceTokens>(service, *auth::Signer::Create(signing));
+  }
+  rpc::InstallVerifier(std::make_shared<const auth::Verifier>(std::move(auth)));
   return p;
 }
 

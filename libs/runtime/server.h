@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/rpc/rpc.h"
 #include "libs/runtime/config.h"
 #include "libs/runtime/periodic.h"
 #include "prometheus/registry.h"
@@ -46,10 +47,18 @@ int WaitForTerminationSignal();
 
 // What every service process starts with: termination signals blocked, logs
 // named after `service`, flags parsed, the data directory (--data-dir,
-// default ./data/<service>) created. INVALID_ARGUMENT for bad flags.
+// default ./data/<service>) created, and bearer tokens verified with the
+// keys of --auth-keys (CRM_AUTH_KEYS: comma-separated key files, HS256
+// secrets or RS256 PEM keys; --auth-issuer, --auth-audience when tokens
+// must name them). Service tokens are signed with --auth-signing-key, else
+// the first listed key that can sign. INVALID_ARGUMENT for bad flags or
+// keys, or when no key is configured.
 struct Process {
   Config config;
   std::string data_dir;
+  // This service's identity on the calls it makes for users; null when no
+  // key that can sign is configured.
+  std::shared_ptr<rpc::ServiceTokens> tokens;
 };
 absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);
 

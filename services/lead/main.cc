@@ -61,15 +61,25 @@ int main(int argc, char** argv) {
   commands.SetPriorityLookup([rs](const std::string& tenant, const std::string& rep) {
     return lead::HasLeadPriority(rs, tenant, rep);
   });
-  lead::CustomerClient customer_client(grpc::CreateChannel(
-      config->Get("customer-endpoint", "127.0.0.1:50052"), grpc::InsecureChannelCredentials()));
+  if (process->tokens == nullptr) {
+    LogError("cannot start", {{"error",
+                               "calls to the customer and opportunity services need a "
+                               "key that signs (--auth-signing-key)"}});
+    return 2;
+  }
+  lead::CustomerClient customer_client(
+      grpc::CreateChannel(config->Get("customer-endpoint", "127.0.0.1:50052"),
+                          grpc::InsecureChannelCredentials()),
+      process->tokens.get());
   commands.SetCustomerCreator([&customer_client](const std::string& tenant, const std::string& user,
                                                  const std::string& request_id,
                                                  const lead::Lead& lead) {
     return customer_client.Create(tenant, user, request_id, lead);
   });
-  lead::OpportunityClient opportunity_client(grpc::CreateChannel(
-      config->Get("opportunity-endpoint", "127.0.0.1:50053"), grpc::InsecureChannelCredentials()));
+  lead::OpportunityClient opportunity_client(
+      grpc::CreateChannel(config->Get("opportunity-endpoint", "127.0.0.1:50053"),
+                          grpc::InsecureChannelCredentials()),
+      process->tokens.get());
   commands.SetOpportunityCreator(
       [&opportunity_client](const std::string& tenant, const std::string& user,
                             const std::string& request_id, const std::string& customer_id,

@@ -49,8 +49,16 @@ int main(int argc, char** argv) {
   commands.SetCustomerFacts([rs](const std::string& tenant, const std::string& customer_id) {
     return opportunity::FindCustomerFacts(rs, tenant, customer_id);
   });
-  opportunity::ContractClient contracts(grpc::CreateChannel(
-      config->Get("contract-endpoint", "127.0.0.1:50054"), grpc::InsecureChannelCredentials()));
+  if (process->tokens == nullptr) {
+    LogError("cannot start", {{"error",
+                               "calls to the contract service need a key that signs "
+                               "(--auth-signing-key)"}});
+    return 2;
+  }
+  opportunity::ContractClient contracts(
+      grpc::CreateChannel(config->Get("contract-endpoint", "127.0.0.1:50054"),
+                          grpc::InsecureChannelCredentials()),
+      process->tokens.get());
   commands.SetContractCreator([&contracts](const std::string& tenant, const std::string& user,
                                            const std::string& request_id,
                                            const opportunity::Opportunity& o) {

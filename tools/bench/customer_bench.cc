@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/bus/log_tailer.h"
 #include "libs/rpc/rpc.h"
+#include "libs/testing/auth.h"
 #include "libs/testing/temp_dir.h"
 #include "services/customer/projection/customer_list.h"
 #include "services/customer/rpc/customer_service.h"
@@ -55,6 +56,7 @@ struct Platform {
     tailer->Start();
     service = std::make_unique<crm::customer::CustomerServiceImpl>(commands.get(), read.get());
     grpc::EnableDefaultHealthCheckService(true);
+    crm::test::InstallTestVerifier();
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -75,9 +77,10 @@ struct Platform {
     }
   }
 
+  // Every call verifies a bearer token, as in production.
   static void Prepare(grpc::ClientContext& ctx) {
-    ctx.AddMetadata(crm::rpc::kTenantMetadata, "bench");
-    ctx.AddMetadata(crm::rpc::kUserMetadata, "rep-1");
+    static const std::string token = crm::test::TestToken("rep-1", "bench");
+    crm::rpc::SetBearer(ctx, token);
   }
 };
 

@@ -44,18 +44,24 @@
 //   crmctl [global flags] analytics lead-counts|funnel|channel-value [--by=...] [--from=D]
 //                         [--to=D] [--as-of=D]
 //   crmctl [global flags] demo load [--leads=N] [--seed=S]
+//   crmctl [global flags] token mint [--ttl=1h]
 //
 // Global flags (or environment): --lead=ADDR (CRM_LEAD_ADDR, default
 // 127.0.0.1:50051), --customer=ADDR (CRM_CUSTOMER_ADDR, 127.0.0.1:50052),
 // --opportunity=ADDR (CRM_OPPORTUNITY_ADDR, 127.0.0.1:50053), --contract=ADDR
 // (CRM_CONTRACT_ADDR, 127.0.0.1:50054), --analytics=ADDR
 // (CRM_ANALYTICS_ADDR, 127.0.0.1:50055),
-// --tenant=T (CRM_TENANT, "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES,
-// e.g. "admin"), --json. Every mutating command takes --request-id=R to make
-// a retry safe (default: a fresh one).
+// --json. Credentials: --token=JWT (CRM_TOKEN) is sent as the bearer token;
+// without one, crmctl mints a 10-minute token for --tenant=T (CRM_TENANT,
+// "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES, e.g. "admin")
+// and --team=T (CRM_TEAM) with the key in --key-file=F (CRM_AUTH_KEY_FILE,
+// default $CRM_LOCAL_DIR/auth/hs256.key, i.e. the local platform's key).
+// `crmctl token mint` prints such a token. Every mutating command takes
+// --request-id=R to make a retry safe (default: a fresh one).
 //
 // Exit codes: 0 ok; 2 usage; 3 invalid argument; 4 not found; 5 unavailable
-// or timed out; 6 refused by a rule (failed precondition, aborted); 1 other.
+// or timed out; 6 refused by a rule (failed precondition, aborted); 7 not
+// authenticated or not allowed; 1 other.
 
 #include <unistd.h>
 
@@ -64,6 +70,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -106,8 +113,7 @@ struct Args {
 constexpr char kUsage[] =
     "usage: crmctl [--lead=ADDR] [--customer=ADDR] [--opportunity=ADDR] [--contract=ADDR] "
     "[--analytics=ADDR] "
-    "[--tenant=T] [--user=U] "
-    "[--roles=R] [--json] COMMAND\n"
+    "[--token=JWT | --key-file=F --tenant=T --user=U --roles=R --team=T] [--json] COMMAND\n"
     "commands (mutating ones take --request-id=R: a retry with the same id is safe):\n"
     "  channel create|update ID --name=N --kind=self-built|free|paid [--monthly-cost=CENTS]\n"
     "                  [--assign=claim|assign] [--team=T]   (admin) define a lead channel\n"
@@ -181,7 +187,10 @@ constexpr char kUsage[] =
     "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
     "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
     "                    [--by=rep|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
-    "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n";
+    "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n"
+    "  token mint [--ttl=1h]             print a bearer token for --tenant/--user/--roles/--team\n"
+    "                                    (e.g. grpcurl -H \"authorization: Bearer $(crmctl token "
+    "mint)\")\n";
 
 int ExitCode(grpc::StatusCode code) {
   switch (code) {
@@ -197,6 +206,9 @@ int ExitCode(grpc::StatusCode code) {
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::ABORTED:
       return 6;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 7;
     default:
       return 1;
   }
@@ -221,6 +233,8 @@ class Client {
       : tenant_(a.Flag("tenant", "CRM_TENANT", "demo")),
         user_(a.Flag("user", "CRM_USER", "cli")),
         roles_(a.Flag("roles", "CRM_ROLES", "")),
+        team_(a.Flag("team", "CRM_TEAM", "")),
+        token_(a.Flag("token", "CRM_TOKEN", "")),
         json_(a.Has("json")),
         lead_(crm::lead::v1::LeadService::NewStub(
             grpc::CreateChannel(a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
@@ -238,14 +252,45 @@ class Client {
             grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
                                 grpc::InsecureChannelCredentials()))) {}
 
-  // Names the tenant, the user (`as_user`, or the --user flag) and roles
-  // (`roles`, or the --roles flag) on a call.
+  // Loads the key tokens are minted with, unless --token was given. Prints
+  // why and returns false when there are no credentials.
+  bool LoadCredentials(const Args& a) {
+    if (!token_.empty()) return true;
+    const char* local = std::getenv("CRM_LOCAL_DIR");
+    const std::string path =
+        a.Flag("key-file", "CRM_AUTH_KEY_FILE",
+               std::string(local != nullptr && *local != 0 ? local : ".local") + "/auth/hs256.key");
+    auto key = crm::auth::Key::FromFile(path);
+    if (!key.ok() || !(*key)->can_sign()) {
+      std::cerr << "error: no credentials: pass --token=JWT (CRM_TOKEN), or --key-file=F "
+                   "(CRM_AUTH_KEY_FILE) holding a key to mint one ("
+                << (key.ok() ? "a public key cannot sign" : key.status().message()) << ")\n";
+      return false;
+    }
+    signer_.emplace(*crm::auth::Signer::Create(*key));
+    return true;
+  }
+
+  // A token for the tenant, the user (`as_user`, or --user), roles (`roles`,
+  // or --roles) and --team, valid `ttl`; --token as given when set.
+  std::string Token(const std::string& as_user = "", const std::string& roles = "",
+                    absl::Duration ttl = absl::Minutes(10)) const {
+    if (!signer_) return token_;
+    crm::auth::Identity id;
+    id.tenant = tenant_;
+    id.user = as_user.empty() ? user_ : as_user;
+    for (absl::string_view r :
+         absl::StrSplit(roles.empty() ? roles_ : roles, ',', absl::SkipWhitespace())) {
+      id.roles.insert(std::string(absl::StripAsciiWhitespace(r)));
+    }
+    if (!team_.empty()) id.teams = absl::StrSplit(team_, ',', absl::SkipWhitespace());
+    return signer_->Mint(id, absl::Now(), ttl);
+  }
+
+  // Sends the bearer token for the call (see Token) with a deadline.
   void Prepare(grpc::ClientContext& ctx, const std::string& as_user = "",
                const std::string& roles = "") const {
-    ctx.AddMetadata(crm::rpc::kTenantMetadata, tenant_);
-    ctx.AddMetadata(crm::rpc::kUserMetadata, as_user.empty() ? user_ : as_user);
-    const std::string& r = roles.empty() ? roles_ : roles;
-    if (!r.empty()) ctx.AddMetadata(crm::rpc::kRolesMetadata, r);
+    crm::rpc::SetBearer(ctx, Token(as_user, roles));
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
   void Print(const google::protobuf::Message& m) const {
@@ -264,7 +309,8 @@ class Client {
   crm::contract::v1::ContractService::Stub& contract() { return *contract_; }
 
  private:
-  std::string tenant_, user_, roles_;
+  std::string tenant_, user_, roles_, team_, token_;
+  std::optional<crm::auth::Signer> signer_;
   bool json_;
   std::unique_ptr<crm::lead::v1::LeadService::Stub> lead_;
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> customer_;
@@ -2059,7 +2105,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   Client c(a);
+  if (!c.LoadCredentials(a)) return 2;
   const std::string cmd = a.words[0] + " " + a.words[1];
+  if (cmd == "token mint") {
+    absl::Duration ttl;
+    if (!absl::ParseDuration(a.Flag("ttl", "", "1h"), &ttl) || ttl <= absl::ZeroDuration()) {
+      std::cerr << "error: --ttl must be a positive duration such as 10m or 8h\n";
+      return 3;
+    }
+    std::cout << c.Token("", "", ttl) << "\n";
+    return 0;
+  }
   if (a.words[0] == "lead") return LeadCommand(c, a);
   if (a.words[0] == "channel") return ChannelCommand(c, a);
   if (a.words[0] == "customer") return CustomerCommand(c, a);

@@ -146,7 +146,7 @@ TEST(ContractTest, StepsAreApprovedInOrderAndLegalNeedsEverySignature) {
   c = Apply(c, last);
   EXPECT_EQ(c.state, State::kApproved);
 
-  // Without listed approvers, the role in x-crm-roles decides.
+  // Without listed approvers, the caller's role decides.
   Contract d = Draft(50);
   d = Apply(d, Submit(d, Rules::From({}), "rep-1", kT0));
   EXPECT_EQ(Approve(d, "someone", {"director"}, "", kT0).status().code(),

@@ -24,9 +24,7 @@ namespace {
 absl::Duration Days(int d) { return absl::Hours(24 * d); }
 
 void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
-  ctx.AddMetadata(rpc::kTenantMetadata, "acme");
-  ctx.AddMetadata(rpc::kUserMetadata, user);
-  if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+  test::Authorize(ctx, user, "acme", roles);
 }
 
 std::string Reason(const grpc::Status& s) { return ErrorReason(rpc::FromGrpcStatus(s)); }

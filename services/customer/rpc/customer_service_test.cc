@@ -17,6 +17,7 @@
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/rpc/rpc.h"
+#include "libs/testing/grpc.h"
 #include "libs/testing/temp_dir.h"
 #include "services/customer/app/contract_signals.h"
 #include "services/customer/app/drop_protection.h"
@@ -63,13 +64,9 @@ class CustomerServiceTest : public ::testing::Test {
       return FindMatches(read_.get(), tenant, keys, exclude, 20);
     });
     service_ = std::make_unique<CustomerServiceImpl>(commands_.get(), read_.get());
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = CustomerService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    server_ = test::Serve(service_.get(), &port);
+    stub_ = CustomerService::NewStub(test::ChannelTo(port));
     Sync();
   }
 
@@ -106,14 +103,10 @@ class CustomerServiceTest : public ::testing::Test {
     return n;
   }
 
-  static void As(grpc::ClientContext& ctx, const std::string& user) {
-    ctx.AddMetadata(rpc::kTenantMetadata, "acme");
-    ctx.AddMetadata(rpc::kUserMetadata, user);
+  static void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
+    test::Authorize(ctx, user, "acme", roles);
   }
-  static void AsAdmin(grpc::ClientContext& ctx) {
-    As(ctx, "boss");
-    ctx.AddMetadata(rpc::kRolesMetadata, "manager, admin");
-  }
+  static void AsAdmin(grpc::ClientContext& ctx) { As(ctx, "boss", "manager, admin"); }
 
   grpc::Status Create(const std::string& user, const std::string& rid, v1::Customer* out,
                       bool public_pool = false, const std::string& company = "Acme GmbH") {
@@ -1045,8 +1038,7 @@ TEST_F(CustomerServiceTest, EachTenantHasItsOwnRulesAndDeadlinesFollowAChange) {
   other.set_request_id("g1");
   other.mutable_customer()->set_company_name("Globex");
   grpc::ClientContext gctx;
-  gctx.AddMetadata(rpc::kTenantMetadata, "globex");
-  gctx.AddMetadata(rpc::kUserMetadata, "rep-1");
+  test::Authorize(gctx, "rep-1", "globex");
   EXPECT_TRUE(stub_->CreateCustomer(&gctx, other, &out).ok());
 
   // The existing customer's deadline moved to 10 days; the scheduler agrees.
@@ -1215,8 +1207,7 @@ TEST_F(CustomerServiceTest, ManagersSeeTheirTeamsCustomersInFull) {
     req.set_name(c.name());
     v1::Customer out;
     grpc::ClientContext ctx;
-    As(ctx, user);
-    if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+    As(ctx, user, roles);
     EXPECT_TRUE(stub_->GetCustomer(&ctx, req, &out).ok());
     return out;
   };
@@ -1225,8 +1216,7 @@ TEST_F(CustomerServiceTest, ManagersSeeTheirTeamsCustomersInFull) {
     req.set_name(c.name());
     v1::ListCustomerHistoryResponse out;
     grpc::ClientContext ctx;
-    As(ctx, user);
-    ctx.AddMetadata(rpc::kRolesMetadata, "manager");
+    As(ctx, user, "manager");
     return stub_->ListCustomerHistory(&ctx, req, &out).error_code();
   };
   v1::Customer seen = get("mgr-1", "manager");

@@ -7,8 +7,11 @@
 
 namespace crm::lead {
 
-CustomerClient::CustomerClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-    : stub_(crm::customer::v1::CustomerService::NewStub(std::move(channel))), timeout_(timeout) {}
+CustomerClient::CustomerClient(std::shared_ptr<grpc::Channel> channel, rpc::ServiceTokens* tokens,
+                               absl::Duration timeout)
+    : stub_(crm::customer::v1::CustomerService::NewStub(std::move(channel))),
+      tokens_(tokens),
+      timeout_(timeout) {}
 
 absl::StatusOr<std::string> CustomerClient::Create(const std::string& tenant,
                                                    const std::string& user,
@@ -33,8 +36,7 @@ absl::StatusOr<std::string> CustomerClient::Create(const std::string& tenant,
   for (const auto& tag : lead.tags) c->add_tags(tag);
 
   grpc::ClientContext ctx;
-  ctx.AddMetadata(rpc::kTenantMetadata, tenant);
-  ctx.AddMetadata(rpc::kUserMetadata, user);
+  tokens_->Authorize(ctx, tenant, user);
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
   crm::customer::v1::Customer created;
   grpc::Status s = stub_->CreateCustomer(&ctx, req, &created);
@@ -42,9 +44,11 @@ absl::StatusOr<std::string> CustomerClient::Create(const std::string& tenant,
   return created.customer_id();
 }
 
-OpportunityClient::OpportunityClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+OpportunityClient::OpportunityClient(std::shared_ptr<grpc::Channel> channel,
+                                     rpc::ServiceTokens* tokens, absl::Duration timeout,
                                      absl::Duration wait_for_customer)
     : stub_(crm::opportunity::v1::OpportunityService::NewStub(std::move(channel))),
+      tokens_(tokens),
       timeout_(timeout),
       wait_for_customer_(wait_for_customer) {}
 
@@ -60,8 +64,7 @@ absl::StatusOr<std::string> OpportunityClient::Create(const std::string& tenant,
   const absl::Time give_up = absl::Now() + wait_for_customer_;
   while (true) {
     grpc::ClientContext ctx;
-    ctx.AddMetadata(rpc::kTenantMetadata, tenant);
-    ctx.AddMetadata(rpc::kUserMetadata, user);
+    tokens_->Authorize(ctx, tenant, user);
     ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
     crm::opportunity::v1::Opportunity created;
     grpc::Status s = stub_->CreateOpportunity(&ctx, req, &created);

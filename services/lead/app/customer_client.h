@@ -12,14 +12,16 @@
 #include "absl/time/time.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/opportunity/v1/opportunity_service.grpc.pb.h"
+#include "libs/rpc/rpc.h"
 #include "services/lead/domain/lead.h"
 
 namespace crm::lead {
 
 class CustomerClient {
  public:
-  explicit CustomerClient(std::shared_ptr<grpc::Channel> channel,
-                          absl::Duration timeout = absl::Seconds(5));
+  // Calls carry `tokens`' service identity acting for the user.
+  CustomerClient(std::shared_ptr<grpc::Channel> channel, rpc::ServiceTokens* tokens,
+                 absl::Duration timeout = absl::Seconds(5));
 
   // Creates the customer in `user`'s private pool from the lead's company
   // and contact (the contact a key person when the lead named a decision
@@ -29,14 +31,15 @@ class CustomerClient {
 
  private:
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> stub_;
+  rpc::ServiceTokens* tokens_;
   absl::Duration timeout_;
 };
 
 class OpportunityClient {
  public:
-  explicit OpportunityClient(std::shared_ptr<grpc::Channel> channel,
-                             absl::Duration timeout = absl::Seconds(5),
-                             absl::Duration wait_for_customer = absl::Seconds(10));
+  OpportunityClient(std::shared_ptr<grpc::Channel> channel, rpc::ServiceTokens* tokens,
+                    absl::Duration timeout = absl::Seconds(5),
+                    absl::Duration wait_for_customer = absl::Seconds(10));
 
   // Opens an opportunity for `customer_id` owned by `user`; returns its id.
   // The opportunity service learns a new customer from the customer topic,
@@ -47,6 +50,7 @@ class OpportunityClient {
 
  private:
   std::unique_ptr<crm::opportunity::v1::OpportunityService::Stub> stub_;
+  rpc::ServiceTokens* tokens_;
   absl::Duration timeout_;
   absl::Duration wait_for_customer_;
 };

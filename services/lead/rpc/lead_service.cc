@@ -21,7 +21,7 @@ constexpr size_t kMaxImportBytes = 64 << 20;
 
 absl::Status NeedsUser(const rpc::Caller& caller) {
   if (caller.user.empty()) {
-    return absl::UnauthenticatedError("the call names no user (x-crm-user)");
+    return absl::UnauthenticatedError("the call names no user");
   }
   return absl::OkStatus();
 }

@@ -31,9 +31,7 @@ using test::ChannelTo;
 using test::Serve;
 
 void As(grpc::ClientContext& ctx, const std::string& user, bool admin = false) {
-  ctx.AddMetadata(rpc::kTenantMetadata, "acme");
-  ctx.AddMetadata(rpc::kUserMetadata, user);
-  if (admin) ctx.AddMetadata(rpc::kRolesMetadata, "admin");
+  test::Authorize(ctx, user, "acme", admin ? "admin" : "");
 }
 
 std::set<std::string> Fields(const grpc::Status& s) {
@@ -82,7 +80,7 @@ class LeadServiceTest : public ::testing::Test {
     commands_->SetPriorityLookup([this](const std::string& tenant, const std::string& rep) {
       return HasLeadPriority(read_.get(), tenant, rep);
     });
-    client_ = std::make_unique<CustomerClient>(ChannelTo(customer_port));
+    client_ = std::make_unique<CustomerClient>(ChannelTo(customer_port), &tokens_);
     commands_->SetCustomerCreator([this](const std::string& tenant, const std::string& user,
                                          const std::string& rid, const Lead& lead) {
       ++conversions_asked_;
@@ -233,6 +231,7 @@ class LeadServiceTest : public ::testing::Test {
   std::unique_ptr<readstore::ProjectionRunner> directory_runner_;
   std::unique_ptr<bus::LogTailer> directory_tailer_;
   std::unique_ptr<LeadCommandHandler> commands_;
+  rpc::ServiceTokens tokens_ = test::TestServiceTokens("lead");
   std::unique_ptr<CustomerClient> client_;
   std::atomic<int> conversions_asked_{0};
   std::unique_ptr<WorkScheduler> scheduler_;

@@ -4,8 +4,11 @@
 
 namespace crm::opportunity {
 
-ContractClient::ContractClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-    : stub_(crm::contract::v1::ContractService::NewStub(std::move(channel))), timeout_(timeout) {}
+ContractClient::ContractClient(std::shared_ptr<grpc::Channel> channel, rpc::ServiceTokens* tokens,
+                               absl::Duration timeout)
+    : stub_(crm::contract::v1::ContractService::NewStub(std::move(channel))),
+      tokens_(tokens),
+      timeout_(timeout) {}
 
 absl::StatusOr<std::string> ContractClient::Create(const std::string& tenant,
                                                    const std::string& user,
@@ -26,8 +29,7 @@ absl::StatusOr<std::string> ContractClient::Create(const std::string& tenant,
     line->set_discount_bp(l.discount_bp());
   }
   grpc::ClientContext ctx;
-  ctx.AddMetadata(rpc::kTenantMetadata, tenant);
-  ctx.AddMetadata(rpc::kUserMetadata, user);
+  tokens_->Authorize(ctx, tenant, user);
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
   crm::contract::v1::Contract created;
   grpc::Status s = stub_->CreateContract(&ctx, req, &created);

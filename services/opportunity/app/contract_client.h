@@ -10,20 +10,23 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "crm/contract/v1/contract_service.grpc.pb.h"
+#include "libs/rpc/rpc.h"
 #include "services/opportunity/domain/opportunity.h"
 
 namespace crm::opportunity {
 
 class ContractClient {
  public:
-  explicit ContractClient(std::shared_ptr<grpc::Channel> channel,
-                          absl::Duration timeout = absl::Seconds(5));
+  // Calls carry `tokens`' service identity acting for the user.
+  ContractClient(std::shared_ptr<grpc::Channel> channel, rpc::ServiceTokens* tokens,
+                 absl::Duration timeout = absl::Seconds(5));
   // The contract id; the contract service's error as it is.
   absl::StatusOr<std::string> Create(const std::string& tenant, const std::string& user,
                                      const std::string& request_id, const Opportunity& o);
 
  private:
   std::unique_ptr<crm::contract::v1::ContractService::Stub> stub_;
+  rpc::ServiceTokens* tokens_;
   absl::Duration timeout_;
 };
 

@@ -80,7 +80,8 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* ctx,
   Create cmd;
   cmd.customer_id = in.customer_id();
   cmd.name = in.display_name();
-  cmd.team_id = in.team_id();
+  // The creator's team (the first their token names) unless one is given.
+  cmd.team_id = !in.team_id().empty() || caller->teams.empty() ? in.team_id() : caller->teams[0];
   cmd.pipeline_id = in.pipeline_id();
   if (in.has_expected_close_time()) cmd.expected_close = FromTimestamp(in.expected_close_time());
   cmd.need = in.need();

@@ -31,9 +31,7 @@ using test::ChannelTo;
 using test::Serve;
 
 void As(grpc::ClientContext& ctx, const std::string& user, const std::string& roles = "") {
-  ctx.AddMetadata(rpc::kTenantMetadata, "acme");
-  ctx.AddMetadata(rpc::kUserMetadata, user);
-  if (!roles.empty()) ctx.AddMetadata(rpc::kRolesMetadata, roles);
+  test::Authorize(ctx, user, "acme", roles);
 }
 
 std::string Reason(const grpc::Status& s) { return ErrorReason(rpc::FromGrpcStatus(s)); }
@@ -75,7 +73,7 @@ class OpportunityServiceTest : public ::testing::Test {
       Sync();
       return FindCustomerFacts(read_.get(), tenant, id);
     });
-    contract_client_ = std::make_unique<ContractClient>(ChannelTo(contract_port));
+    contract_client_ = std::make_unique<ContractClient>(ChannelTo(contract_port), &tokens_);
     commands_->SetContractCreator(
         [this](const std::string& tenant, const std::string& user, const std::string& rid,
                const Opportunity& o) { return contract_client_->Create(tenant, user, rid, o); });
@@ -197,6 +195,7 @@ class OpportunityServiceTest : public ::testing::Test {
   std::unique_ptr<readstore::ProjectionRunner> facts_runner_;
   std::unique_ptr<bus::LogTailer> facts_tailer_;
   std::unique_ptr<OpportunityCommandHandler> commands_;
+  rpc::ServiceTokens tokens_ = test::TestServiceTokens("opportunity");
   std::unique_ptr<ContractClient> contract_client_;
   std::unique_ptr<OpportunityServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -231,6 +230,21 @@ TEST_F(OpportunityServiceTest, LinesArePricedFromTheBookWithinTheRolesDiscount) 
   grpc::ClientContext ctx;
   As(ctx, "rep-1");
   EXPECT_EQ(stub_->SaveProduct(&ctx, p, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(OpportunityServiceTest, TheTeamDefaultsToTheCreatorsTeamFromTheirToken) {
+  v1::CreateOpportunityRequest req;
+  req.set_request_id("t1");
+  req.mutable_opportunity()->set_customer_id(customer_);
+  req.mutable_opportunity()->set_display_name("Rollout t1");
+  v1::Opportunity o;
+  grpc::ClientContext ctx;
+  rpc::SetBearer(ctx, test::TestToken("rep-1", "acme", "rep", {"west", "east"}));
+  ASSERT_TRUE(stub_->CreateOpportunity(&ctx, req, &o).ok());
+  EXPECT_EQ(o.team_id(), "west");
+  // A team given on the request wins.
+  ASSERT_TRUE(Create("t2", &o).ok());
+  EXPECT_EQ(o.team_id(), "east");
 }
 
 TEST_F(OpportunityServiceTest, ABlockedAdvanceNamesItsUnmetConditionsUntilTheyAreMet) {
