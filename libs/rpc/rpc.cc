@@ -1,5 +1,7 @@
 #include "libs/rpc/rpc.h"
 
+#include "libs/rpc/access.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -103,6 +105,12 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
     return absl::UnauthenticatedError(absl::StrCat(
         "bearer token claim ", id.acting_user.empty() ? "sub " : "act.sub ", kNameRule));
   }
+  const std::string recorded = Metadata(context, kMethodMetadata);
+  absl::string_view method = recorded;
+  if (!absl::ConsumePrefix(&method, "/")) {
+    return absl::PermissionDeniedError("the server did not record the method of the call");
+  }
+  RETURN_IF_ERROR(CheckAccess(std::string(method), caller.roles));
   return caller;
 }
 

@@ -57,7 +57,9 @@ inline constexpr char kAuthorizationMetadata[] = "authorization";
 void InstallVerifier(std::shared_ptr<const auth::Verifier> verifier);
 
 // UNAUTHENTICATED saying why when the call has no valid bearer token, or its
-// tenant or user is not 1-64 characters of [a-z0-9_-] (lower case).
+// tenant or user is not 1-64 characters of [a-z0-9_-] (lower case);
+// PERMISSION_DENIED (reason ROLE_NOT_ALLOWED) when none of its roles may call
+// the method (libs/rpc/access.h; the server must register MethodRecorder).
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context);
 
 // Client side: sends `token` as the call's bearer token.

@@ -13,6 +13,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "libs/rpc/access.h"
 #include "libs/runtime/log.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
@@ -211,6 +212,7 @@ absl::Status Server::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(
       std::make_unique<MetricsInterceptorFactory>(std::make_shared<RpcMetrics>(*registry_)));
+  factories.push_back(rpc::MethodRecorder());
   builder.experimental().SetInterceptorCreators(std::move(factories));
   server_ = builder.BuildAndStart();
   if (!server_ || grpc_port_ == 0) {

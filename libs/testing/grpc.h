@@ -5,9 +5,11 @@
 // and a channel to it, verifying test tokens.
 
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/rpc/access.h"
 #include "libs/testing/auth.h"
 
 namespace crm::test {
@@ -19,6 +21,9 @@ inline std::unique_ptr<grpc::Server> Serve(grpc::Service* service, int* port) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
   builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
+  recorder.push_back(rpc::MethodRecorder());
+  builder.experimental().SetInterceptorCreators(std::move(recorder));
   return builder.BuildAndStart();
 }
 

@@ -18,6 +18,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/bus/log_tailer.h"
+#include "libs/rpc/access.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/auth.h"
 #include "libs/testing/temp_dir.h"
@@ -58,6 +59,9 @@ struct Platform {
     grpc::EnableDefaultHealthCheckService(true);
     crm::test::InstallTestVerifier();
     grpc::ServerBuilder builder;
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
+    recorder.push_back(crm::rpc::MethodRecorder());
+    builder.experimental().SetInterceptorCreators(std::move(recorder));
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service.get());

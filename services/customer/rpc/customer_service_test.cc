@@ -315,8 +315,12 @@ TEST_F(CustomerServiceTest, CreateAndClaimAtCapacityAreRefused) {
   cap.set_capacity(2);
   cap.set_reason("penalty: low completeness");
   v1::RepPool pool;
+  grpc::ClientContext rep;
+  As(rep, "rep-1");
+  EXPECT_EQ(stub_->SetRepCapacity(&rep, cap, &pool).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   grpc::ClientContext ctx;
-  As(ctx, "admin");
+  AsAdmin(ctx);
   ASSERT_TRUE(stub_->SetRepCapacity(&ctx, cap, &pool).ok());
   EXPECT_EQ(pool.capacity(), 2);
 
