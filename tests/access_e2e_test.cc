@@ -16,8 +16,8 @@
 namespace crm::test {
 namespace {
 
-const char* const kRoles[] = {"rep",      "manager", "admin", "team-lead",
-                              "director", "legal",   "bi",    "service"};
+const char* const kRoles[] = {"rep",   "manager", "admin",   "team-lead", "director",
+                              "legal", "bi",      "service", "operator"};
 
 // Unary call of `method` ("/pkg.Service/Method") with an empty request.
 grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
@@ -79,7 +79,7 @@ TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
       }
     }
   }
-  EXPECT_EQ(calls, 8 * static_cast<int>(rpc::AccessTable().size()));
+  EXPECT_EQ(calls, 9 * static_cast<int>(rpc::AccessTable().size()));
   EXPECT_GT(refused, 0);
 
   // Without a token, or with one signed by a key the platform does not

@@ -52,9 +52,9 @@ TEST(OpsServiceTest, AdminsSeeParkedEventsAndAFixReplaysThemAtStart) {
   auto server = test::Serve(&service, &port);
   auto stub = v1::OpsService::NewStub(test::ChannelTo(port));
   auto list = [&](const std::string& roles, const std::string& name,
-                  v1::ListParkedEventsResponse* out) {
+                  v1::ListParkedEventsResponse* out, const std::string& tenant = "acme") {
     grpc::ClientContext ctx;
-    test::Authorize(ctx, "ops", "acme", roles);
+    test::Authorize(ctx, "ops", tenant, roles);
     v1::ListParkedEventsRequest req;
     req.set_projection(name);
     return stub->ListParkedEvents(&ctx, req, out);
@@ -68,6 +68,12 @@ TEST(OpsServiceTest, AdminsSeeParkedEventsAndAFixReplaysThemAtStart) {
   EXPECT_EQ(resp.projections(0), "picky");
   v1::ListParkedEventsResponse none;
   EXPECT_EQ(list("admin", "other", &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Another tenant's admin sees none of acme's; the platform operator does.
+  v1::ListParkedEventsResponse foreign, operated;
+  ASSERT_TRUE(list("admin", "", &foreign, "globex").ok());
+  EXPECT_EQ(foreign.events_size(), 0);
+  ASSERT_TRUE(list("operator", "", &operated, "platform").ok());
+  EXPECT_EQ(operated.events_size(), 1);
 
   // Unfixed, a restart replays nothing away; fixed, the event applies.
   EXPECT_EQ(*service.ReplayParkedAtStart(), 1);

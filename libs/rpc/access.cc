@@ -13,7 +13,7 @@ namespace {
 
 // "staff": the people who work in the CRM. "bi": accounts that read
 // analytics. "service": a service acting for a user (lead -> customer and
-// opportunity, opportunity -> contract).
+// opportunity, opportunity -> contract). "operator": the platform team.
 constexpr char kStaff[] = "rep manager admin team-lead director legal";
 
 struct Rule {
@@ -115,7 +115,7 @@ constexpr Rule kRules[] = {
     {"crm.analytics.v1.AnalyticsService/GetPoolHealth", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/GetRanking", "staff bi"},
     // Operations, on every service.
-    {"crm.ops.v1.OpsService/ListParkedEvents", "admin"},
+    {"crm.ops.v1.OpsService/ListParkedEvents", "admin operator"},
 };
 // clang-format on
 

@@ -62,6 +62,14 @@ int Process::Stop(int signal) {
   return status;
 }
 
+int Process::Wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // Below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768
 // and up by default): a port from that range can be taken while its server
 // is down by any outgoing connection, even a client's own reconnect to it

@@ -26,6 +26,8 @@ class Process {
 
   // Sends `signal` and waits for exit; returns the wait status.
   int Stop(int signal);
+  // Waits for the process to end by itself; its exit code, -1 if killed.
+  int Wait();
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
