@@ -1,6 +1,7 @@
 #include "libs/rpc/rpc.h"
 
-#include "libs/rpc/access.h"
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
+#include "libs/rpc/access.h"
 #include "libs/status/status.h"
 
 namespace crm::rpc {
@@ -112,6 +114,56 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
   }
   RETURN_IF_ERROR(CheckAccess(std::string(method), caller.roles));
   return caller;
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  if (!in || !(buffer << in.rdbuf()) || buffer.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " is not a PEM file"));
+  }
+  return buffer.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
+    const std::string& cert, const std::string& key, const std::string& client_ca) {
+  if (cert.empty()) {
+    if (!key.empty() || !client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls-key and --tls-client-ca need --tls-cert");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options(
+      client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                        : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ASSIGN_OR_RETURN(const std::string cert_pem, ReadPem("tls-cert", cert));
+  ASSIGN_OR_RETURN(const std::string key_pem, ReadPem("tls-key", key));
+  options.pem_key_cert_pairs.push_back({key_pem, cert_pem});
+  if (!client_ca.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("tls-client-ca", client_ca));
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFrom(
+    const std::string& ca, const std::string& cert, const std::string& key) {
+  if (ca.empty()) {
+    if (!cert.empty() || !key.empty()) {
+      return absl::InvalidArgumentError("--tls-client-cert and --tls-client-key need --tls-ca");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("tls-ca", ca));
+  if (!cert.empty()) {
+    ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem("tls-client-cert", cert));
+    ASSIGN_OR_RETURN(options.pem_private_key, ReadPem("tls-client-key", key));
+  }
+  return grpc::SslCredentials(options);
 }
 
 void SetBearer(grpc::ClientContext& context, const std::string& token) {

@@ -62,6 +62,19 @@ void InstallVerifier(std::shared_ptr<const auth::Verifier> verifier);
 // the method (libs/rpc/access.h; the server must register MethodRecorder).
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context);
 
+// Server credentials: plaintext when `cert` is empty; else TLS with the PEM
+// `cert` chain and `key`, and when `client_ca` is set, client certificates
+// required and verified against it (mutual TLS). INVALID_ARGUMENT naming an
+// unreadable file.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
+    const std::string& cert, const std::string& key, const std::string& client_ca);
+
+// Channel credentials: plaintext when `ca` is empty; else TLS verifying the
+// server against the PEM `ca`, presenting `cert`/`key` when given (mutual
+// TLS).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFrom(
+    const std::string& ca, const std::string& cert, const std::string& key);
+
 // Client side: sends `token` as the call's bearer token.
 void SetBearer(grpc::ClientContext& context, const std::string& token);
 

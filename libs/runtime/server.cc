@@ -127,7 +127,7 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   SetLogService(service);
   auto config = Config::FromArgs(argc, argv);
   if (!config.ok()) return config.status();
-  Process p{*std::move(config), "", nullptr};
+  Process p{*std::move(config), "", nullptr, nullptr};
   p.data_dir = p.config.Get("data-dir", "./data/" + service);
   std::error_code ec;
   std::filesystem::create_directories(p.data_dir, ec);
@@ -169,6 +169,10 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   if (signing != nullptr) {
     p.tokens = std::make_shared<rpc::ServiceTokens>(service, *auth::Signer::Create(signing));
   }
+  ASSIGN_OR_RETURN(
+      p.channel_credentials,
+      rpc::ChannelCredentialsFrom(p.config.Get("tls-ca", ""), p.config.Get("tls-client-cert", ""),
+                                  p.config.Get("tls-client-key", "")));
   rpc::InstallVerifier(std::make_shared<const auth::Verifier>(std::move(auth)));
   return p;
 }
@@ -183,6 +187,7 @@ Server::Server(const Config& config, std::string service, std::string default_gr
 Server::~Server() {
   readiness_poll_.Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
 }
 
 void Server::AddGauge(const std::string& name, const std::string& help,
@@ -204,9 +209,24 @@ absl::Status Server::Start() {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      rpc::ServerCredentialsFrom(config_.Get("tls-cert", ""), config_.Get("tls-key", ""),
+                                 config_.Get("tls-client-ca", "")));
+  const bool tls = !config_.Get("tls-cert", "").empty();
+  if (tls) {
+    // Kubernetes' gRPC probes speak plaintext: health alone answers there.
+    const std::string health_listen = config_.Get("health-listen", "127.0.0.1:0");
+    grpc::ServerBuilder health;
+    health.AddListeningPort(health_listen, grpc::InsecureServerCredentials(), &health_port_);
+    health_server_ = health.BuildAndStart();
+    if (!health_server_ || health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen for health on ", health_listen));
+    }
+  }
   grpc::ServerBuilder builder;
   const std::string listen = config_.Get("grpc-listen", default_grpc_listen_);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(listen, credentials, &grpc_port_);
   builder.SetMaxReceiveMessageSize(4 << 20);
   for (grpc::Service* s : services_) builder.RegisterService(s);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
@@ -220,24 +240,38 @@ absl::Status Server::Start() {
   }
   if (const std::string port_file = config_.Get("port-file", ""); !port_file.empty()) {
     const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << "grpc=" << grpc_port_ << "\nmetrics=" << metrics_port_ << "\n";
+    std::ofstream(tmp) << "grpc=" << grpc_port_ << "\nmetrics=" << metrics_port_ << "\n"
+                       << (tls ? absl::StrCat("health=", health_port_, "\n") : "");
     std::rename(tmp.c_str(), port_file.c_str());
   }
-  server_->GetHealthCheckService()->SetServingStatus(true);
-  server_->GetHealthCheckService()->SetServingStatus(kReadinessService, false);
+  SetHealth("", true);
+  SetHealth(kReadinessService, false);
   readiness_poll_.Start(absl::Milliseconds(200), [this] {
     if (ready_ || draining_) return absl::OkStatus();
     for (const auto& check : readiness_) {
       if (!check()) return absl::OkStatus();
     }
     ready_ = true;
-    server_->GetHealthCheckService()->SetServingStatus(kReadinessService, true);
+    SetHealth(kReadinessService, true);
     LogInfo("ready: read models caught up");
     return absl::OkStatus();
   });
   LogInfo("serving",
-          {{"grpc_port", absl::StrCat(grpc_port_)}, {"metrics_port", absl::StrCat(metrics_port_)}});
+          {{"grpc_port", absl::StrCat(grpc_port_)},
+           {"metrics_port", absl::StrCat(metrics_port_)},
+           {"tls", tls ? (config_.Get("tls-client-ca", "").empty() ? "on" : "mutual") : "off"}});
   return absl::OkStatus();
+}
+
+void Server::SetHealth(const std::string& name, bool serving) {
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s == nullptr) continue;
+    if (name.empty()) {
+      s->GetHealthCheckService()->SetServingStatus(serving);
+    } else {
+      s->GetHealthCheckService()->SetServingStatus(name, serving);
+    }
+  }
 }
 
 int WaitForTerminationSignal() {
@@ -256,10 +290,11 @@ void Server::WaitForTermination() {
   LogInfo("draining", {{"signal", absl::StrCat(sig)}});
   draining_ = true;
   readiness_poll_.Stop();
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  SetHealth("", false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::seconds(drain.ok() ? *drain : 10));
   server_->Wait();
+  if (health_server_) health_server_->Shutdown();
   LogInfo("stopped");
 }
 

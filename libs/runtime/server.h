@@ -15,6 +15,11 @@
 // Flags (or CRM_* environment): --grpc-listen (host:port; port 0 picks one),
 // --metrics-listen, --drain-seconds, --port-file (written with the bound
 // ports as `grpc=N` / `metrics=N` lines, for launchers and tests).
+// TLS: --tls-cert and --tls-key (PEM files) serve gRPC over TLS;
+// --tls-client-ca also requires and verifies client certificates (mutual
+// TLS). With TLS, plaintext health alone answers on --health-listen (for
+// Kubernetes' gRPC probes, which do not speak TLS; `health=N` in the port
+// file).
 
 #include <atomic>
 #include <functional>
@@ -51,14 +56,17 @@ int WaitForTerminationSignal();
 // keys of --auth-keys (CRM_AUTH_KEYS: comma-separated key files, HS256
 // secrets or RS256 PEM keys; --auth-issuer, --auth-audience when tokens
 // must name them). Service tokens are signed with --auth-signing-key, else
-// the first listed key that can sign. INVALID_ARGUMENT for bad flags or
-// keys, or when no key is configured.
+// the first listed key that can sign. INVALID_ARGUMENT for bad flags, keys
+// or certificates, or when no key is configured.
 struct Process {
   Config config;
   std::string data_dir;
   // This service's identity on the calls it makes for users; null when no
   // key that can sign is configured.
   std::shared_ptr<rpc::ServiceTokens> tokens;
+  // For the channels to other services: TLS when --tls-ca is set (verifying
+  // them against it), presenting --tls-client-cert/--tls-client-key.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);
 
@@ -92,6 +100,10 @@ class Server {
   std::shared_ptr<Gauges> gauges_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> server_;
+  // With TLS: plaintext grpc.health.v1 only, for Kubernetes' probes.
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
+  void SetHealth(const std::string& name, bool serving);
   std::vector<std::function<bool()>> readiness_;
   std::atomic<bool> ready_{false}, draining_{false};
   Periodic readiness_poll_{"readiness"};

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   }
   lead::CustomerClient customer_client(
       grpc::CreateChannel(config->Get("customer-endpoint", "127.0.0.1:50052"),
-                          grpc::InsecureChannelCredentials()),
+                          process->channel_credentials),
       process->tokens.get());
   commands.SetCustomerCreator([&customer_client](const std::string& tenant, const std::string& user,
                                                  const std::string& request_id,
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   });
   lead::OpportunityClient opportunity_client(
       grpc::CreateChannel(config->Get("opportunity-endpoint", "127.0.0.1:50053"),
-                          grpc::InsecureChannelCredentials()),
+                          process->channel_credentials),
       process->tokens.get());
   commands.SetOpportunityCreator(
       [&opportunity_client](const std::string& tenant, const std::string& user,

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   }
   opportunity::ContractClient contracts(
       grpc::CreateChannel(config->Get("contract-endpoint", "127.0.0.1:50054"),
-                          grpc::InsecureChannelCredentials()),
+                          process->channel_credentials),
       process->tokens.get());
   commands.SetContractCreator([&contracts](const std::string& tenant, const std::string& user,
                                            const std::string& request_id,

@@ -56,7 +56,9 @@
 // "demo"), --user=U (CRM_USER, "cli"), --roles=R (CRM_ROLES, e.g. "admin")
 // and --team=T (CRM_TEAM) with the key in --key-file=F (CRM_AUTH_KEY_FILE,
 // default $CRM_LOCAL_DIR/auth/hs256.key, i.e. the local platform's key).
-// `crmctl token mint` prints such a token. Every mutating command takes
+// `crmctl token mint` prints such a token. TLS: --tls-ca=F (CRM_TLS_CA)
+// verifies the services' certificates; --tls-client-cert/--tls-client-key
+// for mutual TLS. Every mutating command takes
 // --request-id=R to make a retry safe (default: a fresh one).
 //
 // Exit codes: 0 ok; 2 usage; 3 invalid argument; 4 not found; 5 unavailable
@@ -227,30 +229,40 @@ int Fail(const grpc::Status& s) {
   return ExitCode(s.error_code());
 }
 
+// TLS when --tls-ca (CRM_TLS_CA) names the CA that signed the services'
+// certificates; --tls-client-cert/--tls-client-key for mutual TLS. Exits
+// with 2 on unreadable files.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const Args& a) {
+  auto creds = crm::rpc::ChannelCredentialsFrom(
+      a.Flag("tls-ca", "CRM_TLS_CA", ""), a.Flag("tls-client-cert", "CRM_TLS_CLIENT_CERT", ""),
+      a.Flag("tls-client-key", "CRM_TLS_CLIENT_KEY", ""));
+  if (!creds.ok()) {
+    std::cerr << "error: " << creds.status().message() << "\n";
+    std::exit(2);
+  }
+  return *creds;
+}
+
 class Client {
  public:
   explicit Client(const Args& a)
-      : tenant_(a.Flag("tenant", "CRM_TENANT", "demo")),
+      : credentials_(Credentials(a)),
+        tenant_(a.Flag("tenant", "CRM_TENANT", "demo")),
         user_(a.Flag("user", "CRM_USER", "cli")),
         roles_(a.Flag("roles", "CRM_ROLES", "")),
         team_(a.Flag("team", "CRM_TEAM", "")),
         token_(a.Flag("token", "CRM_TOKEN", "")),
         json_(a.Has("json")),
         lead_(crm::lead::v1::LeadService::NewStub(
-            grpc::CreateChannel(a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"),
-                                grpc::InsecureChannelCredentials()))),
-        customer_(crm::customer::v1::CustomerService::NewStub(
-            grpc::CreateChannel(a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"),
-                                grpc::InsecureChannelCredentials()))),
-        opportunity_(crm::opportunity::v1::OpportunityService::NewStub(
-            grpc::CreateChannel(a.Flag("opportunity", "CRM_OPPORTUNITY_ADDR", "127.0.0.1:50053"),
-                                grpc::InsecureChannelCredentials()))),
-        contract_(crm::contract::v1::ContractService::NewStub(
-            grpc::CreateChannel(a.Flag("contract", "CRM_CONTRACT_ADDR", "127.0.0.1:50054"),
-                                grpc::InsecureChannelCredentials()))),
-        analytics_(crm::analytics::v1::AnalyticsService::NewStub(
-            grpc::CreateChannel(a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"),
-                                grpc::InsecureChannelCredentials()))) {}
+            grpc::CreateChannel(a.Flag("lead", "CRM_LEAD_ADDR", "127.0.0.1:50051"), credentials_))),
+        customer_(crm::customer::v1::CustomerService::NewStub(grpc::CreateChannel(
+            a.Flag("customer", "CRM_CUSTOMER_ADDR", "127.0.0.1:50052"), credentials_))),
+        opportunity_(crm::opportunity::v1::OpportunityService::NewStub(grpc::CreateChannel(
+            a.Flag("opportunity", "CRM_OPPORTUNITY_ADDR", "127.0.0.1:50053"), credentials_))),
+        contract_(crm::contract::v1::ContractService::NewStub(grpc::CreateChannel(
+            a.Flag("contract", "CRM_CONTRACT_ADDR", "127.0.0.1:50054"), credentials_))),
+        analytics_(crm::analytics::v1::AnalyticsService::NewStub(grpc::CreateChannel(
+            a.Flag("analytics", "CRM_ANALYTICS_ADDR", "127.0.0.1:50055"), credentials_))) {}
 
   // Loads the key tokens are minted with, unless --token was given. Prints
   // why and returns false when there are no credentials.
@@ -309,6 +321,7 @@ class Client {
   crm::contract::v1::ContractService::Stub& contract() { return *contract_; }
 
  private:
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::string tenant_, user_, roles_, team_, token_;
   std::optional<crm::auth::Signer> signer_;
   bool json_;
@@ -1673,8 +1686,7 @@ int OpsCommand(Client& c, const Args& a) {
   const std::string& service = a.words[2];
   const std::string address =
       a.Flag(service, "CRM_" + absl::AsciiStrToUpper(service) + "_ADDR", kAddresses.at(service));
-  auto stub = crm::ops::v1::OpsService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = crm::ops::v1::OpsService::NewStub(grpc::CreateChannel(address, Credentials(a)));
   grpc::ClientContext ctx;
   c.Prepare(ctx);
   crm::ops::v1::ListParkedEventsRequest req;
