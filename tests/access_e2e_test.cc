@@ -8,6 +8,7 @@
 #include <future>
 
 #include "absl/strings/str_split.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "libs/rpc/access.h"
 #include "libs/status/status.h"
@@ -97,6 +98,111 @@ TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
     EXPECT_EQ(Call(channel, method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
     EXPECT_EQ(Call(channel, method, forged).error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << name;
+  }
+}
+
+}  // namespace
+}  // namespace crm::test
+
+namespace crm::test {
+namespace {
+
+// Raw request bytes to `method` as an admin of "edge"; the status.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer in(&slice, 1), out;
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  rpc::SetBearer(ctx, TestToken("u-1", "edge", "admin"));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
+// A protobuf string field `number` holding `value` (short values only).
+std::string Field(int number, const std::string& value) {
+  std::string out(1, static_cast<char>(number << 3 | 2));
+  if (value.size() < 128) return out + static_cast<char>(value.size()) + value;
+  size_t n = value.size();
+  while (n >= 128) {
+    out += static_cast<char>((n & 127) | 128);
+    n >>= 7;
+  }
+  return out + static_cast<char>(n) + value;
+}
+
+TEST(EdgeE2eTest, HostileInputGetsAClearErrorAndTheServiceKeepsServing) {
+  Platform p;
+  p.StartBroker();
+  p.Start("customer", CRM_CUSTOMER_BIN);
+  auto channel = p.Channel("customer");
+  const std::string create = "/crm.customer.v1.CustomerService/CreateCustomer";
+  // CreateCustomerRequest: request_id = 1, customer = 2 (company_name = 3).
+  auto customer = [&](const std::string& company) {
+    return Field(1, "edge-1") + Field(2, Field(3, company));
+  };
+
+  // Over the 4 MiB message limit.
+  const grpc::Status big = RawCall(channel, create, customer(std::string(5 << 20, 'x')));
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << big.error_message();
+  // Invalid UTF-8 in a string field, and unknown groups nested 10,000 deep.
+  const grpc::Status utf8 = RawCall(channel, create, customer("Acme \xff\xfe GmbH"));
+  EXPECT_EQ(utf8.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(utf8.error_message().find("invalid UTF-8"), std::string::npos) << utf8.error_message();
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += static_cast<char>(15 << 3 | 3);  // start group 15
+  const grpc::Status nested = RawCall(channel, create, deep);
+  EXPECT_EQ(nested.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(nested.error_message().find("CreateCustomer"), std::string::npos)
+      << nested.error_message();
+  // A field over its length limit is named.
+  const grpc::Status long_name = RawCall(channel, create, customer(std::string(5000, 'x')));
+  EXPECT_EQ(long_name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(long_name.error_message().find("customer.company_name"), std::string::npos)
+      << long_name.error_message();
+
+  auto customers = crm::customer::v1::CustomerService::NewStub(channel);
+  crm::customer::v1::Customer created;
+  {
+    crm::customer::v1::CreateCustomerRequest req;
+    req.set_request_id("edge-ok");
+    req.mutable_customer()->set_company_name("Edge AG");
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1", "edge");
+    grpc::Status s = customers->CreateCustomer(&ctx, req, &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();  // still serving
+  }
+  {
+    // Huge page sizes are capped; negative ones are named.
+    crm::customer::v1::ListCustomersRequest req;
+    req.set_page_size(2'000'000'000);
+    crm::customer::v1::ListCustomersResponse out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1", "edge");
+    EXPECT_TRUE(customers->ListCustomers(&ctx, req, &out).ok());
+    req.set_page_size(-1);
+    grpc::ClientContext again;
+    As(again, "rep-1", "edge");
+    const grpc::Status s = customers->ListCustomers(&again, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("page_size"), std::string::npos) << s.error_message();
+  }
+  {
+    // Negative amounts are refused naming the field.
+    crm::customer::v1::RecordAnnualSalesRequest req;
+    req.set_request_id("edge-sales");
+    req.set_customer(created.name());
+    req.mutable_sales()->set_year(2025);
+    req.mutable_sales()->set_amount(-100);
+    crm::customer::v1::Customer out;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1", "edge");
+    const grpc::Status s = customers->RecordAnnualSales(&ctx, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("sales.amount"), std::string::npos) << s.error_message();
   }
 }
 

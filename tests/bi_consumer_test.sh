@@ -48,6 +48,10 @@ case "$headers" in
   *crm_tenant=bi-test*) ;;
   *) echo "FAIL: headers lack the tenant: $headers"; exit 1 ;;
 esac
+case "$headers" in
+  *crm_actor=bi-admin*) ;;
+  *) echo "FAIL: headers lack the actor who created the lead: $headers"; exit 1 ;;
+esac
 type=$(tr ',' '\n' <<< "$headers" | sed -n 's/^ce_type=//p')
 kcat -C -b "$bootstrap" -t crm.lead.events.v1 -p "$partition" -o "$offset" -c 1 -e -q -f '%s' \
   > "$dir/value.bin"

@@ -76,6 +76,8 @@ inline constexpr char kContentType[] = "content-type";
 inline constexpr char kTenantHeader[] = "crm_tenant";
 inline constexpr char kVersionHeader[] = "crm_version";
 inline constexpr char kPositionHeader[] = "crm_position";
+inline constexpr char kActorHeader[] = "crm_actor";
+inline constexpr char kActorServiceHeader[] = "crm_actor_service";
 
 }  // namespace crm::bus
 

@@ -122,6 +122,8 @@ size_t Relay::Publish(const std::vector<eventstore::StoredEvent>& events) {
     add(kTenantHeader, e.tenant());
     add(kVersionHeader, absl::StrCat(e.version()));
     add(kPositionHeader, absl::StrCat(e.position()));
+    if (!e.actor().empty()) add(kActorHeader, e.actor());
+    if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(topic_.c_str()),
         RD_KAFKA_V_KEY(e.stream_id().data(), e.stream_id().size()),

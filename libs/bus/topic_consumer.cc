@@ -56,6 +56,9 @@ readstore::Envelope TopicConsumer::Decode(const rd_kafka_message_t* msg) {
   if (!Header(h, kVersionHeader, &version)) missing.push_back(kVersionHeader);
   Header(h, kPositionHeader, &position);
   Header(h, kCeTime, &time);
+  std::string actor, actor_service;
+  Header(h, kActorHeader, &actor);
+  Header(h, kActorServiceHeader, &actor_service);
   int64_t v = 0, p = 0;
   if (!version.empty() && (!absl::SimpleAtoi(version, &v) || v < 1)) {
     missing.push_back(absl::StrCat(kVersionHeader, " (not a positive integer)"));
@@ -73,6 +76,8 @@ readstore::Envelope TopicConsumer::Decode(const rd_kafka_message_t* msg) {
   e.event.set_tenant(tenant);
   e.event.set_version(v);
   e.event.set_position(p);
+  e.event.set_actor(actor);
+  e.event.set_actor_service(actor_service);
   e.event.set_payload(payload);
   absl::Time t;
   std::string err;

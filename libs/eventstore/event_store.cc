@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/eventstore/actor.h"
 #include "libs/status/status.h"
 #include "libs/storage/encoding.h"
 #include "rocksdb/options.h"
@@ -207,6 +208,8 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<St
   thread_local absl::BitGen gen;
   StoredEvent ev;
   ev.set_request_id(std::string(request_id));
+  ev.set_actor(current_actor.user.empty() ? "system" : current_actor.user);
+  ev.set_actor_service(current_actor.service);
   ev.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
   ev.mutable_time()->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));

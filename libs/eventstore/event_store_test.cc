@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "libs/eventstore/actor.h"
 #include "libs/testing/temp_dir.h"
 
 namespace crm::eventstore {
@@ -48,6 +49,26 @@ TEST_F(EventStoreTest, AppendAssignsVersionsAndPositions) {
   EXPECT_EQ((*stream)[1].version(), 2);
   EXPECT_FALSE((*stream)[0].event_id().empty());
   EXPECT_NE((*stream)[0].event_id(), (*stream)[1].event_id());
+}
+
+TEST_F(EventStoreTest, EveryEventRecordsWhoItWasMadeFor) {
+  SetCallActor("rep-1", "");
+  ASSERT_TRUE(store_->Append({"t1", "a"}, kNoStream, Events(1), "by-rep").ok());
+  SetCallActor("rep-2", "lead");
+  ASSERT_TRUE(store_->Append({"t1", "a"}, 1, Events(1), "by-lead-for-rep").ok());
+  // Another thread never named an actor: the platform's own rules.
+  std::thread([&] {
+    ASSERT_TRUE(store_->Append({"t1", "a"}, 2, Events(1), "by-rule").ok());
+  }).join();
+  SetCallActor("", "");
+  auto stream = store_->ReadStream({"t1", "a"});
+  ASSERT_TRUE(stream.ok());
+  ASSERT_EQ(stream->size(), 3u);
+  EXPECT_EQ((*stream)[0].actor(), "rep-1");
+  EXPECT_EQ((*stream)[0].actor_service(), "");
+  EXPECT_EQ((*stream)[1].actor(), "rep-2");
+  EXPECT_EQ((*stream)[1].actor_service(), "lead");
+  EXPECT_EQ((*stream)[2].actor(), "system");
 }
 
 TEST_F(EventStoreTest, WrongExpectedVersionIsAborted) {

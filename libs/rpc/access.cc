@@ -129,6 +129,19 @@ class Recorder : public grpc::experimental::Interceptor {
       md->erase(kMethodMetadata);  // whatever a client sent under the name
       md->emplace(kMethodMetadata, method_);
     }
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      // gRPC answers a request it cannot decode with a bare INTERNAL before
+      // any handler runs (handlers always say why); say what it is.
+      const grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
+        methods->ModifySendStatus(grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("the request to ", method_,
+                         " is not a valid protobuf message of its type (malformed bytes, "
+                         "invalid UTF-8 in a string field, or nesting deeper than 100)")));
+      }
+    }
     methods->Proceed();
   }
 

@@ -9,7 +9,9 @@
 //
 // The method of a call reaches CallerFrom through a server interceptor
 // (MethodRecorder) that records it in the call's metadata, replacing
-// anything a client sent under that name.
+// anything a client sent under that name. The same interceptor turns gRPC's
+// bare INTERNAL for a request that does not decode into INVALID_ARGUMENT
+// saying so.
 
 #include <map>
 #include <memory>

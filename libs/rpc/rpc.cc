@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
+#include "libs/eventstore/actor.h"
 #include "libs/rpc/access.h"
 #include "libs/status/status.h"
 
@@ -71,6 +72,7 @@ void InstallVerifier(std::shared_ptr<const auth::Verifier> verifier) {
 }
 
 absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
+  eventstore::SetCallActor("", "");  // nothing of an earlier call on this thread
   std::shared_ptr<const auth::Verifier> verifier;
   {
     absl::MutexLock lock(&verifier_mu);
@@ -113,6 +115,7 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context) {
     return absl::PermissionDeniedError("the server did not record the method of the call");
   }
   RETURN_IF_ERROR(CheckAccess(std::string(method), caller.roles));
+  eventstore::SetCallActor(caller.user, caller.service);
   return caller;
 }
 
