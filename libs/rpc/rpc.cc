@@ -177,6 +177,7 @@ std::string ServiceTokens::For(const std::string& tenant, const std::string& act
   constexpr absl::Duration kTtl = absl::Minutes(10);
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
+  if (cache_.size() > 10000) cache_.clear();  // bounded; entries are cheap to mint again
   auto& [token, expires] = cache_[{tenant, acting_user}];
   if (token.empty() || now > expires - kTtl / 2) {
     auth::Identity id;
