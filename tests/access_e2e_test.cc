@@ -20,22 +20,6 @@ namespace {
 const char* const kRoles[] = {"rep",   "manager", "admin",   "team-lead", "director",
                               "legal", "bi",      "service", "operator"};
 
-// Unary call of `method` ("/pkg.Service/Method") with an empty request.
-grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                  const std::string& token) {
-  grpc::Slice empty("");
-  grpc::ByteBuffer in(&empty, 1), out;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  if (!token.empty()) rpc::SetBearer(ctx, token);
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
-                 [&](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
-}
-
 // "crm.lead.v1.LeadService/X" -> "lead"; the ops service is walked on lead.
 std::string ServiceOf(const std::string& method) {
   std::vector<std::string> parts = absl::StrSplit(method, '.');
@@ -44,18 +28,8 @@ std::string ServiceOf(const std::string& method) {
 
 TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
   Platform p;
-  p.StartBroker();
-  p.Start("customer", CRM_CUSTOMER_BIN);
-  p.Start("contract", CRM_CONTRACT_BIN);
-  p.Start("opportunity", CRM_OPPORTUNITY_BIN, {"--contract-endpoint=" + p.Address("contract")});
-  p.Start("lead", CRM_LEAD_BIN,
-          {"--customer-endpoint=" + p.Address("customer"),
-           "--opportunity-endpoint=" + p.Address("opportunity")});
-  p.Start("analytics", CRM_ANALYTICS_BIN);
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const char* s : {"lead", "customer", "opportunity", "contract", "analytics"}) {
-    channels[s] = p.Channel(s);
-  }
+  auto channels = p.StartAll(
+      {CRM_LEAD_BIN, CRM_CUSTOMER_BIN, CRM_OPPORTUNITY_BIN, CRM_CONTRACT_BIN, CRM_ANALYTICS_BIN});
   rpc::ServiceTokens service_tokens = TestServiceTokens("lead");
 
   int calls = 0, refused = 0;
@@ -64,7 +38,7 @@ TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
     for (const std::string role : kRoles) {
       const std::string token =
           role == "service" ? service_tokens.For("walk", "rep-1") : TestToken("u-1", "walk", role);
-      const grpc::Status s = Call(channel, "/" + method, token);
+      const grpc::Status s = RawCall(channel, "/" + method, "", token);
       const std::string reason = ErrorReason(rpc::FromGrpcStatus(s));
       ++calls;
       if (allowed.count(role)) {
@@ -95,8 +69,8 @@ TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
   for (const auto& [name, channel] : channels) {
     const std::string method = name == "analytics" ? "/crm.analytics.v1.AnalyticsService/GetFunnel"
                                                    : "/crm.ops.v1.OpsService/ListParkedEvents";
-    EXPECT_EQ(Call(channel, method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
-    EXPECT_EQ(Call(channel, method, forged).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+    EXPECT_EQ(RawCall(channel, method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    EXPECT_EQ(RawCall(channel, method, "", forged).error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << name;
   }
 }
@@ -106,21 +80,6 @@ TEST(AccessE2eTest, EveryRpcRefusesExactlyTheRolesTheTableDoesNotList) {
 
 namespace crm::test {
 namespace {
-
-// Raw request bytes to `method` as an admin of "edge"; the status.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer in(&slice, 1), out;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  rpc::SetBearer(ctx, TestToken("u-1", "edge", "admin"));
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
-                 [&](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
-}
 
 // A protobuf string field `number` holding `value` (short values only).
 std::string Field(int number, const std::string& value) {
@@ -140,26 +99,27 @@ TEST(EdgeE2eTest, HostileInputGetsAClearErrorAndTheServiceKeepsServing) {
   p.Start("customer", CRM_CUSTOMER_BIN);
   auto channel = p.Channel("customer");
   const std::string create = "/crm.customer.v1.CustomerService/CreateCustomer";
+  const std::string admin = TestToken("u-1", "edge", "admin");
   // CreateCustomerRequest: request_id = 1, customer = 2 (company_name = 3).
   auto customer = [&](const std::string& company) {
     return Field(1, "edge-1") + Field(2, Field(3, company));
   };
 
   // Over the 4 MiB message limit.
-  const grpc::Status big = RawCall(channel, create, customer(std::string(5 << 20, 'x')));
+  const grpc::Status big = RawCall(channel, create, customer(std::string(5 << 20, 'x')), admin);
   EXPECT_EQ(big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << big.error_message();
   // Invalid UTF-8 in a string field, and unknown groups nested 10,000 deep.
-  const grpc::Status utf8 = RawCall(channel, create, customer("Acme \xff\xfe GmbH"));
+  const grpc::Status utf8 = RawCall(channel, create, customer("Acme \xff\xfe GmbH"), admin);
   EXPECT_EQ(utf8.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(utf8.error_message().find("invalid UTF-8"), std::string::npos) << utf8.error_message();
   std::string deep;
   for (int i = 0; i < 10000; ++i) deep += static_cast<char>(15 << 3 | 3);  // start group 15
-  const grpc::Status nested = RawCall(channel, create, deep);
+  const grpc::Status nested = RawCall(channel, create, deep, admin);
   EXPECT_EQ(nested.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(nested.error_message().find("CreateCustomer"), std::string::npos)
       << nested.error_message();
   // A field over its length limit is named.
-  const grpc::Status long_name = RawCall(channel, create, customer(std::string(5000, 'x')));
+  const grpc::Status long_name = RawCall(channel, create, customer(std::string(5000, 'x')), admin);
   EXPECT_EQ(long_name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(long_name.error_message().find("customer.company_name"), std::string::npos)
       << long_name.error_message();

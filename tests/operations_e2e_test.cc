@@ -9,7 +9,6 @@
 #include <fstream>
 #include <future>
 
-#include "grpcpp/generic/generic_stub.h"
 #include "tests/platform.h"
 
 namespace crm::test {
@@ -19,19 +18,8 @@ namespace {
 // (field 1, the service name); the answer's status (1 = SERVING), or -1.
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
   const std::string request = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
-  grpc::Slice slice(request);
-  grpc::ByteBuffer in(&slice, 1), out;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &in, &out,
-                 [&](grpc::Status s) { done.set_value(std::move(s)); });
-  if (!done.get_future().get().ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  if (!out.Dump(&slices).ok()) return -1;
   std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  if (!RawCall(channel, "/grpc.health.v1.Health/Check", request, "", &bytes).ok()) return -1;
   return bytes.size() == 2 && bytes[0] == '\x08' ? bytes[1] : (bytes.empty() ? 0 : -1);
 }
 

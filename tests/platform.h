@@ -7,12 +7,14 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/rpc/rpc.h"
@@ -50,6 +52,31 @@ class Platform {
     // Generous: a sanitizer build catching up its read models starts slowly.
     ASSERT_TRUE(Eventually([&] { return !ReadFile(port_file).empty(); }, absl::Seconds(60)))
         << name << " did not start: " << ReadFile(dir_.path() + "/" + name + ".log");
+  }
+
+  struct Binaries {
+    const char* lead;
+    const char* customer;
+    const char* opportunity;
+    const char* contract;
+    const char* analytics;
+  };
+  // The broker and the five services, wired to each other; a channel to
+  // each by name.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> StartAll(const Binaries& bin) {
+    StartBroker();
+    Start("customer", bin.customer);
+    Start("contract", bin.contract);
+    Start("opportunity", bin.opportunity, {"--contract-endpoint=" + Address("contract")});
+    Start("lead", bin.lead,
+          {"--customer-endpoint=" + Address("customer"),
+           "--opportunity-endpoint=" + Address("opportunity")});
+    Start("analytics", bin.analytics);
+    std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+    for (const char* s : {"lead", "customer", "opportunity", "contract", "analytics"}) {
+      channels[s] = Channel(s);
+    }
+    return channels;
   }
 
   Process& process(const std::string& name) { return processes_[name]; }
@@ -91,6 +118,31 @@ inline void As(grpc::ClientContext& ctx, const std::string& user,
   Authorize(ctx, user, tenant, roles);
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+}
+
+// A unary call of `method` ("/pkg.Service/Method") with raw `request`
+// bytes, with `token` as its bearer token (none when empty); the status, and
+// the answer's bytes in `response` when given.
+inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& method, const std::string& request,
+                            const std::string& token = "", std::string* response = nullptr) {
+  grpc::Slice slice(request);
+  grpc::ByteBuffer in(&slice, 1), out;
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  if (!token.empty()) rpc::SetBearer(ctx, token);
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status status = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (response != nullptr && status.ok() && out.Dump(&slices).ok()) {
+    for (const auto& s : slices)
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return status;
 }
 
 }  // namespace crm::test

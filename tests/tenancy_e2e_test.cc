@@ -107,30 +107,6 @@ Snapshot Snap(Platform& p) {
   return s;
 }
 
-// `method` ("crm.x.v1.Service/Method") with `request`, as `token`: the
-// status and the answer's bytes.
-std::pair<grpc::Status, std::string> Call(const std::shared_ptr<grpc::Channel>& channel,
-                                          const std::string& method,
-                                          const google::protobuf::Message& request,
-                                          const std::string& token) {
-  grpc::Slice slice(request.SerializeAsString());
-  grpc::ByteBuffer in(&slice, 1), out;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  rpc::SetBearer(ctx, token);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/" + method, grpc::StubOptions(), &in, &out,
-                 [&](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status status = done.get_future().get();
-  std::string bytes;
-  std::vector<grpc::Slice> slices;
-  if (status.ok() && out.Dump(&slices).ok()) {
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return {status, bytes};
-}
-
 // The request of `method` aimed at `target`: its name in `name` and
 // `customer`, its id in every `*_id` field, a fresh request id.
 std::unique_ptr<google::protobuf::Message> RequestAt(const google::protobuf::MethodDescriptor* m,
@@ -155,18 +131,8 @@ std::unique_ptr<google::protobuf::Message> RequestAt(const google::protobuf::Met
 
 TEST(TenancyE2eTest, NoRpcOfAnyServiceShowsCountsOrChangesAnotherTenantsData) {
   Platform p;
-  p.StartBroker();
-  p.Start("customer", CRM_CUSTOMER_BIN);
-  p.Start("contract", CRM_CONTRACT_BIN);
-  p.Start("opportunity", CRM_OPPORTUNITY_BIN, {"--contract-endpoint=" + p.Address("contract")});
-  p.Start("lead", CRM_LEAD_BIN,
-          {"--customer-endpoint=" + p.Address("customer"),
-           "--opportunity-endpoint=" + p.Address("opportunity")});
-  p.Start("analytics", CRM_ANALYTICS_BIN);
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const char* s : {"lead", "customer", "opportunity", "contract", "analytics"}) {
-    channels[s] = p.Channel(s);
-  }
+  auto channels = p.StartAll(
+      {CRM_LEAD_BIN, CRM_CUSTOMER_BIN, CRM_OPPORTUNITY_BIN, CRM_CONTRACT_BIN, CRM_ANALYTICS_BIN});
 
   // Acme's data, the way an operator loads the demo.
   auto demo = Process::Start(
@@ -234,7 +200,9 @@ TEST(TenancyE2eTest, NoRpcOfAnyServiceShowsCountsOrChangesAnotherTenantsData) {
     const auto& channel = channels[parts[1] == "ops" ? "lead" : parts[1]];
     for (const auto& target : targets) {
       auto request = RequestAt(m, target, ++calls);
-      auto [status, bytes] = Call(channel, method, *request, globex);
+      std::string bytes;
+      const grpc::Status status =
+          RawCall(channel, "/" + method, request->SerializeAsString(), globex, &bytes);
       for (const auto& secret : before.secrets) {
         EXPECT_EQ(bytes.find(secret), std::string::npos)
             << method << " at " << target.name << " answered globex with acme's " << secret;
