@@ -12,7 +12,6 @@
 namespace crm::ops {
 namespace {
 
-namespace v1 = crm::ops::v1;
 
 // Refuses "poison" payloads until fixed.
 class PickyProjection : public readstore::Projection {

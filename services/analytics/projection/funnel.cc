@@ -21,7 +21,6 @@ namespace {
 namespace lev = crm::lead::events::v1;
 namespace oev = crm::opportunity::events::v1;
 namespace facts = crm::analytics::model::v1;
-namespace v1 = crm::analytics::v1;
 
 const std::string kSep(1, '\0');
 

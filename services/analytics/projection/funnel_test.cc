@@ -17,7 +17,6 @@ namespace {
 
 namespace lev = crm::lead::events::v1;
 namespace oev = crm::opportunity::events::v1;
-namespace v1 = crm::analytics::v1;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 absl::Time Day(int d) { return kT0 + absl::Hours(24 * d); }

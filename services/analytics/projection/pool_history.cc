@@ -14,7 +14,6 @@ namespace crm::analytics {
 namespace {
 
 namespace cev = crm::customer::events::v1;
-namespace v1 = crm::analytics::v1;
 
 const std::string kSep(1, '\0');
 

@@ -15,7 +15,6 @@ namespace crm::analytics {
 namespace {
 
 namespace cev = crm::customer::events::v1;
-namespace v1 = crm::analytics::v1;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 absl::Time Day(int d) { return kT0 + absl::Hours(24 * d); }

@@ -24,7 +24,6 @@
 
 namespace crm::contract {
 
-namespace v1 = crm::contract::v1;
 
 void ToProto(const Contract& c, v1::Contract* out);
 

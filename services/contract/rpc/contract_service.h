@@ -9,7 +9,6 @@
 
 namespace crm::contract {
 
-namespace v1 = crm::contract::v1;
 
 class ContractServiceImpl final : public v1::ContractService::Service {
  public:

@@ -21,7 +21,6 @@
 
 namespace crm::lead {
 
-namespace v1 = crm::lead::v1;
 
 // The lead as the API shows it.
 void ToProto(const Lead& lead, v1::Lead* out);

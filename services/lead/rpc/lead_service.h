@@ -9,7 +9,6 @@
 
 namespace crm::lead {
 
-namespace v1 = crm::lead::v1;
 
 class LeadServiceImpl final : public v1::LeadService::Service {
  public:

@@ -19,7 +19,6 @@
 
 namespace crm::opportunity {
 
-namespace v1 = crm::opportunity::v1;
 
 // The opportunity as the API shows it, with `probability` for its stage.
 void ToProto(const Opportunity& o, const Calibration& probability, v1::Opportunity* out);

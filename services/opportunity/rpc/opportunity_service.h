@@ -9,7 +9,6 @@
 
 namespace crm::opportunity {
 
-namespace v1 = crm::opportunity::v1;
 
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
