@@ -26,10 +26,12 @@ wait_for() {  # wait_for SECONDS COMMAND...: until COMMAND succeeds
 }
 
 od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$dir/hs256.key"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$dir/pii-match.key"
 "$broker_bin" --bootstrap-file="$dir/bootstrap" > "$dir/broker.log" 2>&1 &
 wait_for 20 test -s "$dir/bootstrap" || { echo "FAIL: broker did not start"; exit 1; }
 "$lead_bin" --data-dir="$dir/lead" --grpc-listen=127.0.0.1:0 --metrics-listen=127.0.0.1:0 \
-  --kafka-bootstrap-file="$dir/bootstrap" --port-file="$dir/lead.ports" --auth-keys="$dir/hs256.key" > "$dir/lead.log" 2>&1 &
+  --kafka-bootstrap-file="$dir/bootstrap" --port-file="$dir/lead.ports" --auth-keys="$dir/hs256.key" \
+  --pii-match-key="$dir/pii-match.key" > "$dir/lead.log" 2>&1 &
 wait_for 60 test -s "$dir/lead.ports" || { echo "FAIL: lead service did not start"; cat "$dir/lead.log"; exit 1; }
 port=$(sed -n 's/^grpc=//p' "$dir/lead.ports")
 ctl=("$crmctl" --lead="127.0.0.1:$port" --key-file="$dir/hs256.key" --tenant=bi-test --user=bi-admin --roles=admin)
@@ -56,7 +58,11 @@ type=$(tr ',' '\n' <<< "$headers" | sed -n 's/^ce_type=//p')
 kcat -C -b "$bootstrap" -t crm.lead.events.v1 -p "$partition" -o "$offset" -c 1 -e -q -f '%s' \
   > "$dir/value.bin"
 protoc --descriptor_set_in="$descriptors" --decode="$type" < "$dir/value.bin" > "$dir/decoded.txt"
-for want in 'company_name: "Acme GmbH"' 'channel_id: "web"' 'email: "ann@acme.example"'; do
+for want in 'company_name: "Acme GmbH"' 'channel_id: "web"' 'sealed {' 'ciphertext: '; do
   grep -qF "$want" "$dir/decoded.txt" || { echo "FAIL: decoded $type lacks $want:"; cat "$dir/decoded.txt"; exit 1; }
 done
+# Personal data travels only sealed with the person's key.
+if grep -qF 'ann@acme.example' "$dir/decoded.txt" "$dir/value.bin"; then
+  echo "FAIL: the contact's email is readable on the topic:"; cat "$dir/decoded.txt"; exit 1
+fi
 echo "ok: $type at partition $partition offset $offset decoded with the descriptor set"

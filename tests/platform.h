@@ -46,7 +46,8 @@ class Platform {
                                      "--metrics-listen=127.0.0.1:0",
                                      "--kafka-bootstrap-file=" + bootstrap_file_,
                                      "--port-file=" + port_file,
-                                     TestKeyFlag(dir_.path())};
+                                     TestKeyFlag(dir_.path()),
+                                     TestMatchKeyFlag(dir_.path())};
     argv.insert(argv.end(), flags.begin(), flags.end());
     processes_[name] = *Process::Start(argv, dir_.path() + "/" + name + ".log");
     // Generous: a sanitizer build catching up its read models starts slowly.

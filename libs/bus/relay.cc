@@ -171,7 +171,8 @@ void Relay::Run() {
       backoff = absl::Milliseconds(100);
     }
     const int64_t cursor = cursor_.load();
-    auto events = store_->ReadLog(cursor + 1, options_.batch_size);
+    auto events =
+        store_->ReadLog(cursor + 1, options_.batch_size, eventstore::EventStore::Payloads::kSealed);
     if (!events.ok()) {
       LogError("relay read log", {{"error", events.status().ToString()}});
       absl::SleepFor(absl::Seconds(1));

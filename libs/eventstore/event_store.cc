@@ -157,6 +157,14 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<St
     }
   }
   RETURN_IF_ERROR(v.ToStatus());
+  if (options_.cipher != nullptr) {
+    for (StreamAppend& a : appends) {
+      for (NewEvent& e : a.events) {
+        ASSIGN_OR_RETURN(e.payload,
+                         options_.cipher->Seal(a.stream.tenant, e.type, std::move(e.payload)));
+      }
+    }
+  }
 
   std::unique_lock<std::mutex> lock(mu_);
   const std::string& tenant = appends.front().stream.tenant;
@@ -346,12 +354,22 @@ absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadStream(const StreamId& 
     RETURN_IF_ERROR(FromRocks(db_->Get(ro, log_cf_, it->value(), &value), "read log"));
     StoredEvent& ev = out.emplace_back();
     if (!ev.ParseFromString(value)) return absl::DataLossError("corrupt stored event");
+    RETURN_IF_ERROR(OpenPayload(ev));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read stream"));
   return out;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_position, size_t max) {
+absl::Status EventStore::OpenPayload(StoredEvent& event) {
+  if (options_.cipher == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(
+      *event.mutable_payload(),
+      options_.cipher->Open(event.tenant(), event.type(), std::move(*event.mutable_payload())));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_position, size_t max,
+                                                             Payloads payloads) {
   std::vector<StoredEvent> out;
   const int64_t last = committed_position_.load();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
@@ -362,6 +380,7 @@ absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_positi
     if (!ev.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("corrupt stored event");
     }
+    if (payloads == Payloads::kOpen) RETURN_IF_ERROR(OpenPayload(ev));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
   return out;

@@ -65,8 +65,22 @@ struct StreamAppend {
   std::vector<NewEvent> events;
 };
 
+// Seals personal data in event payloads before they are stored and opens it
+// when they are read (libs/pii). The store keeps and the relay publishes only
+// sealed payloads.
+class PayloadCipher {
+ public:
+  virtual ~PayloadCipher() = default;
+  virtual absl::StatusOr<std::string> Seal(absl::string_view tenant, absl::string_view type,
+                                           std::string payload) = 0;
+  virtual absl::StatusOr<std::string> Open(absl::string_view tenant, absl::string_view type,
+                                           std::string payload) = 0;
+};
+
 struct EventStoreOptions {
   std::string path;
+  // Optional; without it payloads are stored as given.
+  PayloadCipher* cipher = nullptr;
   Clock* clock = SystemClock();
   // false only for benchmarks that measure the cost of durability.
   bool sync = true;
@@ -109,6 +123,10 @@ class EventStore {
   absl::StatusOr<std::optional<AppendReceipt>> FindRequest(absl::string_view tenant,
                                                            absl::string_view request_id);
 
+  // Whether reads open sealed personal data (the domain and the service's own
+  // projections) or return payloads as stored (the relay, which publishes).
+  enum class Payloads { kOpen, kSealed };
+
   // The stream's events with version >= from_version, oldest first. An
   // unknown stream has none.
   absl::StatusOr<std::vector<StoredEvent>> ReadStream(const StreamId& stream,
@@ -118,7 +136,8 @@ class EventStore {
   absl::StatusOr<int64_t> StreamVersion(const StreamId& stream);
 
   // Up to `max` log events with position >= from_position, in order.
-  absl::StatusOr<std::vector<StoredEvent>> ReadLog(int64_t from_position, size_t max);
+  absl::StatusOr<std::vector<StoredEvent>> ReadLog(int64_t from_position, size_t max,
+                                                   Payloads payloads = Payloads::kOpen);
 
   // Position of the last durable event; 0 for an empty log.
   int64_t LastPosition() const { return committed_position_.load(); }
@@ -137,6 +156,7 @@ class EventStore {
   explicit EventStore(EventStoreOptions options);
   absl::Status Init();
   absl::StatusOr<int64_t> CurrentVersionLocked(const std::string& head_key);
+  absl::Status OpenPayload(StoredEvent& event);
   void LeadGroupLocked(std::unique_lock<std::mutex>& lock);
   void ResetAfterFailureLocked(const absl::Status& cause);
 

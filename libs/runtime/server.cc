@@ -177,6 +177,20 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   return p;
 }
 
+absl::StatusOr<std::unique_ptr<pii::Vault>> OpenVault(const Process& process) {
+  const std::string path = process.config.Get("pii-match-key", "");
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        "no personal-data match key: set --pii-match-key (CRM_PII_MATCH_KEY) to a file of at "
+        "least 32 secret bytes, the same for every service");
+  }
+  auto secret = pii::Vault::ReadSecret(path);
+  if (!secret.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--pii-match-key: ", secret.status().message()));
+  }
+  return pii::Vault::Open({process.data_dir + "/keys", *std::move(secret)});
+}
+
 Server::Server(const Config& config, std::string service, std::string default_grpc_listen)
     : config_(config),
       service_(std::move(service)),

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/pii/vault.h"
 #include "libs/rpc/rpc.h"
 #include "libs/runtime/config.h"
 #include "libs/runtime/periodic.h"
@@ -69,6 +70,11 @@ struct Process {
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);
+
+// The key store of a service that keeps personal data (<data-dir>/keys),
+// matching with the secret in --pii-match-key (CRM_PII_MATCH_KEY: a file of
+// at least 32 bytes, the same for every service). INVALID_ARGUMENT without it.
+absl::StatusOr<std::unique_ptr<pii::Vault>> OpenVault(const Process& process);
 
 class Server {
  public:

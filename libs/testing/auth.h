@@ -66,6 +66,16 @@ inline std::string TestKeyFlag(const std::string& dir) {
   return "--auth-keys=" + path;
 }
 
+// The secret personal-data match tags derive from, for tests.
+inline constexpr char kTestMatchSecret[] = "test-match-secret-of-at-least-32-bytes";
+
+// A --pii-match-key flag for a service process, its secret written in `dir`.
+inline std::string TestMatchKeyFlag(const std::string& dir) {
+  const std::string path = dir + "/test-match.key";
+  std::ofstream(path) << kTestMatchSecret << "\n";
+  return "--pii-match-key=" + path;
+}
+
 }  // namespace crm::test
 
 #endif  // CRM_LIBS_TESTING_AUTH_H_

@@ -24,7 +24,13 @@ int main(int argc, char** argv) {
   }
   const runtime::Config* config = &process->config;
   const std::string& data_dir = process->data_dir;
-  auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
+  auto vault = runtime::OpenVault(*process);
+  if (!vault.ok()) {
+    LogError("cannot open the key store", {{"error", vault.status().ToString()}});
+    return 2;
+  }
+  // Personal fields are stored and published sealed with per-person keys.
+  auto store = eventstore::EventStore::Open({.path = data_dir + "/events", .cipher = vault->get()});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -36,6 +42,7 @@ int main(int argc, char** argv) {
   }
   eventstore::EventStore* es = store->get();
   customer::CustomerCommandHandler commands(es, SystemClock(), customer::Policy{});
+  commands.SetVault(vault->get());
 
   customer::CustomerListProjection list;
   readstore::ProjectionRunner list_runner(read_store->get(), &list);

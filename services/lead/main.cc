@@ -23,7 +23,13 @@ int main(int argc, char** argv) {
   const runtime::Config* config = &process->config;
   const std::string& data_dir = process->data_dir;
 
-  auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
+  auto vault = runtime::OpenVault(*process);
+  if (!vault.ok()) {
+    LogError("cannot open the key store", {{"error", vault.status().ToString()}});
+    return 2;
+  }
+  // Personal fields are stored and published sealed with per-person keys.
+  auto store = eventstore::EventStore::Open({.path = data_dir + "/events", .cipher = vault->get()});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -42,12 +48,19 @@ int main(int argc, char** argv) {
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"lead", kafka});
-  lead::CustomerDirectoryProjection customers;
+  lead::CustomerDirectoryProjection customers(vault->get());
   readstore::ProjectionRunner customers_runner(rs, &customers);
   bus::TopicConsumer customer_consumer(
       &customers_runner, {bus::TopicFor("customer"), "crm-lead-customer-directory", kafka});
 
   lead::LeadCommandHandler commands(es, SystemClock());
+  commands.SetVault(vault->get());
+  // Erasing a customer's contact that came from a lead erases the lead's.
+  customers.OnContactErased([&commands](const std::string& tenant, const std::string& person) {
+    auto erased = commands.EraseContact(tenant, "erase-contact:" + person, person, "system");
+    return erased.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus()
+                                                                 : erased.status();
+  });
   commands.SetLeadMatcher([&](const std::string& tenant, const std::vector<std::string>& keys) {
     // Read this service's own earlier writes; past the wait, match on what
     // the index has.
@@ -55,8 +68,8 @@ int main(int argc, char** argv) {
     return lead::FindLeadMatches(rs, tenant, keys);
   });
   commands.SetCustomerMatcher(
-      [rs](const std::string& tenant, const std::vector<std::string>& keys) {
-        return lead::FindCustomer(rs, tenant, keys);
+      [rs, v = vault->get()](const std::string& tenant, const std::vector<std::string>& keys) {
+        return lead::FindCustomer(rs, tenant, lead::TagKeys(*v, tenant, keys));
       });
   commands.SetPriorityLookup([rs](const std::string& tenant, const std::string& rep) {
     return lead::HasLeadPriority(rs, tenant, rep);

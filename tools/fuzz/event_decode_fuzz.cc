@@ -40,7 +40,9 @@ struct Projections {
   crm::customer::CustomerListProjection customer_list;
   crm::customer::ContributionProjection contributions;
   crm::customer::TeamsProjection teams;
-  crm::lead::CustomerDirectoryProjection directory;
+  std::unique_ptr<crm::pii::Vault> vault = *crm::pii::Vault::Open(
+      {crm::fuzz::Dir("event-decode-keys"), "fuzz-match-secret-of-at-least-32-bytes"});
+  crm::lead::CustomerDirectoryProjection directory{vault.get()};
   crm::opportunity::CustomerFactsProjection facts;
   crm::contract::CustomerIndustryProjection industry;
   crm::analytics::LeadCountsProjection lead_counts;

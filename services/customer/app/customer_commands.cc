@@ -170,6 +170,29 @@ absl::StatusOr<Customer> CustomerCommandHandler::Update(const std::string& tenan
   return Get(tenant, customer_id);
 }
 
+absl::StatusOr<Customer> CustomerCommandHandler::EraseContact(const std::string& tenant,
+                                                              const std::string& request_id,
+                                                              const std::string& customer_id,
+                                                              customer::EraseContact cmd) {
+  if (vault_ == nullptr) return absl::FailedPreconditionError("this process has no key store");
+  ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
+  if (seen) return Get(tenant, customer_id);
+  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id));
+  ASSIGN_OR_RETURN(const std::string person, PersonOf(c, cmd.contact_id));
+  if (person.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "contact ", cmd.contact_id, " was stored before personal data was sealed per person"));
+  }
+  // The key goes first: once it is gone, every copy is unreadable, and the
+  // event below only records it (a retry after a failure appends it then).
+  RETURN_IF_ERROR(vault_->Erase(tenant, person));
+  cmd.now = clock_->Now();
+  RETURN_IF_ERROR(Execute(
+      tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
+      [&](const Customer& fresh, const RepPool&) { return Decide(fresh, cmd); }));
+  return Get(tenant, customer_id);
+}
+
 absl::StatusOr<Customer> CustomerCommandHandler::Claim(const std::string& tenant,
                                                        const std::string& request_id,
                                                        const std::string& customer_id,

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
 #include "libs/eventstore/event_store.h"
+#include "libs/pii/vault.h"
 #include "services/customer/domain/conflict.h"
 #include "services/customer/domain/customer.h"
 #include "services/customer/domain/policy.h"
@@ -35,6 +36,8 @@ class CustomerCommandHandler {
   using MatchLookup = std::function<absl::StatusOr<std::vector<ev::ConflictMatch>>(
       const std::string& tenant, const std::vector<std::string>& keys, const std::string& exclude)>;
   void SetMatchLookup(MatchLookup lookup) { match_lookup_ = std::move(lookup); }
+  // The key store sealing contacts' personal data; EraseContact needs it.
+  void SetVault(pii::Vault* vault) { vault_ = vault; }
 
   // cmd.customer_id, cmd.now and cmd.matches are set here.
   absl::StatusOr<Customer> Create(const std::string& tenant, const std::string& request_id,
@@ -43,6 +46,11 @@ class CustomerCommandHandler {
   absl::StatusOr<Customer> Update(const std::string& tenant, const std::string& request_id,
                                   const std::string& customer_id, const std::string& etag,
                                   UpdateProfile cmd);
+  // Deletes the contact's key, then records ContactErased. A retry finishes
+  // what a failed attempt began; an erased contact is left as it is.
+  absl::StatusOr<Customer> EraseContact(const std::string& tenant, const std::string& request_id,
+                                        const std::string& customer_id,
+                                        customer::EraseContact cmd);
   absl::StatusOr<Customer> Claim(const std::string& tenant, const std::string& request_id,
                                  const std::string& customer_id, const std::string& user);
   absl::StatusOr<Customer> Reserve(const std::string& tenant, const std::string& request_id,
@@ -147,6 +155,7 @@ class CustomerCommandHandler {
   std::mutex policies_mu_;
   std::map<std::string, std::pair<int64_t, Policy>> policies_;  // tenant -> version, rules
   MatchLookup match_lookup_;
+  pii::Vault* vault_ = nullptr;
 };
 
 // The customer as its stream stands (version 0 when it does not exist), or

@@ -30,6 +30,7 @@ absl::Status MatchIndexProjection::Apply(const readstore::StoredEvent& event,
   RETURN_IF_ERROR(eventstore::FromStored(event.type(), event.payload(), &e));
   const Profile* profile = e.has_created()           ? &e.created().profile()
                            : e.has_profile_updated() ? &e.profile_updated().profile()
+                           : e.has_contact_erased()  ? &e.contact_erased().profile()
                                                      : nullptr;
   if (!profile) return absl::OkStatus();
   const std::string& tenant = event.tenant();

@@ -70,7 +70,8 @@ void CleanProfile(Profile& p, const Policy& policy, FieldViolations& v) {
     ev::Contact* c = p.mutable_contacts(i);
     const std::string path = absl::StrCat("customer.contacts[", i, "]");
     c->set_name(std::string(absl::StripAsciiWhitespace(c->name())));
-    if (c->name().empty()) v.Add(path + ".name", "is required");
+    // An erased contact (sent back as it was read) has no name any more.
+    if (c->name().empty() && !c->sealed().erased()) v.Add(path + ".name", "is required");
     if (c->name().size() > kMaxName) v.Add(path + ".name", "must be at most 200 bytes");
     if (!c->phone().empty()) {
       if (auto phone = NormalizePhone(c->phone())) {
@@ -86,7 +87,21 @@ void CleanProfile(Profile& p, const Policy& policy, FieldViolations& v) {
         v.Add(path + ".email", "must be a valid email address");
       }
     }
-    if (c->contact_id().empty()) c->set_contact_id(absl::StrCat("k", i + 1));
+  }
+  // New contacts get the first free "k<n>" id.
+  std::set<std::string> ids;
+  for (const ev::Contact& c : p.contacts()) {
+    if (c.contact_id().empty()) continue;
+    if (!ids.insert(c.contact_id()).second) {
+      v.Add("customer.contacts", "contact ids must be unique");
+    }
+  }
+  int next_id = 1;
+  for (ev::Contact& c : *p.mutable_contacts()) {
+    if (!c.contact_id().empty()) continue;
+    while (ids.count(absl::StrCat("k", next_id)) > 0) ++next_id;
+    c.set_contact_id(absl::StrCat("k", next_id));
+    ids.insert(c.contact_id());
   }
   if (p.tags_size() > kMaxTags) v.Add("customer.tags", "at most 50 tags");
   for (int i = 0; i < p.tags_size(); ++i) {
@@ -188,6 +203,44 @@ std::vector<std::string> MatchKeys(const Profile& p) {
   return keys;
 }
 
+// Gives every contact of `next` the person whose key seals its personal
+// fields: an existing contact (same id in `before`) keeps its person, and an
+// erased one stays erased (new personal data for it is refused: add the
+// person again as a new contact); a new contact gets a person id of its own,
+// unique over the customer's history. Whatever `sealed` a caller sent is
+// dropped.
+void AssignPersons(const Profile* before, Profile& next, const std::string& customer_id,
+                   int64_t version, bool keep_given, FieldViolations& v) {
+  for (int i = 0; i < next.contacts_size(); ++i) {
+    ev::Contact& c = *next.mutable_contacts(i);
+    const bool claims_erased = c.sealed().erased();
+    c.clear_sealed();
+    const ev::Contact* old = nullptr;
+    if (before != nullptr) {
+      for (const ev::Contact& k : before->contacts()) {
+        if (k.contact_id() == c.contact_id()) old = &k;
+      }
+    }
+    if (old != nullptr) {
+      c.set_person_id(old->person_id());
+      if (old->sealed().erased()) {
+        if (!c.name().empty() || !c.title().empty() || !c.phone().empty() || !c.email().empty()) {
+          v.Add(absl::StrCat("customer.contacts[", i, "]"),
+                "this contact was erased; add the person again as a new contact");
+        }
+        *c.mutable_sealed() = old->sealed();
+        continue;
+      }
+    }
+    if (claims_erased) {
+      v.Add(absl::StrCat("customer.contacts[", i, "].name"), "is required");
+    }
+    if (old == nullptr && (!keep_given || c.person_id().empty())) {
+      c.set_person_id(absl::StrCat(customer_id, "/", c.contact_id(), "/", version));
+    }
+  }
+}
+
 int32_t Completeness(const Profile& profile, const Policy& policy) {
   if (policy.scored_fields.empty()) return 100;
   int filled = 0;
@@ -202,6 +255,7 @@ absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const Cr
   Profile profile = cmd.profile;
   FieldViolations v;
   CleanProfile(profile, policy, v);
+  AssignPersons(nullptr, profile, cmd.customer_id, 1, cmd.keep_person_ids, v);
   RETURN_IF_ERROR(v.ToStatus());
   if (!cmd.into_public_pool && !PoolHasRoom(pool, policy)) return PoolFull(pool, policy);
   Decision d;
@@ -243,6 +297,7 @@ absl::StatusOr<Decision> Decide(const Customer& c, const UpdateProfile& cmd, con
   google::protobuf::util::FieldMaskUtil::MergeMessageTo(cmd.profile, mask, replace, &next);
   RETURN_IF_ERROR(v.ToStatus());
   CleanProfile(next, policy, v);
+  AssignPersons(&c.profile, next, c.id, c.version + 1, false, v);
   RETURN_IF_ERROR(v.ToStatus());
   Decision d;
   ev::CustomerProfileUpdated* e = d.customer.emplace_back().mutable_profile_updated();
@@ -261,6 +316,38 @@ absl::StatusOr<Decision> Decide(const Customer& c, const UpdateProfile& cmd, con
     r->set_completeness(e->completeness());
     *r->mutable_secure_time() = ToTimestamp(cmd.now);
   }
+  return d;
+}
+
+absl::StatusOr<std::string> PersonOf(const Customer& c, const std::string& contact_id) {
+  if (!c.exists()) return absl::NotFoundError("customer " + c.id + " does not exist");
+  for (const ev::Contact& k : c.profile.contacts()) {
+    if (k.contact_id() == contact_id) return k.person_id();
+  }
+  return absl::NotFoundError(absl::StrCat("customer ", c.id, " has no contact '", contact_id, "'"));
+}
+
+absl::StatusOr<Decision> Decide(const Customer& c, const EraseContact& cmd) {
+  ASSIGN_OR_RETURN(const std::string person, PersonOf(c, cmd.contact_id));
+  Decision d;
+  if (c.erased_contacts.count(cmd.contact_id) > 0) return d;
+  ev::ContactErased* e = d.customer.emplace_back().mutable_contact_erased();
+  e->set_customer_id(c.id);
+  e->set_contact_id(cmd.contact_id);
+  e->set_person_id(person);
+  *e->mutable_profile() = c.profile;
+  for (ev::Contact& k : *e->mutable_profile()->mutable_contacts()) {
+    if (k.contact_id() != cmd.contact_id) continue;
+    k.clear_name();
+    k.clear_title();
+    k.clear_phone();
+    k.clear_email();
+    k.mutable_sealed()->Clear();
+    k.mutable_sealed()->set_person_id(person);
+    k.mutable_sealed()->set_erased(true);
+  }
+  e->set_by(cmd.user);
+  *e->mutable_erase_time() = ToTimestamp(cmd.now);
   return d;
 }
 
@@ -674,6 +761,11 @@ HistoryLine Describe(const CustomerEvent& event) {
       }
       break;
     }
+    case CustomerEvent::kContactErased:
+      line.actor = event.contact_erased().by();
+      line.changed_fields.push_back("contacts");
+      line.summary = absl::StrCat("contact ", event.contact_erased().contact_id(), " erased");
+      break;
     case CustomerEvent::kProfileUpdated: {
       const auto& e = event.profile_updated();
       line.actor = e.updated_by();
@@ -818,6 +910,10 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
     case CustomerEvent::kProfileUpdated:
       c.profile = event.profile_updated().profile();
       c.completeness = event.profile_updated().completeness();
+      break;
+    case CustomerEvent::kContactErased:
+      c.profile = event.contact_erased().profile();
+      c.erased_contacts.insert(event.contact_erased().contact_id());
       break;
     case CustomerEvent::kClaimed:
       c.previous_owner = c.released_by;

@@ -107,6 +107,8 @@ struct Customer {
   // When a contract was last signed with the customer; none: InfinitePast.
   absl::Time last_contract = absl::InfinitePast();
   std::set<std::string> contracts;
+  // Contacts erased (ContactErased recorded), by contact id.
+  std::set<std::string> erased_contacts;
   // Opportunities with the company: owner and current win probability.
   struct OpportunityProgress {
     std::string rep;
@@ -172,12 +174,28 @@ struct CreateCustomer {
   absl::Time now;
   // Existing customers it matches; recorded as ConflictDetected.
   std::vector<ev::ConflictMatch> matches;
+  // Keep the contacts' given person ids (a lead's conversion, so erasing the
+  // person covers the lead too); otherwise every contact gets a new one.
+  bool keep_person_ids = false;
 };
 // `pool` is the creating user's pool (ignored for the public pool).
 // INVALID_ARGUMENT names every bad field (`customer.<field>`);
 // FAILED_PRECONDITION CUSTOMER_POOL_FULL at capacity.
 absl::StatusOr<Decision> Decide(const Customer& c, const RepPool& pool, const CreateCustomer& cmd,
                                 const Policy& policy);
+
+// Erases a contact: the event records it; the caller deletes the person's key
+// first. Nothing to decide when it was erased before.
+struct EraseContact {
+  std::string contact_id;
+  std::string user;
+  absl::Time now;
+};
+// NOT_FOUND for an unknown customer or contact.
+absl::StatusOr<Decision> Decide(const Customer& c, const EraseContact& cmd);
+// The person whose key seals the contact's personal fields; NOT_FOUND when
+// the customer has no such contact.
+absl::StatusOr<std::string> PersonOf(const Customer& c, const std::string& contact_id);
 
 struct UpdateProfile {
   Profile profile;                 // new values for the paths

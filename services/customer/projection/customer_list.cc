@@ -143,6 +143,9 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       SetProfile(e.profile_updated().profile(), &row);
       row.set_completeness(e.profile_updated().completeness());
       break;
+    case ev::CustomerEvent::kContactErased:
+      SetProfile(e.contact_erased().profile(), &row);
+      break;
     case ev::CustomerEvent::kClaimed:
       row.set_owner_id(e.claimed().owner_id());
       *row.mutable_claim_time() = e.claimed().claim_time();

@@ -167,6 +167,9 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* ctx,
   cmd.profile = ProfileFrom(req->customer());
   cmd.user = caller->user;
   cmd.into_public_pool = req->into_public_pool();
+  // A lead's conversion names the person (the lead), so that erasing the
+  // contact erases the lead's copy too.
+  cmd.keep_person_ids = !caller->service.empty();
   auto c = commands_->Create(caller->tenant, req->request_id(), std::move(cmd));
   if (!c.ok()) return rpc::ToGrpcStatus(c.status());
   return rpc::ToGrpcStatus(Render(caller->tenant, *c, Viewer(*caller), resp));
@@ -261,6 +264,25 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* ctx,
   cmd.user = caller.user;
   auto c = commands_->Update(caller.tenant, req->request_id(), id, req->customer().etag(),
                              std::move(cmd));
+  if (!c.ok()) return rpc::ToGrpcStatus(c.status());
+  return rpc::ToGrpcStatus(Render(caller.tenant, *c, Viewer(caller), resp));
+}
+
+grpc::Status CustomerServiceImpl::EraseContact(grpc::ServerContext* ctx,
+                                               const v1::EraseContactRequest* req,
+                                               v1::Customer* resp) {
+  auto begun = BeginOnCustomer(*ctx, req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  if (req->contact_id().empty()) {
+    FieldViolations v;
+    v.Add("contact_id", "is required");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  customer::EraseContact cmd;
+  cmd.contact_id = req->contact_id();
+  cmd.user = caller.user;
+  auto c = commands_->EraseContact(caller.tenant, req->request_id(), id, std::move(cmd));
   if (!c.ok()) return rpc::ToGrpcStatus(c.status());
   return rpc::ToGrpcStatus(Render(caller.tenant, *c, Viewer(caller), resp));
 }

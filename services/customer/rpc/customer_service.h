@@ -26,6 +26,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
                                    v1::ListCustomerHistoryResponse*) override;
   grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*,
                               v1::Customer*) override;
+  grpc::Status EraseContact(grpc::ServerContext*, const v1::EraseContactRequest*,
+                            v1::Customer*) override;
   grpc::Status ListCustomers(grpc::ServerContext*, const v1::ListCustomersRequest*,
                              v1::ListCustomersResponse*) override;
   grpc::Status ClaimCustomer(grpc::ServerContext*, const v1::ClaimCustomerRequest*,

@@ -32,6 +32,8 @@ absl::StatusOr<std::string> CustomerClient::Create(const std::string& tenant,
     contact->set_email(p.email());
     contact->set_phone(p.phone());
     contact->set_key_person(lead.qualification.decision_maker());
+    // The same person as the lead's contact: erasing one erases both.
+    contact->set_person_id(lead.id);
   }
   for (const auto& tag : lead.tags) c->add_tags(tag);
 

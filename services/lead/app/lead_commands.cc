@@ -269,6 +269,20 @@ absl::StatusOr<Lead> LeadCommandHandler::Disqualify(
   return Get(tenant, lead_id);
 }
 
+absl::StatusOr<Lead> LeadCommandHandler::EraseContact(const std::string& tenant,
+                                                      const std::string& request_id,
+                                                      const std::string& lead_id,
+                                                      const std::string& user) {
+  if (vault_ == nullptr) return absl::FailedPreconditionError("this process has no key store");
+  ASSIGN_OR_RETURN(Lead lead, Get(tenant, lead_id));
+  // The key goes first: once it is gone, every copy is unreadable.
+  RETURN_IF_ERROR(vault_->Erase(tenant, lead.id));
+  RETURN_IF_ERROR(Execute(tenant, request_id, lead_id, [&](const Lead& fresh, Loaded&) {
+    return lead::EraseContact(fresh, user, clock_->Now());
+  }));
+  return Get(tenant, lead_id);
+}
+
 absl::StatusOr<Lead> LeadCommandHandler::Convert(const std::string& tenant,
                                                  const std::string& request_id,
                                                  const std::string& lead_id,

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
 #include "libs/eventstore/event_store.h"
+#include "libs/pii/vault.h"
 #include "services/lead/domain/lead.h"
 
 namespace crm::lead {
@@ -51,6 +52,8 @@ class LeadCommandHandler {
   using PriorityLookup =
       std::function<absl::StatusOr<bool>(const std::string& tenant, const std::string& rep)>;
   void SetPriorityLookup(PriorityLookup p) { priority_lookup_ = std::move(p); }
+  // The key store sealing the leads' contacts; EraseContact needs it.
+  void SetVault(pii::Vault* vault) { vault_ = vault; }
 
   // Creates a lead with a new id (cmd.lead_id and cmd.now are set here) from
   // a channel the tenant defined, or routes it to the owner of the customer
@@ -85,6 +88,10 @@ class LeadCommandHandler {
   // cmd.follow_up_id and cmd.now are set here.
   absl::StatusOr<Lead> FollowUp(const std::string& tenant, const std::string& request_id,
                                 const std::string& lead_id, lead::FollowUp cmd);
+  // Deletes the key of the lead's contact, then records LeadContactErased. A
+  // retry finishes what a failed attempt began.
+  absl::StatusOr<Lead> EraseContact(const std::string& tenant, const std::string& request_id,
+                                    const std::string& lead_id, const std::string& user);
   absl::StatusOr<Lead> Disqualify(const std::string& tenant, const std::string& request_id,
                                   const std::string& lead_id, ev::DisqualifyReason reason,
                                   const std::string& note, const std::string& user);
@@ -148,6 +155,7 @@ class LeadCommandHandler {
   CustomerCreator customer_creator_;
   OpportunityCreator opportunity_creator_;
   PriorityLookup priority_lookup_;
+  pii::Vault* vault_ = nullptr;
   std::mutex settings_mu_;
   std::map<std::string, std::pair<int64_t, ev::LeadSettings>> settings_;  // tenant -> version
 };

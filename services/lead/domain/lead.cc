@@ -137,6 +137,13 @@ Lead Evolve(Lead lead, const LeadEvent& event) {
       lead.owner = event.routed().owner_id();
       lead.create_time = FromTimestamp(event.routed().lead().create_time());
       break;
+    case LeadEvent::kContactErased:
+      lead.contact_erased = true;
+      lead.profile.clear_contact_name();
+      lead.profile.clear_contact_title();
+      lead.profile.clear_email();
+      lead.profile.clear_phone();
+      break;
     case LeadEvent::kQualified:
       lead.qualification = event.qualified().qualification();
       lead.score = event.qualified().score();
@@ -470,6 +477,17 @@ absl::StatusOr<Decision> RecordFollowUp(const Lead& lead, const FollowUp& cmd) {
   }
   e->set_by(cmd.user);
   *e->mutable_follow_up_time() = ToTimestamp(cmd.now);
+  return d;
+}
+
+absl::StatusOr<Decision> EraseContact(const Lead& lead, const std::string& user, absl::Time now) {
+  if (!lead.exists()) return absl::NotFoundError("lead " + lead.id + " does not exist");
+  Decision d;
+  if (lead.contact_erased) return d;
+  ev::LeadContactErased* e = d.lead.emplace_back().mutable_contact_erased();
+  e->set_lead_id(lead.id);
+  e->set_by(user);
+  *e->mutable_erase_time() = ToTimestamp(now);
   return d;
 }
 

@@ -67,6 +67,7 @@ struct Lead {
   ev::DisqualifyReason disqualify_reason = ev::DISQUALIFY_REASON_UNSPECIFIED;
   int32_t follow_ups = 0;
   absl::Time create_time = absl::InfinitePast();
+  bool contact_erased = false;
 
   bool exists() const { return version > 0; }
   bool open() const {
@@ -210,6 +211,11 @@ absl::StatusOr<Decision> RecordFollowUp(const Lead& lead, const FollowUp& cmd);
 absl::StatusOr<Decision> Disqualify(const Lead& lead, ev::DisqualifyReason reason,
                                     const std::string& note, const std::string& user,
                                     absl::Time now);
+
+// Records that the lead's contact was erased (the caller deletes the key
+// first); nothing to decide when it was before. Any state: erasure is a
+// right of the person, not a step of the sale.
+absl::StatusOr<Decision> EraseContact(const Lead& lead, const std::string& user, absl::Time now);
 
 // Whether `user` may convert the lead (its owner, the lead open); the
 // customer is created only after this holds.

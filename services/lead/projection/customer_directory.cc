@@ -23,7 +23,8 @@ std::string Key(absl::string_view tenant, absl::string_view kind, absl::string_v
   return absl::StrCat(tenant, kSep, kind, kSep, rest);
 }
 
-std::vector<std::string> KeysOf(const cev::Profile& p) {
+std::vector<std::string> KeysOf(const pii::Vault& vault, const std::string& tenant,
+                                const cev::Profile& p) {
   std::vector<std::string> keys;
   const std::string name = NormalizeCompanyName(p.company_name());
   if (!name.empty()) keys.push_back("company_name:" + name);
@@ -31,16 +32,21 @@ std::vector<std::string> KeysOf(const cev::Profile& p) {
     keys.push_back("legal_entity_id:" + absl::AsciiStrToUpper(p.legal_entity_id()));
   }
   for (const auto& c : p.contacts()) {
-    if (auto phone = NormalizePhone(c.phone())) keys.push_back("phone:" + *phone);
-    if (auto email = NormalizeEmail(c.email())) keys.push_back("email:" + *email);
+    for (const auto& tag : c.sealed().match_tags()) keys.push_back(tag);
+    if (auto phone = NormalizePhone(c.phone())) {
+      keys.push_back(vault.MatchTag(tenant, "phone", *phone));
+    }
+    if (auto email = NormalizeEmail(c.email())) {
+      keys.push_back(vault.MatchTag(tenant, "email", *email));
+    }
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
 }
 
-absl::Status SetKeys(readstore::RowWriter& rows, const std::string& tenant, const std::string& id,
-                     const cev::Profile& profile) {
+absl::Status SetKeys(const pii::Vault& vault, readstore::RowWriter& rows, const std::string& tenant,
+                     const std::string& id, const cev::Profile& profile) {
   const std::string keys_key = Key(tenant, "cust-keys", id);
   ASSIGN_OR_RETURN(auto old, rows.Get(keys_key));
   if (old) {
@@ -48,7 +54,7 @@ absl::Status SetKeys(readstore::RowWriter& rows, const std::string& tenant, cons
       rows.Delete(Key(tenant, "cust", absl::StrCat(k, kSep, id)));
     }
   }
-  const std::vector<std::string> keys = KeysOf(profile);
+  const std::vector<std::string> keys = KeysOf(vault, tenant, profile);
   for (const auto& k : keys) rows.Put(Key(tenant, "cust", absl::StrCat(k, kSep, id)), "");
   rows.Put(keys_key, absl::StrJoin(keys, "\n"));
   return absl::OkStatus();
@@ -77,12 +83,18 @@ absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& ev
   }
   switch (e.event_case()) {
     case cev::CustomerEvent::kCreated:
-      RETURN_IF_ERROR(SetKeys(rows, tenant, e.created().customer_id(), e.created().profile()));
+      RETURN_IF_ERROR(
+          SetKeys(*vault_, rows, tenant, e.created().customer_id(), e.created().profile()));
       rows.Put(Key(tenant, "cust-owner", e.created().customer_id()), e.created().owner_id());
       break;
     case cev::CustomerEvent::kProfileUpdated:
-      RETURN_IF_ERROR(
-          SetKeys(rows, tenant, e.profile_updated().customer_id(), e.profile_updated().profile()));
+      RETURN_IF_ERROR(SetKeys(*vault_, rows, tenant, e.profile_updated().customer_id(),
+                              e.profile_updated().profile()));
+      break;
+    case cev::CustomerEvent::kContactErased:
+      RETURN_IF_ERROR(SetKeys(*vault_, rows, tenant, e.contact_erased().customer_id(),
+                              e.contact_erased().profile()));
+      if (on_erased_) RETURN_IF_ERROR(on_erased_(tenant, e.contact_erased().person_id()));
       break;
     case cev::CustomerEvent::kClaimed:
       rows.Put(Key(tenant, "cust-owner", e.claimed().customer_id()), e.claimed().owner_id());
@@ -104,6 +116,22 @@ absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& ev
       break;
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> TagKeys(const pii::Vault& vault, const std::string& tenant,
+                                 const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  out.reserve(keys.size());
+  for (const std::string& k : keys) {
+    const size_t colon = k.find(':');
+    const absl::string_view kind = absl::string_view(k).substr(0, colon);
+    if (colon != std::string::npos && (kind == "phone" || kind == "email")) {
+      out.push_back(vault.MatchTag(tenant, kind, k.substr(colon + 1)));
+    } else {
+      out.push_back(k);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<bool> HasLeadPriority(readstore::ReadStore* store, const std::string& tenant,

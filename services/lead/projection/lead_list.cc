@@ -94,6 +94,7 @@ void ToProto(const Lead& lead, v1::Lead* out) {
   *out->mutable_duplicates() = p.duplicates();
   out->set_disqualify_reason(lead.disqualify_reason);
   for (const auto& id : lead.merged_ids) out->add_merged_lead_ids(id);
+  out->set_contact_erased(lead.contact_erased);
 }
 
 void ToProto(const ev::ChannelSaved& c, v1::Channel* out) {

@@ -21,7 +21,6 @@
 
 namespace crm::lead {
 
-
 // The lead as the API shows it.
 void ToProto(const Lead& lead, v1::Lead* out);
 void ToProto(const ev::ChannelSaved& channel, v1::Channel* out);

@@ -190,6 +190,15 @@ grpc::Status LeadServiceImpl::RecordFollowUp(grpc::ServerContext* ctx,
   return Reply(commands_->FollowUp(caller.tenant, req->request_id(), id, std::move(cmd)), resp);
 }
 
+grpc::Status LeadServiceImpl::EraseLeadContact(grpc::ServerContext* ctx,
+                                               const v1::EraseLeadContactRequest* req,
+                                               v1::Lead* resp) {
+  auto begun = Begin(*ctx, &req->request_id(), req->name());
+  if (!begun.ok()) return rpc::ToGrpcStatus(begun.status());
+  const auto& [caller, id] = *begun;
+  return Reply(commands_->EraseContact(caller.tenant, req->request_id(), id, caller.user), resp);
+}
+
 grpc::Status LeadServiceImpl::DisqualifyLead(grpc::ServerContext* ctx,
                                              const v1::DisqualifyLeadRequest* req, v1::Lead* resp) {
   auto begun = Begin(*ctx, &req->request_id(), req->name());

@@ -9,7 +9,6 @@
 
 namespace crm::lead {
 
-
 class LeadServiceImpl final : public v1::LeadService::Service {
  public:
   LeadServiceImpl(LeadCommandHandler* commands, readstore::ReadStore* read_store)
@@ -31,6 +30,8 @@ class LeadServiceImpl final : public v1::LeadService::Service {
                           v1::Lead* resp) override;
   grpc::Status RecordFollowUp(grpc::ServerContext* ctx, const v1::RecordFollowUpRequest* req,
                               v1::Lead* resp) override;
+  grpc::Status EraseLeadContact(grpc::ServerContext* ctx, const v1::EraseLeadContactRequest* req,
+                                v1::Lead* resp) override;
   grpc::Status DisqualifyLead(grpc::ServerContext* ctx, const v1::DisqualifyLeadRequest* req,
                               v1::Lead* resp) override;
   grpc::Status ConvertLead(grpc::ServerContext* ctx, const v1::ConvertLeadRequest* req,

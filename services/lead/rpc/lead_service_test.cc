@@ -46,27 +46,40 @@ std::string Reason(const grpc::Status& s) { return ErrorReason(rpc::FromGrpcStat
 class LeadServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Each service keeps its own keys; they share the match secret.
+    customer_vault_ = *pii::Vault::Open({dir_.path() + "/c-keys", test::kTestMatchSecret});
+    vault_ = *pii::Vault::Open({dir_.path() + "/keys", test::kTestMatchSecret});
     // The customer service, as the conversion's peer.
-    customer_store_ =
-        *eventstore::EventStore::Open({.path = dir_.path() + "/c-events", .clock = &clock_});
+    customer_store_ = *eventstore::EventStore::Open(
+        {.path = dir_.path() + "/c-events", .cipher = customer_vault_.get(), .clock = &clock_});
     customer_read_ = *readstore::ReadStore::Open(dir_.path() + "/c-read");
     customer_commands_ = std::make_unique<customer::CustomerCommandHandler>(
         customer_store_.get(), &clock_, customer::Policy{});
+    customer_commands_->SetVault(customer_vault_.get());
     customer_service_ = std::make_unique<customer::CustomerServiceImpl>(customer_commands_.get(),
                                                                         customer_read_.get());
     int customer_port = 0;
     customer_server_ = Serve(customer_service_.get(), &customer_port);
     customers_ = cv1::CustomerService::NewStub(ChannelTo(customer_port));
 
-    store_ = *eventstore::EventStore::Open({.path = dir_.path() + "/events", .clock = &clock_});
+    store_ = *eventstore::EventStore::Open(
+        {.path = dir_.path() + "/events", .cipher = vault_.get(), .clock = &clock_});
     read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
     list_ = std::make_unique<LeadListProjection>(store_.get());
     list_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), list_.get());
     list_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), list_runner_.get());
-    directory_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &directory_);
+    directory_ = std::make_unique<CustomerDirectoryProjection>(vault_.get());
+    directory_runner_ =
+        std::make_unique<readstore::ProjectionRunner>(read_.get(), directory_.get());
     directory_tailer_ =
         std::make_unique<bus::LogTailer>(customer_store_.get(), directory_runner_.get());
     commands_ = std::make_unique<LeadCommandHandler>(store_.get(), &clock_);
+    commands_->SetVault(vault_.get());
+    directory_->OnContactErased([this](const std::string& tenant, const std::string& person) {
+      auto erased = commands_->EraseContact(tenant, "erase-contact:" + person, person, "system");
+      return erased.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus()
+                                                                   : erased.status();
+    });
     commands_->SetLeadMatcher(
         [this](const std::string& tenant, const std::vector<std::string>& keys) {
           Sync();
@@ -75,7 +88,7 @@ class LeadServiceTest : public ::testing::Test {
     commands_->SetCustomerMatcher(
         [this](const std::string& tenant, const std::vector<std::string>& keys) {
           Sync();
-          return FindCustomer(read_.get(), tenant, keys);
+          return FindCustomer(read_.get(), tenant, TagKeys(*vault_, tenant, keys));
         });
     commands_->SetPriorityLookup([this](const std::string& tenant, const std::string& rep) {
       return HasLeadPriority(read_.get(), tenant, rep);
@@ -222,12 +235,14 @@ class LeadServiceTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> customer_server_;
   std::unique_ptr<cv1::CustomerService::Stub> customers_;
 
+  std::unique_ptr<pii::Vault> customer_vault_;
+  std::unique_ptr<pii::Vault> vault_;
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<readstore::ReadStore> read_;
   std::unique_ptr<LeadListProjection> list_;
   std::unique_ptr<readstore::ProjectionRunner> list_runner_;
   std::unique_ptr<bus::LogTailer> list_tailer_;
-  CustomerDirectoryProjection directory_;
+  std::unique_ptr<CustomerDirectoryProjection> directory_;
   std::unique_ptr<readstore::ProjectionRunner> directory_runner_;
   std::unique_ptr<bus::LogTailer> directory_tailer_;
   std::unique_ptr<LeadCommandHandler> commands_;
