@@ -143,6 +143,7 @@ absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
     park_seq_ = seq_before;
     return FromRocks(s, "write projection batch");
   }
+  for (const std::string& tenant : rows.scrub()) RETURN_IF_ERROR(store_->Scrub(tenant));
   applied_ += applied;
   duplicates_ += dups;
   gaps_ += gaps;

@@ -54,10 +54,16 @@ class RowWriter {
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
   void Put(absl::string_view key, absl::string_view value);
   void Delete(absl::string_view key);
+  // Once the batch is written, rewrite `tenant`'s rows on disk so that rows
+  // this batch overwrote or deleted (an erased person's) leave no copy in
+  // the store's files (ReadStore::Scrub).
+  void ScrubAfterCommit(const std::string& tenant) { scrub_.push_back(tenant); }
+  const std::vector<std::string>& scrub() const { return scrub_; }
 
  private:
   ReadStore* store_;
   rocksdb::WriteBatchWithIndex* batch_;
+  std::vector<std::string> scrub_;
 };
 
 class Projection {

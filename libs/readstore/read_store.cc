@@ -26,6 +26,16 @@ absl::StatusOr<std::unique_ptr<ReadStore>> ReadStore::Open(const std::string& pa
   return store;
 }
 
+absl::Status ReadStore::Scrub(absl::string_view tenant) {
+  rocksdb::FlushOptions fo;
+  RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), "flush read store"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const std::string begin(tenant), end = std::string(tenant) + '\x01';
+  const rocksdb::Slice b(begin), e(end);
+  return FromRocks(db_->CompactRange(co, rows_, &b, &e), "compact read store");
+}
+
 ReadStore::~ReadStore() {
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   if (db_) db_->Close();

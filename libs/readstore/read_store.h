@@ -39,6 +39,11 @@ class ReadStore {
   absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
 
+  // Flushes every column family and compacts `tenant`'s rows, so values
+  // overwritten or deleted before now are gone from the files (the WAL and
+  // older SSTs), not just hidden.
+  absl::Status Scrub(absl::string_view tenant);
+
  private:
   ReadStore() = default;
   std::unique_ptr<rocksdb::DB> db_;

@@ -34,6 +34,7 @@ absl::Status MatchIndexProjection::Apply(const readstore::StoredEvent& event,
                                                      : nullptr;
   if (!profile) return absl::OkStatus();
   const std::string& tenant = event.tenant();
+  if (e.has_contact_erased()) rows.ScrubAfterCommit(tenant);
   const std::string& id = event.stream_id();
   ASSIGN_OR_RETURN(auto old, rows.Get(KeysOf(tenant, id)));
   if (old) {

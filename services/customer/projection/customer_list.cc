@@ -145,6 +145,7 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       break;
     case ev::CustomerEvent::kContactErased:
       SetProfile(e.contact_erased().profile(), &row);
+      rows.ScrubAfterCommit(event.tenant());
       break;
     case ev::CustomerEvent::kClaimed:
       row.set_owner_id(e.claimed().owner_id());

@@ -95,6 +95,7 @@ absl::Status CustomerDirectoryProjection::Apply(const readstore::StoredEvent& ev
       RETURN_IF_ERROR(SetKeys(*vault_, rows, tenant, e.contact_erased().customer_id(),
                               e.contact_erased().profile()));
       if (on_erased_) RETURN_IF_ERROR(on_erased_(tenant, e.contact_erased().person_id()));
+      rows.ScrubAfterCommit(tenant);
       break;
     case cev::CustomerEvent::kClaimed:
       rows.Put(Key(tenant, "cust-owner", e.claimed().customer_id()), e.claimed().owner_id());

@@ -133,6 +133,9 @@ absl::Status LeadListProjection::Apply(const readstore::StoredEvent& event,
     lead = Evolve(std::move(lead), le);
   }
   if (!lead.exists()) return absl::OkStatus();
+  if (event.type() == ev::LeadContactErased::descriptor()->full_name()) {
+    rows.ScrubAfterCommit(tenant);
+  }
   v1::Lead row;
   ToProto(lead, &row);
   rows.Put(Key(tenant, "lead", lead.id), row.SerializeAsString());
