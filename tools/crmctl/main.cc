@@ -16,6 +16,7 @@
 //   crmctl [global flags] lead disqualify LEAD_ID --reason=no-budget|no-need|unreachable|
 //                                         chose-competitor|invalid-data|other [--note=TEXT]
 //   crmctl [global flags] lead merge LEAD_ID --into=SURVIVOR_ID
+//   crmctl [global flags] lead erase-contact LEAD_ID
 //   crmctl [global flags] lead import FILE.csv [--import-id=ID]
 //   crmctl [global flags] lead workload [REP_ID]
 //   crmctl [global flags] lead settings
@@ -26,6 +27,7 @@
 //   crmctl [global flags] customer touch CUSTOMER_ID --channel=meeting|phone|sms|email|wechat
 //                                        [--note=TEXT] [--outcome=TEXT] [--next-step=TEXT]
 //   crmctl [global flags] customer history CUSTOMER_ID
+//   crmctl [global flags] customer erase-contact CUSTOMER_ID --contact=CONTACT_ID
 //   crmctl [global flags] customer reminders
 //   crmctl [global flags] customer pool [REP_ID]
 //   crmctl [global flags] customer reserve|unreserve CUSTOMER_ID
@@ -134,6 +136,7 @@ constexpr char kUsage[] =
     "  lead disqualify ID --reason=no-budget|no-need|unreachable|chose-competitor|\n"
     "              invalid-data|other [--note=TEXT]\n"
     "  lead merge ID --into=SURVIVOR_ID  merge a duplicate lead\n"
+    "  lead erase-contact ID             erase the lead's contact for good (admins)\n"
     "  lead import FILE.csv [--import-id=ID]   bulk import with progress; resend to resume\n"
     "  lead workload [REP_ID]            open leads against capacity\n"
     "  lead settings                     the tenant's lead rules\n"
@@ -146,6 +149,7 @@ constexpr char kUsage[] =
     "  customer engage ID --kind=viewed|link|email|form [--topic=T] [--seconds=N]\n"
     "                    what the customer's people did with your content\n"
     "  customer history ID               everything that happened to a customer\n"
+    "  customer erase-contact ID --contact=K   erase a contact for good (admins)\n"
     "  customer reminders                drop warnings and moments of truth due\n"
     "  customer pool [REP_ID]            pool size, capacity, reservations, standing\n"
     "  customer reserve|unreserve ID     reserve a public customer, or give it up\n"
@@ -731,6 +735,12 @@ int LeadCommand(Client& c, const Args& a) {
     req.set_next_step(a.Flag("next-step", "", ""));
     return PrintLead(c, c.lead().RecordFollowUp(&ctx, req, &out), out);
   }
+  if (verb == "erase-contact") {
+    lv1::EraseLeadContactRequest req;
+    req.set_request_id(rid);
+    req.set_name(name);
+    return PrintLead(c, c.lead().EraseLeadContact(&ctx, req, &out), out);
+  }
   if (verb == "disqualify") {
     lv1::DisqualifyLeadRequest req;
     req.set_request_id(rid);
@@ -927,6 +937,13 @@ int CustomerCommand(Client& c, const Args& a) {
     req.set_name(name);
     req.set_note(a.Flag("note", "", ""));
     return PrintCustomer(c, c.customer().ReleaseCustomer(&ctx, req, &out), out);
+  }
+  if (verb == "erase-contact") {
+    cv1::EraseContactRequest req;
+    req.set_request_id(a.Flag("request-id", "", RandomRequestId()));
+    req.set_name(name);
+    req.set_contact_id(a.Flag("contact", "", ""));
+    return PrintCustomer(c, c.customer().EraseContact(&ctx, req, &out), out);
   }
   if (verb == "reserve") {
     cv1::ReserveCustomerRequest req;
