@@ -31,10 +31,10 @@ struct Service {
     commands.SetLeadMatcher([rs](const std::string& tenant, const std::vector<std::string>& keys) {
       return crm::lead::FindLeadMatches(rs, tenant, keys);
     });
-    commands.SetCustomerMatcher([rs, v = vault.get()](const std::string& tenant,
-                                                      const std::vector<std::string>& keys) {
-      return crm::lead::FindCustomer(rs, tenant, crm::lead::TagKeys(*v, tenant, keys));
-    });
+    commands.SetCustomerMatcher(
+        [rs, v = vault.get()](const std::string& tenant, const std::vector<std::string>& keys) {
+          return crm::lead::FindCustomer(rs, tenant, crm::lead::TagKeys(*v, tenant, keys));
+        });
     commands.SetPriorityLookup([rs](const std::string& tenant, const std::string& rep) {
       return crm::lead::HasLeadPriority(rs, tenant, rep);
     });

@@ -58,7 +58,8 @@ class Rpcs {
  private:
   Impl* impl_;
   std::string service_;
-  std::string token_ = test::TestToken("rep-1", "fuzz", "rep,manager,admin,team-lead,director,legal");
+  std::string token_ =
+      test::TestToken("rep-1", "fuzz", "rep,manager,admin,team-lead,director,legal");
   std::vector<Rpc> rpcs_;
 };
 

@@ -235,6 +235,8 @@ void AssignPersons(const Profile* before, Profile& next, const std::string& cust
     if (claims_erased) {
       v.Add(absl::StrCat("customer.contacts[", i, "].name"), "is required");
     }
+    // A contact stored before personal data was sealed has no person yet.
+    if (old != nullptr && old->person_id().empty()) old = nullptr;
     if (old == nullptr && (!keep_given || c.person_id().empty())) {
       c.set_person_id(absl::StrCat(customer_id, "/", c.contact_id(), "/", version));
     }

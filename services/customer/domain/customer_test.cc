@@ -63,6 +63,62 @@ Customer MetOn(Customer c, const std::string& rep, double day) {
   return Evolve(std::move(c), d->customer[0]);
 }
 
+TEST(CustomerTest, ContactsGetTheirOwnPersonAndAnErasedContactStaysErased) {
+  CreateCustomer cmd{"c1", FullProfile(), "rep-1", false, kT0, {}};
+  cmd.profile.mutable_contacts(0)->set_person_id("someone-else");  // not the caller's to say
+  cmd.profile.mutable_contacts(0)->mutable_sealed()->set_ciphertext("forged");
+  Customer c = Given(Decide(Customer{}, GivenPool("rep-1", 0), cmd, Policy{})->customer);
+  const ev::Contact& k1 = c.profile.contacts(0);
+  EXPECT_EQ(k1.contact_id(), "k1");
+  EXPECT_EQ(k1.person_id(), "c1/k1/1");
+  EXPECT_FALSE(k1.has_sealed());
+  // A lead's conversion names the person (the lead).
+  cmd.keep_person_ids = true;
+  EXPECT_EQ(Decide(Customer{}, GivenPool("rep-1", 0), cmd, Policy{})
+                ->customer[0]
+                .created()
+                .profile()
+                .contacts(0)
+                .person_id(),
+            "someone-else");
+
+  // A contact added later gets a person of its own; k1 keeps hers.
+  Profile more = c.profile;
+  more.add_contacts()->set_name("Bo Chen");
+  auto added = Decide(c, UpdateProfile{more, {"contacts"}, "rep-1", kT0}, Policy{});
+  ASSERT_TRUE(added.ok()) << added.status();
+  c = Evolve(std::move(c), added->customer[0]);
+  EXPECT_EQ(c.profile.contacts(0).person_id(), "c1/k1/1");
+  EXPECT_EQ(c.profile.contacts(1).contact_id(), "k2");
+  EXPECT_EQ(c.profile.contacts(1).person_id(), "c1/k2/2");
+
+  EXPECT_EQ(Decide(c, EraseContact{"k9", "boss", kT0}).status().code(),
+            absl::StatusCode::kNotFound);
+  auto erased = Decide(c, EraseContact{"k1", "boss", kT0});
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  ASSERT_EQ(erased->customer.size(), 1u);
+  const ev::ContactErased& e = erased->customer[0].contact_erased();
+  EXPECT_EQ(e.person_id(), "c1/k1/1");
+  EXPECT_TRUE(e.profile().contacts(0).name().empty());
+  EXPECT_TRUE(e.profile().contacts(0).phone().empty());
+  EXPECT_TRUE(e.profile().contacts(0).sealed().erased());
+  EXPECT_TRUE(e.profile().contacts(0).key_person());
+  EXPECT_EQ(e.profile().contacts(1).name(), "Bo Chen");
+  c = Evolve(std::move(c), erased->customer[0]);
+  EXPECT_TRUE(Decide(c, EraseContact{"k1", "boss", kT0})->customer.empty());  // done before
+
+  // Sent back as read, the erased entry is kept; with personal data again it
+  // is refused (the person is added as a new contact instead).
+  auto round_trip = Decide(c, UpdateProfile{c.profile, {"contacts"}, "rep-1", kT0}, Policy{});
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status();
+  EXPECT_TRUE(round_trip->customer[0].profile_updated().profile().contacts(0).sealed().erased());
+  Profile again = c.profile;
+  again.mutable_contacts(0)->set_name("Ann Lee");
+  auto refused = Decide(c, UpdateProfile{again, {"contacts"}, "rep-1", kT0}, Policy{});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("erased"), std::string::npos) << refused.status();
+}
+
 TEST(CustomerTest, CreateIntoPrivatePoolAddsToThePoolAndScoresCompleteness) {
   auto d = Decide(Customer{}, GivenPool("rep-1", 3),
                   CreateCustomer{"c1", FullProfile(), "rep-1", false, kT0, {}}, Policy{});
