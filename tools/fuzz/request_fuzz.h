@@ -49,6 +49,9 @@ class Rpcs {
     });
   }
 
+  // An input that is not a request (events for the read models queried).
+  void AddRaw(Rpc rpc) { rpcs_.push_back(std::move(rpc)); }
+
   // Runs one fuzz input.
   void Run(const uint8_t* data, size_t size) {
     if (size == 0 || rpcs_.empty()) return;
