@@ -27,6 +27,7 @@ class PoolHistoryTest : public ::testing::Test {
   }
 
   void Apply(const std::string& stream, const google::protobuf::Message& wrapper, absl::Time when) {
+    if (when > cut_) return;  // a replay cut at `cut_` never saw it
     auto ne = *eventstore::ToNewEvent(wrapper);
     readstore::Envelope e;
     e.source = "crm.customer.events.v1";
@@ -86,6 +87,7 @@ class PoolHistoryTest : public ::testing::Test {
   std::unique_ptr<readstore::ProjectionRunner> runner_;
   int64_t offset_ = 0;
   std::map<std::string, int64_t> versions_;
+  absl::Time cut_ = absl::InfiniteFuture();
 };
 
 TEST_F(PoolHistoryTest, WhoOwnedACustomerAndWhatARepsPoolHeldOnAnyDay) {
@@ -126,6 +128,58 @@ TEST_F(PoolHistoryTest, WhoOwnedACustomerAndWhatARepsPoolHeldOnAnyDay) {
   EXPECT_EQ(pool("ann", 35), std::vector<std::string>{"c2"});
   EXPECT_TRUE(pool("ann", 45).empty());
   EXPECT_EQ(pool("bo", 45), (std::vector<std::string>{"c1", "c2"}));
+}
+
+// An answer as text, or its error.
+template <typename T>
+std::string Text(const absl::StatusOr<T>& answer) {
+  return answer.ok() ? answer->SerializeAsString() : answer.status().ToString();
+}
+
+// Ownership, pools and pool health as of a moment equal the answers of a
+// store fed only the events up to that moment.
+TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
+  auto history = [&] {
+    Created("c1", "ann", 40, 0);
+    Created("c2", "ann", 90, 1);
+    Created("c3", "", 10, 2);
+    Released("c1", "ann", cev::RELEASE_REASON_NO_VALID_FOLLOW_UP, 31);
+    Claimed("c1", "bo", 33);
+    Released("c2", "ann", cev::RELEASE_REASON_BY_OWNER, 35);
+    Claimed("c3", "bo", 36);
+    cev::CustomerEvent reserved;
+    reserved.mutable_reserved()->set_customer_id("c2");
+    reserved.mutable_reserved()->set_rep_id("cy");
+    Apply("c2", reserved, Day(37));
+  };
+  history();
+  std::unique_ptr<readstore::ReadStore> full = std::move(store_);
+  for (int day : {0, 1, 2, 20, 31, 32, 33, 35, 36, 37, 50}) {
+    test::TempDir cut_dir;
+    store_ = *readstore::ReadStore::Open(cut_dir.path());
+    runner_ = std::make_unique<readstore::ProjectionRunner>(store_.get(), &projection_);
+    versions_.clear();
+    cut_ = Day(day);
+    history();
+    const absl::Time at = Day(day);
+    for (const char* c : {"c1", "c2", "c3"}) {
+      EXPECT_EQ(Text(BuildOwnership(full.get(), "acme", c, at)),
+                Text(BuildOwnership(store_.get(), "acme", c, at)))
+          << c << " day " << day;
+    }
+    for (const char* rep : {"ann", "bo", "cy"}) {
+      EXPECT_EQ(Text(BuildRepPool(full.get(), "acme", rep, at)),
+                Text(BuildRepPool(store_.get(), "acme", rep, at)))
+          << rep << " day " << day;
+    }
+    for (const Window& w : {Window{absl::InfinitePast(), at, at}, Window{Day(30), at, at}}) {
+      const auto health = BuildPoolHealth(full.get(), "acme", w);
+      ASSERT_TRUE(health.ok()) << health.status();
+      EXPECT_EQ(Text(health), Text(BuildPoolHealth(store_.get(), "acme", w))) << "day " << day;
+    }
+    runner_.reset();
+    store_.reset();
+  }
 }
 
 TEST_F(PoolHistoryTest, PoolHealthCountsTheSnapshotAtAsOfAndTheMovesInThePeriod) {
