@@ -184,7 +184,7 @@ constexpr char kUsage[] =
     "  contract milestone ID --title=T --owner=U --due=YYYY-MM-DD   a service milestone\n"
     "  contract milestone-done ID --milestone=M [--follow-up=revisit|cross-sell --after-days=N]\n"
     "  analytics lead-counts             leads per channel\n"
-    "  analytics funnel [--by=channel|rep|tenant] [--from=D] [--to=D] [--as-of=D]\n"
+    "  analytics funnel [--by=channel|rep|team|tenant] [--from=D] [--to=D] [--as-of=D]\n"
     "                                    lead > customer > opportunity > won, rates, cycle days\n"
     "  analytics channel-value [--from=D] [--to=D] [--as-of=D]   cost per lead/customer/won\n"
     "  analytics owner CUSTOMER_ID [--as-of=D]   who owned it then, and every owner before\n"
@@ -192,7 +192,7 @@ constexpr char kUsage[] =
     "  analytics pool-health [--from=D] [--to=D] [--as-of=D]   pools, completeness, moves\n"
     "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
     "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
-    "                    [--by=rep|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
+    "                    [--by=rep|team|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n"
     "  token mint [--ttl=1h]             print a bearer token for --tenant/--user/--roles/--team\n"
     "                                    (e.g. grpcurl -H \"authorization: Bearer $(crmctl token "
@@ -1106,6 +1106,7 @@ int AnalyticsCommand(Client& c, const Args& a) {
     const std::string by = a.Flag("by", "", "tenant");
     req.set_group_by(by == "channel" ? av1::GetFunnelRequest::GROUP_BY_CHANNEL
                      : by == "rep"   ? av1::GetFunnelRequest::GROUP_BY_REP
+                     : by == "team"  ? av1::GetFunnelRequest::GROUP_BY_TEAM
                                      : av1::GetFunnelRequest::GROUP_BY_TENANT);
     *req.mutable_period() = period;
     av1::Funnel resp;
@@ -1195,8 +1196,10 @@ int AnalyticsCommand(Client& c, const Args& a) {
   if (a.words[1] == "ranking") {
     av1::GetRankingRequest req;
     req.set_metric(a.Flag("metric", "", "won_amount"));
-    req.set_group_by(a.Flag("by", "", "rep") == "channel" ? av1::GetFunnelRequest::GROUP_BY_CHANNEL
-                                                          : av1::GetFunnelRequest::GROUP_BY_REP);
+    const std::string by = a.Flag("by", "", "rep");
+    req.set_group_by(by == "channel" ? av1::GetFunnelRequest::GROUP_BY_CHANNEL
+                     : by == "team"  ? av1::GetFunnelRequest::GROUP_BY_TEAM
+                                     : av1::GetFunnelRequest::GROUP_BY_REP);
     *req.mutable_period() = period;
     av1::Ranking resp;
     grpc::Status s = c.analytics().GetRanking(&ctx, req, &resp);

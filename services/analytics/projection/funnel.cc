@@ -68,6 +68,16 @@ std::string RepOf(const facts::LeadFact& l, absl::Time as_of) {
   return owner;
 }
 
+// The team of the lead's last assignment by its conversion, else by `as_of`.
+std::string TeamOf(const facts::LeadFact& l, absl::Time as_of) {
+  const absl::Time until = By(l.convert_time(), as_of) ? FromTimestamp(l.convert_time()) : as_of;
+  std::string team;
+  for (const auto& o : l.owners()) {
+    if (By(o.time(), until)) team = o.team_id();
+  }
+  return team;
+}
+
 }  // namespace
 
 absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
@@ -90,9 +100,10 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
   const std::string key = Key(tenant, "lead", lead_id);
   ASSIGN_OR_RETURN(facts::LeadFact fact, Read<facts::LeadFact>(rows, key));
   fact.set_lead_id(lead_id);
-  auto owner = [&](const std::string& id) {
+  auto owner = [&](const std::string& id, const std::string& team) {
     auto* o = fact.add_owners();
     o->set_owner_id(id);
+    o->set_team_id(team);
     *o->mutable_time() = event.time();
   };
   switch (e.event_case()) {
@@ -106,10 +117,10 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
       fact.set_routed(true);
       break;
     case lev::LeadEvent::kAssigned:
-      owner(e.assigned().owner_id());
+      owner(e.assigned().owner_id(), e.assigned().team_id());
       break;
     case lev::LeadEvent::kReturned:
-      owner("");
+      owner("", "");
       break;
     case lev::LeadEvent::kConverted:
       fact.set_customer_id(e.converted().customer_id());
@@ -204,6 +215,7 @@ absl::StatusOr<v1::Funnel> BuildFunnel(readstore::ReadStore* store, const std::s
     std::string group;
     if (group_by == v1::GetFunnelRequest::GROUP_BY_CHANNEL) group = l.channel_id();
     if (group_by == v1::GetFunnelRequest::GROUP_BY_REP) group = RepOf(l, w.as_of);
+    if (group_by == v1::GetFunnelRequest::GROUP_BY_TEAM) group = TeamOf(l, w.as_of);
     Acc& a = groups[group];
     a.row.set_leads(a.row.leads() + 1);
     if (!By(l.convert_time(), w.as_of)) continue;
@@ -308,8 +320,9 @@ absl::StatusOr<v1::Ranking> BuildRanking(readstore::ReadStore* store, const std:
     group_by = v1::GetFunnelRequest::GROUP_BY_REP;
   }
   if (group_by != v1::GetFunnelRequest::GROUP_BY_REP &&
+      group_by != v1::GetFunnelRequest::GROUP_BY_TEAM &&
       group_by != v1::GetFunnelRequest::GROUP_BY_CHANNEL) {
-    v.Add("group_by", "ranks reps or channels");
+    v.Add("group_by", "ranks reps, teams or channels");
   }
   RETURN_IF_ERROR(v.ToStatus());
   ASSIGN_OR_RETURN(v1::Funnel funnel, BuildFunnel(store, tenant, group_by, w));

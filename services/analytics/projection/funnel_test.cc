@@ -67,10 +67,12 @@ class FunnelTest : public ::testing::Test {
     *e.mutable_created()->mutable_create_time() = ToTimestamp(when);
     Lead(lead, e, when);
   }
-  void Assigned(const std::string& lead, const std::string& rep, absl::Time when) {
+  void Assigned(const std::string& lead, const std::string& rep, absl::Time when,
+                const std::string& team = "") {
     lev::LeadEvent e;
     e.mutable_assigned()->set_lead_id(lead);
     e.mutable_assigned()->set_owner_id(rep);
+    e.mutable_assigned()->set_team_id(team);
     Lead(lead, e, when);
   }
   void Converted(const std::string& lead, const std::string& customer, const std::string& rep,
@@ -200,6 +202,41 @@ TEST_F(FunnelTest, RepsAreRankedOnAnyFunnelFigureWithTiesSharingARank) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(FunnelTest, TeamsCountTheLeadsAssignedInThemAsOfTheirConversion) {
+  Channel("web", 0, Day(0));
+  for (const char* lead : {"l1", "l2", "l3", "l4", "l5"}) Created(lead, "web", Day(1));
+  Assigned("l1", "ann", Day(2), "north");
+  Assigned("l2", "bo", Day(2), "south");
+  Assigned("l3", "cy", Day(2), "north");
+  Converted("l1", "c1", "ann", Day(5));
+  Converted("l2", "c2", "bo", Day(6));
+  Assigned("l2", "cy", Day(8), "north");  // after its conversion: still south's
+  Assigned("l3", "bo", Day(9), "south");  // open: south's from day 9
+  OppCreated("o1", "c1", Day(7));
+  OppCreated("o2", "c2", Day(7));
+  Won("o1", 500000, Day(10));
+  Won("o2", 200000, Day(11));
+
+  auto teams = Funnel(v1::GetFunnelRequest::GROUP_BY_TEAM, {});
+  EXPECT_EQ(teams["north"].leads(), 1);  // l1
+  EXPECT_EQ(teams["north"].won_amount(), 500000);
+  EXPECT_EQ(teams["south"].leads(), 2);  // l2 (converted there), l3 (now there)
+  EXPECT_EQ(teams["south"].customers(), 1);
+  EXPECT_EQ(teams["south"].won_amount(), 200000);
+  EXPECT_EQ(teams[""].leads(), 2);  // l4, l5: never assigned in a team
+  // On day 8 l3 was still north's.
+  auto then = Funnel(v1::GetFunnelRequest::GROUP_BY_TEAM, {absl::InfinitePast(), Day(8), Day(8)});
+  EXPECT_EQ(then["north"].leads(), 2);
+  EXPECT_EQ(then["south"].leads(), 1);
+
+  auto ranking =
+      BuildRanking(store_.get(), "acme", "won_amount", v1::GetFunnelRequest::GROUP_BY_TEAM, 10, {});
+  ASSERT_TRUE(ranking.ok()) << ranking.status();
+  ASSERT_EQ(ranking->rows_size(), 2);  // the unteamed group is not ranked
+  EXPECT_EQ(ranking->rows(0).group(), "north");
+  EXPECT_EQ(ranking->rows(1).group(), "south");
+}
+
 TEST_F(FunnelTest, AsOfAnEarlierMomentCountsOnlyWhatHadHappened) {
   History();
   // On day 20: l4 did not exist, o5 had just been created, nothing was won.
@@ -244,7 +281,7 @@ TEST_F(FunnelTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
     for (const Window& w :
          {Window{absl::InfinitePast(), Day(day), Day(day)}, Window{Day(0), Day(day), Day(day)}}) {
       for (auto by : {v1::GetFunnelRequest::GROUP_BY_TENANT, v1::GetFunnelRequest::GROUP_BY_CHANNEL,
-                      v1::GetFunnelRequest::GROUP_BY_REP}) {
+                      v1::GetFunnelRequest::GROUP_BY_REP, v1::GetFunnelRequest::GROUP_BY_TEAM}) {
         const auto funnel = BuildFunnel(full.get(), "acme", by, w);
         ASSERT_TRUE(funnel.ok()) << funnel.status();
         EXPECT_EQ(Text(funnel), Text(BuildFunnel(store_.get(), "acme", by, w)))
