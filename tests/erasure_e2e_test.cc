@@ -8,9 +8,6 @@
 // figures are exactly what they were.
 
 #include <filesystem>
-#include <fstream>
-#include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
@@ -96,19 +93,6 @@ std::string Figures(av1::AnalyticsService::Stub& analytics) {
   As(ctx, "boss", "acme", "admin");
   if (!analytics.GetFunnel(&ctx, req, &funnel).ok()) return "";
   return funnel.ShortDebugString();
-}
-
-// Every byte of every file under `dir`.
-std::string AllBytes(const std::string& dir) {
-  std::string out;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out += ss.str();
-  }
-  return out;
 }
 
 void ExpectNoneOf(const std::string& haystack, const Person& who, const std::string& where) {
@@ -308,7 +292,7 @@ TEST(ErasureE2eTest, AnErasedPersonIsGoneEverywhereWhileTheFiguresStay) {
   for (const char* name : {"lead", "customer", "opportunity", "contract", "analytics"}) {
     p.process(name).Stop(SIGTERM);
   }
-  const std::string everything = AllBytes(p.dir());
+  const std::string everything = ReadTree(p.dir());
   ExpectNoneOf(everything, kXavier, "the platform's files");
   ExpectNoneOf(everything, kZelda, "the platform's files");
 }

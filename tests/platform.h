@@ -80,6 +80,20 @@ class Platform {
     return channels;
   }
 
+  // Loads the demo data into `tenant` with crmctl (at `crmctl`), the way an
+  // operator does, on the services StartAll started.
+  void LoadDemo(const char* crmctl, const std::string& tenant, int leads) {
+    auto demo =
+        Process::Start({crmctl, "--lead=" + Address("lead"), "--customer=" + Address("customer"),
+                        "--opportunity=" + Address("opportunity"),
+                        "--contract=" + Address("contract"), "--analytics=" + Address("analytics"),
+                        "--tenant=" + tenant, "--key-file=" + dir_.path() + "/test-hs256.key",
+                        "demo", "load", absl::StrCat("--leads=", leads)},
+                       dir_.path() + "/demo.log");
+    ASSERT_TRUE(demo.ok()) << demo.status();
+    ASSERT_EQ(demo->Wait(), 0) << ReadFile(dir_.path() + "/demo.log");
+  }
+
   Process& process(const std::string& name) { return processes_[name]; }
   // The gRPC address of started service `name`.
   std::string Address(const std::string& name) { return absl::StrCat("127.0.0.1:", ports_[name]); }

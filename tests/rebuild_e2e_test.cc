@@ -48,14 +48,7 @@ TEST(RebuildE2eTest, AnalyticsRebuiltFromTheTopicsIsByteIdenticalToTheLiveOne) {
   Platform p;
   p.StartAll(
       {CRM_LEAD_BIN, CRM_CUSTOMER_BIN, CRM_OPPORTUNITY_BIN, CRM_CONTRACT_BIN, CRM_ANALYTICS_BIN});
-  auto demo = Process::Start(
-      {CRMCTL_BIN, "--lead=" + p.Address("lead"), "--customer=" + p.Address("customer"),
-       "--opportunity=" + p.Address("opportunity"), "--contract=" + p.Address("contract"),
-       "--analytics=" + p.Address("analytics"), "--tenant=acme",
-       "--key-file=" + p.dir() + "/test-hs256.key", "demo", "load", "--leads=12"},
-      p.dir() + "/demo.log");
-  ASSERT_TRUE(demo.ok()) << demo.status();
-  ASSERT_EQ(demo->Wait(), 0) << ReadFile(p.dir() + "/demo.log");
+  p.LoadDemo(CRMCTL_BIN, "acme", 12);
 
   p.Start("analytics-rebuilt", CRM_ANALYTICS_BIN);
   // Both have applied the same events, and nothing new arrives.

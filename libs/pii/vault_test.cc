@@ -1,12 +1,9 @@
 #include "libs/pii/vault.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "crm/lead/events/v1/lead_events.pb.h"
 #include "gtest/gtest.h"
+#include "libs/testing/process.h"
 #include "libs/testing/temp_dir.h"
 
 namespace crm::pii {
@@ -30,19 +27,6 @@ cev::CustomerCreated Created() {
   c->set_email("ada@acme.example");
   c->set_key_person(true);
   return e;
-}
-
-// Every file under `dir`, concatenated.
-std::string AllBytes(const std::string& dir) {
-  std::string out;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out += ss.str();
-  }
-  return out;
 }
 
 class VaultTest : public ::testing::Test {
@@ -113,12 +97,12 @@ TEST_F(VaultTest, ErasureMakesEveryCopyUnreadableAndRemovesTheKeyFromDisk) {
     delete ro;
   }
   ASSERT_EQ(key.size(), 32u);
-  ASSERT_NE(AllBytes(dir_.path() + "/keys").find(key), std::string::npos);
+  ASSERT_NE(test::ReadTree(dir_.path() + "/keys").find(key), std::string::npos);
 
   ASSERT_TRUE(vault_->Erase("t1", "c1/k1/1").ok());
   ASSERT_TRUE(vault_->Erase("t1", "c1/k1/1").ok());  // idempotent
   EXPECT_TRUE(*vault_->IsErased("t1", "c1/k1/1"));
-  EXPECT_EQ(AllBytes(dir_.path() + "/keys").find(key), std::string::npos);
+  EXPECT_EQ(test::ReadTree(dir_.path() + "/keys").find(key), std::string::npos);
 
   Reopen();
   const auto opened = Open<cev::CustomerCreated>(sealed);
@@ -197,7 +181,7 @@ TEST_F(VaultTest, EventStoreKeepsOnlySealedPayloadsAndReadsThemOpen) {
   ASSERT_TRUE(published.ok());
   EXPECT_EQ(published->at(0).payload().find("Ada Lovelace"), std::string::npos);
   store->reset();
-  EXPECT_EQ(AllBytes(dir_.path() + "/events").find("Ada Lovelace"), std::string::npos);
+  EXPECT_EQ(test::ReadTree(dir_.path() + "/events").find("Ada Lovelace"), std::string::npos);
 }
 
 }  // namespace

@@ -48,6 +48,10 @@ std::string HttpGet(int port, const std::string& path);
 // Reads a whole file; empty when it does not exist.
 std::string ReadFile(const std::string& path);
 
+// Every byte of every file under `dir`, concatenated (to search a store's
+// files for what must not be there).
+std::string ReadTree(const std::string& dir);
+
 }  // namespace crm::test
 
 #endif  // CRM_LIBS_TESTING_PROCESS_H_

@@ -44,13 +44,4 @@ struct Service {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  crm::fuzz::QuietProtobuf();
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Service* s = new Service();
-  s->rpcs.Run(data, size);
-  return 0;
-}
+CRM_REQUEST_FUZZ_TARGET(Service)

@@ -70,6 +70,23 @@ class Rpcs {
 // expected answer here, not news.
 inline void QuietProtobuf() { google::protobuf::SetLogHandler(nullptr); }
 
+}  // namespace crm::fuzz
+
+// The libFuzzer entry points of a target whose `Target` (built once) holds
+// its service and `rpcs`.
+#define CRM_REQUEST_FUZZ_TARGET(Target)                                     \
+  extern "C" int LLVMFuzzerInitialize(int*, char***) {                      \
+    crm::fuzz::QuietProtobuf();                                             \
+    return 0;                                                               \
+  }                                                                         \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+    static Target* target = new Target();                                   \
+    target->rpcs.Run(data, size);                                           \
+    return 0;                                                               \
+  }
+
+namespace crm::fuzz {
+
 // A match secret for the fuzz targets' key stores.
 inline constexpr char kMatchSecret[] = "fuzz-match-secret-of-at-least-32-bytes";
 
