@@ -335,6 +335,24 @@ TEST(LeadTest, ConvertRecordsTheCustomerAndFreesCapacity) {
   EXPECT_EQ(converted.opportunity_id, "o-3");
 }
 
+TEST(LeadTest, ErasingTheContactKeepsTheLeadAndHappensOnce) {
+  Lead lead = Claimed();
+  ASSERT_FALSE(lead.profile.email().empty());
+  EXPECT_EQ(EraseContact(Lead{}, "boss", kT0).status().code(), absl::StatusCode::kNotFound);
+  auto d = EraseContact(lead, "boss", kT0);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->lead.size(), 1u);
+  EXPECT_EQ(d->lead[0].contact_erased().lead_id(), "l1");
+  Lead erased = Apply(lead, d);
+  EXPECT_TRUE(erased.contact_erased);
+  EXPECT_TRUE(erased.profile.contact_name().empty() && erased.profile.email().empty() &&
+              erased.profile.phone().empty() && erased.profile.contact_title().empty());
+  EXPECT_EQ(erased.profile.company_name(), lead.profile.company_name());
+  EXPECT_EQ(erased.state, LeadState::kAssigned);
+  EXPECT_EQ(erased.owner, "rep-1");
+  EXPECT_TRUE(EraseContact(erased, "boss", kT0)->lead.empty());  // done before
+}
+
 TEST(LeadTest, LeadOfAnExistingCustomerIsRoutedNotQueued) {
   auto cleaned = Clean(ValidCommand(), LeadPolicy{});
   CustomerMatch customer{"c-1", "rep-7", {"legal_entity_id"}};
