@@ -95,6 +95,18 @@ class Platform {
   }
 
   Process& process(const std::string& name) { return processes_[name]; }
+  Process& broker() { return broker_; }
+
+  // The value of gauge `metric` on service `name`'s metrics endpoint; -1
+  // when it cannot be read.
+  double Gauge(const std::string& name, const std::string& metric) {
+    const std::string text = HttpGet(MetricsPort(name), "/metrics");
+    const std::string prefix = metric + " ";
+    for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+      if (at == 0 || text[at - 1] == '\n') return std::atof(text.c_str() + at + prefix.size());
+    }
+    return -1;
+  }
   // The gRPC address of started service `name`.
   std::string Address(const std::string& name) { return absl::StrCat("127.0.0.1:", ports_[name]); }
   // Where the local broker writes its address (KafkaOptions::bootstrap_file).
