@@ -108,17 +108,7 @@ TEST(ErasureE2eTest, AnErasedPersonIsGoneEverywhereWhileTheFiguresStay) {
   auto leads = lv1::LeadService::NewStub(channels["lead"]);
   auto customers = cv1::CustomerService::NewStub(channels["customer"]);
   auto analytics = av1::AnalyticsService::NewStub(channels["analytics"]);
-  {
-    lv1::CreateChannelRequest req;
-    req.set_request_id("web");
-    req.mutable_channel()->set_channel_id("web");
-    req.mutable_channel()->set_display_name("Web form");
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    lv1::Channel out;
-    grpc::ClientContext ctx;
-    As(ctx, "boss", "acme", "admin");
-    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
-  }
+  ASSERT_TRUE(CreateChannel(*leads, "web").ok());
 
   // Zelda's lead is claimed and converted: her contact moves to the customer.
   lv1::Lead zelda = CreateLead(*leads, "zelda", "Quintessa Logistics", kZelda);

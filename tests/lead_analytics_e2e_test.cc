@@ -112,15 +112,7 @@ TEST(LeadAnalyticsE2eTest, LeadsAreCountedExactlyOnceThroughCrashes) {
   auto analytics = AnalyticsService::NewStub(p.Channel("analytics"));
   Acked acked;
   for (int i = 0; i < 4; ++i) {
-    crm::lead::v1::CreateChannelRequest req;
-    req.set_request_id(absl::StrCat("channel-", i));
-    req.mutable_channel()->set_channel_id(absl::StrCat("channel-", i));
-    req.mutable_channel()->set_display_name(absl::StrCat("Channel ", i));
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    crm::lead::v1::Channel out;
-    grpc::ClientContext ctx;
-    test::As(ctx, "boss", "acme", "admin");
-    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
+    ASSERT_TRUE(test::CreateChannel(*leads, absl::StrCat("channel-", i)).ok());
   }
 
   // Phase 1: concurrent creates, each retried once with its request id.

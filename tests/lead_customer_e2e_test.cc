@@ -83,17 +83,7 @@ TEST(LeadCustomerE2eTest, RoutingAndConversionAcrossServicesSurviveKillNine) {
   p.Start("lead", CRM_LEAD_BIN, lead_flags);
   auto leads = lv1::LeadService::NewStub(p.Channel("lead"));
   auto customers = cv1::CustomerService::NewStub(p.Channel("customer"));
-  {
-    lv1::CreateChannelRequest req;
-    req.set_request_id("web");
-    req.mutable_channel()->set_channel_id("web");
-    req.mutable_channel()->set_display_name("Web form");
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    lv1::Channel out;
-    grpc::ClientContext ctx;
-    test::As(ctx, "boss", "acme", "admin");
-    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
-  }
+  ASSERT_TRUE(test::CreateChannel(*leads, "web").ok());
 
   // rep-9's customer, known to the lead service only through the topic.
   cv1::Customer globex;

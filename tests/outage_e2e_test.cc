@@ -44,17 +44,7 @@ TEST(OutageE2eTest, CommandsSucceedThroughABrokerOutageAndNothingIsLostOrDoubled
   p.Start("analytics", CRM_ANALYTICS_BIN);
   auto leads = lv1::LeadService::NewStub(p.Channel("lead"));
   auto analytics = av1::AnalyticsService::NewStub(p.Channel("analytics"));
-  {
-    lv1::CreateChannelRequest req;
-    req.set_request_id("web");
-    req.mutable_channel()->set_channel_id("web");
-    req.mutable_channel()->set_display_name("Web");
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    lv1::Channel out;
-    grpc::ClientContext ctx;
-    As(ctx, "boss", "acme", "admin");
-    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
-  }
+  ASSERT_TRUE(CreateChannel(*leads, "web").ok());
   std::mutex mu;
   std::set<std::string> acked;
   std::atomic<int> failed{0};

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "crm/lead/v1/lead_service.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -145,6 +146,22 @@ inline void As(grpc::ClientContext& ctx, const std::string& user,
   Authorize(ctx, user, tenant, roles);
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+}
+
+// Creates self-built lead channel `id` as `admin` of `tenant` (request id
+// `id` too); the call's status.
+inline grpc::Status CreateChannel(crm::lead::v1::LeadService::Stub& leads, const std::string& id,
+                                  const std::string& tenant = "acme",
+                                  const std::string& admin = "boss") {
+  crm::lead::v1::CreateChannelRequest req;
+  req.set_request_id(id);
+  req.mutable_channel()->set_channel_id(id);
+  req.mutable_channel()->set_display_name(id);
+  req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
+  crm::lead::v1::Channel out;
+  grpc::ClientContext ctx;
+  As(ctx, admin, tenant, "admin");
+  return leads.CreateChannel(&ctx, req, &out);
 }
 
 // A unary call of `method` ("/pkg.Service/Method") with raw `request`

@@ -139,17 +139,7 @@ TEST(TenancyE2eTest, NoRpcOfAnyServiceShowsCountsOrChangesAnotherTenantsData) {
 
   // Globex's own three leads.
   auto leads = lv1::LeadService::NewStub(channels["lead"]);
-  {
-    lv1::CreateChannelRequest req;
-    req.set_request_id("g-channel");
-    req.mutable_channel()->set_channel_id("web");
-    req.mutable_channel()->set_display_name("Web");
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    lv1::Channel out;
-    grpc::ClientContext ctx;
-    As(ctx, "g-admin", "globex", "admin");
-    ASSERT_TRUE(leads->CreateChannel(&ctx, req, &out).ok());
-  }
+  ASSERT_TRUE(CreateChannel(*leads, "web", "globex", "g-admin").ok());
   for (int i = 0; i < 3; ++i) {
     lv1::CreateLeadRequest req;
     req.set_request_id(absl::StrCat("g-lead-", i));

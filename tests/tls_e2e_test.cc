@@ -68,15 +68,7 @@ TEST(TlsE2eTest, ClientsAndServicesTalkMutualTlsAndNothingElse) {
 
   auto leads = lv1::LeadService::NewStub(TlsChannel(p.Address("lead"), ca, cert, key));
   {
-    lv1::CreateChannelRequest req;
-    req.set_request_id("web");
-    req.mutable_channel()->set_channel_id("web");
-    req.mutable_channel()->set_display_name("Web");
-    req.mutable_channel()->set_kind(crm::lead::events::v1::CHANNEL_KIND_SELF_BUILT);
-    lv1::Channel out;
-    grpc::ClientContext ctx;
-    As(ctx, "boss", "acme", "admin");
-    grpc::Status s = leads->CreateChannel(&ctx, req, &out);
+    grpc::Status s = CreateChannel(*leads, "web");
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   lv1::Lead lead;
