@@ -116,6 +116,9 @@ constexpr Rule kRules[] = {
     {"crm.analytics.v1.AnalyticsService/GetRepPoolAsOf", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/GetPoolHealth", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/GetRanking", "staff bi"},
+    {"crm.analytics.v1.AnalyticsService/GetForecast", "staff bi"},
+    {"crm.analytics.v1.AnalyticsService/GetForecastAccuracy", "staff bi"},
+    {"crm.analytics.v1.AnalyticsService/BacktestPoolRules", "staff bi"},
     // Operations, on every service.
     {"crm.ops.v1.OpsService/ListParkedEvents", "admin operator"},
 };

@@ -193,6 +193,14 @@ constexpr char kUsage[] =
     "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
     "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
     "                    [--by=rep|team|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
+    "  analytics forecast [--by=tenant|rep|team] [--as-of=D]   this/next month and quarter:\n"
+    "                                    won so far + open pipeline at calibrated probabilities\n"
+    "  analytics forecast-accuracy [--by=rep|team|tenant] [--months=6] [--as-of=D]\n"
+    "                                    each month's forecast at its start against what was won\n"
+    "  analytics backtest [--from=D] [--to=D] [--capacity=N] [--smb-follow-up-days=N]\n"
+    "                    [--smb-contract-days=N] [--ka-follow-up-days=N] [--ka-contract-days=N]\n"
+    "                                    replay the pool history under proposed rules: what\n"
+    "                                    would have been released or refused, per rep\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n"
     "  token mint [--ttl=1h]             print a bearer token for --tenant/--user/--roles/--team\n"
     "                                    (e.g. grpcurl -H \"authorization: Bearer $(crmctl token "
@@ -1211,6 +1219,102 @@ int AnalyticsCommand(Client& c, const Args& a) {
     for (const auto& r : resp.rows()) {
       std::cout << absl::StrFormat("%4d  %-20s %14.2f\n", r.rank(), r.group(), r.value());
     }
+    return 0;
+  }
+  if (a.words[1] == "forecast" || a.words[1] == "forecast-accuracy") {
+    const bool accuracy = a.words[1] == "forecast-accuracy";
+    const std::string by = a.Flag("by", "", accuracy ? "rep" : "tenant");
+    const auto group_by = by == "rep"    ? av1::GetFunnelRequest::GROUP_BY_REP
+                          : by == "team" ? av1::GetFunnelRequest::GROUP_BY_TEAM
+                                         : av1::GetFunnelRequest::GROUP_BY_TENANT;
+    if (accuracy) {
+      av1::GetForecastAccuracyRequest req;
+      req.set_group_by(group_by);
+      int32_t months = 6;
+      if (!absl::SimpleAtoi(a.Flag("months", "", "6"), &months)) {
+        std::cerr << "--months must be a number\n";
+        return 2;
+      }
+      req.set_months(months);
+      if (period.has_as_of()) *req.mutable_as_of() = period.as_of();
+      av1::ForecastAccuracy resp;
+      grpc::Status s = c.analytics().GetForecastAccuracy(&ctx, req, &resp);
+      if (!s.ok()) return Fail(s);
+      if (c.json()) {
+        c.Print(resp);
+        return 0;
+      }
+      std::cout << absl::StrFormat("%-20s %14s %14s %8s %8s %8s\n", "group", "forecast", "won",
+                                   "error", "bias", "default");
+      for (const auto& r : resp.rows()) {
+        std::cout << absl::StrFormat("%-20s %14d %14d %7.1f%% %+7.1f%% %7.1f%%\n",
+                                     r.group().empty() ? "(tenant)" : r.group(), r.forecast_total(),
+                                     r.actual_total(), r.error() * 100, r.bias() * 100,
+                                     r.stage_default_error() * 100);
+      }
+      return 0;
+    }
+    av1::GetForecastRequest req;
+    req.set_group_by(group_by);
+    if (period.has_as_of()) *req.mutable_as_of() = period.as_of();
+    av1::Forecast resp;
+    grpc::Status s = c.analytics().GetForecast(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-20s %-8s %12s %12s %12s %12s\n", "group", "period", "won",
+                                 "open", "calibrated", "forecast");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat(
+          "%-20s %-8s %12d %12d %12d %12d\n", r.group().empty() ? "(tenant)" : r.group(),
+          r.period(), r.won_amount(), r.open_amount(), r.calibrated_amount(), r.forecast_amount());
+    }
+    return 0;
+  }
+  if (a.words[1] == "backtest") {
+    av1::BacktestPoolRulesRequest req;
+    if (period.has_from()) *req.mutable_from() = period.from();
+    if (period.has_to()) *req.mutable_to() = period.to();
+    auto* settings = req.mutable_policy();
+    const auto* descriptor = settings->GetDescriptor();
+    for (const auto& [flag, field] : std::vector<std::pair<const char*, const char*>>{
+             {"capacity", "default_capacity"},
+             {"smb-follow-up-days", "smb_no_follow_up_days"},
+             {"smb-contract-days", "smb_no_contract_days"},
+             {"ka-follow-up-days", "ka_no_follow_up_days"},
+             {"ka-contract-days", "ka_no_contract_days"}}) {
+      if (!a.Has(flag)) continue;
+      int32_t value = 0;
+      if (!absl::SimpleAtoi(a.Flag(flag, "", ""), &value)) {
+        std::cerr << "--" << flag << " must be a number\n";
+        return 2;
+      }
+      settings->GetReflection()->SetInt32(settings, descriptor->FindFieldByName(field), value);
+      req.mutable_update_mask()->add_paths(field);
+    }
+    av1::PoolRulesBacktest resp;
+    grpc::Status s = c.analytics().BacktestPoolRules(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    const auto& p = resp.policy();
+    std::cout << absl::StrFormat(
+        "rules: capacity %d; SMB %d days without a follow-up, %d without a contract; KA %d, %d\n",
+        p.default_capacity(), p.smb_no_follow_up_days(), p.smb_no_contract_days(),
+        p.ka_no_follow_up_days(), p.ka_no_contract_days());
+    std::cout << absl::StrFormat("%-20s %9s %9s %9s %9s %9s %9s\n", "rep", "released", "proposed",
+                                 "only-new", "kept", "acquired", "refused");
+    auto row = [](const av1::BacktestRepRow& r, const std::string& name) {
+      std::cout << absl::StrFormat("%-20s %9d %9d %9d %9d %9d %9d\n", name, r.released_live(),
+                                   r.released_proposed(), r.released_only_proposed(),
+                                   r.kept_under_proposed(), r.acquired(), r.refused_proposed());
+    };
+    for (const auto& r : resp.reps()) row(r, r.rep_id());
+    row(resp.total(), "(all)");
     return 0;
   }
   if (a.words[1] == "pool-health") {

@@ -17,11 +17,22 @@ namespace {
 using S = crm::analytics::AnalyticsServiceImpl;
 
 constexpr const char* kTypes[] = {
-    "crm.lead.events.v1.LeadCreated",          "crm.lead.events.v1.LeadAssigned",
-    "crm.lead.events.v1.LeadConverted",        "crm.opportunity.events.v1.OpportunityCreated",
-    "crm.opportunity.events.v1.StageChanged",  "crm.opportunity.events.v1.OpportunityWon",
-    "crm.customer.events.v1.CustomerCreated",  "crm.customer.events.v1.CustomerClaimed",
+    "crm.lead.events.v1.LeadCreated",
+    "crm.lead.events.v1.LeadAssigned",
+    "crm.lead.events.v1.LeadConverted",
+    "crm.opportunity.events.v1.OpportunityCreated",
+    "crm.opportunity.events.v1.StageChanged",
+    "crm.opportunity.events.v1.OpportunityWon",
+    "crm.customer.events.v1.CustomerCreated",
+    "crm.customer.events.v1.CustomerClaimed",
     "crm.customer.events.v1.CustomerReleased",
+    "crm.opportunity.events.v1.CloseLostApproved",
+    "crm.opportunity.events.v1.LinesChanged",
+    "crm.opportunity.events.v1.CloseTimeChanged",
+    "crm.opportunity.events.v1.OpportunitySettingsChanged",
+    "crm.customer.events.v1.TouchRecorded",
+    "crm.customer.events.v1.ContractSignedNoted",
+    "crm.customer.events.v1.TenantPolicySet",
 };
 
 struct Service {
@@ -66,6 +77,9 @@ struct Service {
     rpcs.Add("GetRepPoolAsOf", &S::GetRepPoolAsOf);
     rpcs.Add("GetPoolHealth", &S::GetPoolHealth);
     rpcs.Add("GetRanking", &S::GetRanking);
+    rpcs.Add("GetForecast", &S::GetForecast);
+    rpcs.Add("GetForecastAccuracy", &S::GetForecastAccuracy);
+    rpcs.Add("BacktestPoolRules", &S::BacktestPoolRules);
     rpcs.AddRaw([this](const std::string& bytes) { Apply(bytes); });
   }
 };

@@ -14,6 +14,7 @@
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/status/status.h"
+#include "services/analytics/projection/rows.h"
 
 namespace crm::analytics {
 namespace {
@@ -24,56 +25,25 @@ namespace facts = crm::analytics::model::v1;
 
 const std::string kSep(1, '\0');
 
-std::string Key(absl::string_view tenant, absl::string_view kind, absl::string_view rest = "") {
-  return absl::StrCat(tenant, kSep, kind, kSep, rest);
-}
-
-template <typename Message>
-absl::StatusOr<Message> Read(readstore::RowWriter& rows, const std::string& key) {
-  Message m;
-  ASSIGN_OR_RETURN(auto row, rows.Get(key));
-  if (row && !m.ParseFromString(*row)) return absl::DataLossError("corrupt analytics row");
-  return m;
-}
-
-bool Set(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
-bool By(const google::protobuf::Timestamp& t, absl::Time as_of) {
-  return Set(t) && FromTimestamp(t) <= as_of;
-}
 double Days(absl::Duration d) { return absl::ToDoubleHours(d) / 24; }
-
-template <typename Message>
-absl::Status ScanAll(readstore::ReadStore* store, const std::string& prefix,
-                     const std::function<void(Message&&)>& each) {
-  absl::Status error;
-  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view, absl::string_view value) {
-    Message m;
-    if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      error = absl::DataLossError("corrupt analytics row");
-      return false;
-    }
-    each(std::move(m));
-    return true;
-  }));
-  return error;
-}
 
 // The lead's owner when it converted, else its last owner by `as_of`.
 std::string RepOf(const facts::LeadFact& l, absl::Time as_of) {
-  if (By(l.convert_time(), as_of) && !l.converted_by().empty()) return l.converted_by();
+  if (HappenedBy(l.convert_time(), as_of) && !l.converted_by().empty()) return l.converted_by();
   std::string owner;
   for (const auto& o : l.owners()) {
-    if (By(o.time(), as_of)) owner = o.owner_id();
+    if (HappenedBy(o.time(), as_of)) owner = o.owner_id();
   }
   return owner;
 }
 
 // The team of the lead's last assignment by its conversion, else by `as_of`.
 std::string TeamOf(const facts::LeadFact& l, absl::Time as_of) {
-  const absl::Time until = By(l.convert_time(), as_of) ? FromTimestamp(l.convert_time()) : as_of;
+  const absl::Time until =
+      HappenedBy(l.convert_time(), as_of) ? FromTimestamp(l.convert_time()) : as_of;
   std::string team;
   for (const auto& o : l.owners()) {
-    if (By(o.time(), until)) team = o.team_id();
+    if (HappenedBy(o.time(), until)) team = o.team_id();
   }
   return team;
 }
@@ -86,10 +56,10 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
   lev::ChannelEvent channel;
   if (eventstore::FromStored(event.type(), event.payload(), &channel).ok()) {
     const auto& c = channel.saved();
-    rows.Put(Key(tenant, "cost",
-                 absl::StrCat(c.channel_id(), kSep,
-                              readstore::EncodeBigEndian64(
-                                  absl::ToUnixMicros(FromTimestamp(c.save_time()))))),
+    rows.Put(RowKey(tenant, "cost",
+                    absl::StrCat(c.channel_id(), kSep,
+                                 readstore::EncodeBigEndian64(
+                                     absl::ToUnixMicros(FromTimestamp(c.save_time()))))),
              absl::StrCat(c.monthly_cost()));
     return absl::OkStatus();
   }
@@ -97,8 +67,8 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
   ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
   if (!own) return absl::OkStatus();  // reps' loads, teams, settings
   const std::string lead_id = event.stream_id();
-  const std::string key = Key(tenant, "lead", lead_id);
-  ASSIGN_OR_RETURN(facts::LeadFact fact, Read<facts::LeadFact>(rows, key));
+  const std::string key = RowKey(tenant, "lead", lead_id);
+  ASSIGN_OR_RETURN(facts::LeadFact fact, ReadRow<facts::LeadFact>(rows, key));
   fact.set_lead_id(lead_id);
   auto owner = [&](const std::string& id, const std::string& team) {
     auto* o = fact.add_owners();
@@ -126,7 +96,7 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
       fact.set_customer_id(e.converted().customer_id());
       *fact.mutable_convert_time() = e.converted().convert_time();
       fact.set_converted_by(e.converted().owner_id());
-      rows.Put(Key(tenant, "cust-lead", e.converted().customer_id()), lead_id);
+      rows.Put(RowKey(tenant, "cust-lead", e.converted().customer_id()), lead_id);
       break;
     default:
       return absl::OkStatus();
@@ -137,25 +107,67 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
 
 absl::Status OpportunityFactsProjection::Apply(const readstore::StoredEvent& event,
                                                readstore::RowWriter& rows) {
+  oev::CatalogEvent catalog;
+  if (eventstore::FromStored(event.type(), event.payload(), &catalog).ok()) {
+    if (catalog.has_settings_changed()) {
+      rows.Put(
+          RowKey(event.tenant(), "opp-settings",
+                 readstore::EncodeBigEndian64(absl::ToUnixMicros(FromTimestamp(event.time())))),
+          absl::StrCat(catalog.settings_changed().settings().calibration_min_closed()));
+    }
+    return absl::OkStatus();  // the price book
+  }
   oev::OpportunityEvent e;
   ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
-  if (!own) return absl::OkStatus();  // the price book's events
-  const std::string key = Key(event.tenant(), "opp", event.stream_id());
-  ASSIGN_OR_RETURN(facts::OpportunityFact fact, Read<facts::OpportunityFact>(rows, key));
+  if (!own) return absl::OkStatus();
+  const std::string key = RowKey(event.tenant(), "opp", event.stream_id());
+  ASSIGN_OR_RETURN(facts::OpportunityFact fact, ReadRow<facts::OpportunityFact>(rows, key));
+  // A new forecast state from this event on, starting from the last one.
+  auto state = [&]() -> facts::ForecastState* {
+    facts::ForecastState* next = fact.add_states();
+    if (fact.states_size() > 1) *next = fact.states(fact.states_size() - 2);
+    *next->mutable_time() = event.time();
+    return next;
+  };
   switch (e.event_case()) {
-    case oev::OpportunityEvent::kCreated:
-      fact.set_opportunity_id(e.created().opportunity_id());
-      fact.set_customer_id(e.created().customer_id());
-      fact.set_owner_id(e.created().owner_id());
-      fact.set_team_id(e.created().team_id());
-      *fact.mutable_create_time() = e.created().create_time();
+    case oev::OpportunityEvent::kCreated: {
+      const auto& c = e.created();
+      fact.set_opportunity_id(c.opportunity_id());
+      fact.set_customer_id(c.customer_id());
+      fact.set_owner_id(c.owner_id());
+      fact.set_team_id(c.team_id());
+      fact.set_pipeline_id(c.pipeline_id());
+      *fact.mutable_create_time() = c.create_time();
+      facts::ForecastState* s = state();
+      s->set_stage_id(c.stage_id());
+      s->set_probability(c.probability());
+      s->set_amount(c.amount());
+      *s->mutable_expected_close_time() = c.expected_close_time();
+      break;
+    }
+    case oev::OpportunityEvent::kLinesChanged:
+      state()->set_amount(e.lines_changed().amount());
+      break;
+    case oev::OpportunityEvent::kCloseTimeChanged:
+      *state()->mutable_expected_close_time() = e.close_time_changed().expected_close_time();
+      break;
+    case oev::OpportunityEvent::kStageChanged: {
+      facts::ForecastState* s = state();
+      s->set_stage_id(e.stage_changed().to_stage_id());
+      s->set_probability(e.stage_changed().probability());
+      break;
+    }
+    case oev::OpportunityEvent::kForecastCategorySet:
+      state()->set_category(e.forecast_category_set().category());
       break;
     case oev::OpportunityEvent::kWon:
       *fact.mutable_won_time() = e.won().win_time();
       fact.set_won_amount(e.won().amount());
+      *fact.mutable_stages_reached() = e.won().stages_reached();
       break;
     case oev::OpportunityEvent::kCloseLostApproved:
       *fact.mutable_lost_time() = e.close_lost_approved().approve_time();
+      *fact.mutable_stages_reached() = e.close_lost_approved().stages_reached();
       break;
     default:
       return absl::OkStatus();
@@ -185,16 +197,17 @@ absl::StatusOr<Cohort> LoadCohort(readstore::ReadStore* store, const std::string
                                   const Window& w) {
   Cohort c;
   std::set<std::string> customers;
-  RETURN_IF_ERROR(ScanAll<facts::LeadFact>(store, Key(tenant, "lead"), [&](facts::LeadFact&& l) {
-    if (!Set(l.create_time())) return;
-    const absl::Time t = FromTimestamp(l.create_time());
-    if (t < w.from || t >= w.to || t > w.as_of) return;
-    if (By(l.convert_time(), w.as_of)) customers.insert(l.customer_id());
-    c.leads.push_back(std::move(l));
-  }));
   RETURN_IF_ERROR(
-      ScanAll<facts::OpportunityFact>(store, Key(tenant, "opp"), [&](facts::OpportunityFact&& o) {
-        if (!customers.count(o.customer_id()) || !By(o.create_time(), w.as_of)) return;
+      ScanRows<facts::LeadFact>(store, RowKey(tenant, "lead"), [&](facts::LeadFact&& l) {
+        if (!IsSet(l.create_time())) return;
+        const absl::Time t = FromTimestamp(l.create_time());
+        if (t < w.from || t >= w.to || t > w.as_of) return;
+        if (HappenedBy(l.convert_time(), w.as_of)) customers.insert(l.customer_id());
+        c.leads.push_back(std::move(l));
+      }));
+  RETURN_IF_ERROR(ScanRows<facts::OpportunityFact>(
+      store, RowKey(tenant, "opp"), [&](facts::OpportunityFact&& o) {
+        if (!customers.count(o.customer_id()) || !HappenedBy(o.create_time(), w.as_of)) return;
         c.opps_by_customer[o.customer_id()].push_back(std::move(o));
       }));
   return c;
@@ -218,7 +231,7 @@ absl::StatusOr<v1::Funnel> BuildFunnel(readstore::ReadStore* store, const std::s
     if (group_by == v1::GetFunnelRequest::GROUP_BY_TEAM) group = TeamOf(l, w.as_of);
     Acc& a = groups[group];
     a.row.set_leads(a.row.leads() + 1);
-    if (!By(l.convert_time(), w.as_of)) continue;
+    if (!HappenedBy(l.convert_time(), w.as_of)) continue;
     const absl::Time converted = FromTimestamp(l.convert_time());
     a.row.set_customers(a.row.customers() + 1);
     a.lead_days += Days(converted - FromTimestamp(l.create_time()));
@@ -230,7 +243,7 @@ absl::StatusOr<v1::Funnel> BuildFunnel(readstore::ReadStore* store, const std::s
       const absl::Time created = FromTimestamp(o.create_time());
       first = std::min(first, created);
       a.row.set_opportunities(a.row.opportunities() + 1);
-      if (By(o.won_time(), w.as_of)) {
+      if (HappenedBy(o.won_time(), w.as_of)) {
         a.row.set_won(a.row.won() + 1);
         a.row.set_won_amount(a.row.won_amount() + o.won_amount());
         a.won_days += Days(FromTimestamp(o.won_time()) - created);
@@ -261,7 +274,7 @@ absl::StatusOr<v1::ChannelValue> BuildChannelValue(readstore::ReadStore* store,
                    BuildFunnel(store, tenant, v1::GetFunnelRequest::GROUP_BY_CHANNEL, w));
   // Each channel's cost history: (from, monthly cost), oldest first.
   std::map<std::string, std::vector<std::pair<absl::Time, int64_t>>> costs;
-  const std::string prefix = Key(tenant, "cost");
+  const std::string prefix = RowKey(tenant, "cost");
   RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
     absl::string_view rest = key.substr(prefix.size());
     const size_t sep = rest.find('\0');

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
+#include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
 
 namespace crm::analytics {
@@ -254,11 +255,6 @@ TEST_F(FunnelTest, AsOfAnEarlierMomentCountsOnlyWhatHadHappened) {
 }
 
 // An answer as text, or its error.
-template <typename T>
-std::string Text(const absl::StatusOr<T>& answer) {
-  return answer.ok() ? answer->SerializeAsString() : answer.status().ToString();
-}
-
 // Every answer as of a moment equals the answer of a store that was fed only
 // the events up to that moment (the history replayed and cut there).
 TEST_F(FunnelTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
@@ -284,14 +280,15 @@ TEST_F(FunnelTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
                       v1::GetFunnelRequest::GROUP_BY_REP, v1::GetFunnelRequest::GROUP_BY_TEAM}) {
         const auto funnel = BuildFunnel(full.get(), "acme", by, w);
         ASSERT_TRUE(funnel.ok()) << funnel.status();
-        EXPECT_EQ(Text(funnel), Text(BuildFunnel(store_.get(), "acme", by, w)))
+        EXPECT_EQ(test::AnswerBytes(funnel),
+                  test::AnswerBytes(BuildFunnel(store_.get(), "acme", by, w)))
             << "day " << day << " by " << by;
-        EXPECT_EQ(Text(BuildRanking(full.get(), "acme", "won_amount", by, 10, w)),
-                  Text(BuildRanking(store_.get(), "acme", "won_amount", by, 10, w)))
+        EXPECT_EQ(test::AnswerBytes(BuildRanking(full.get(), "acme", "won_amount", by, 10, w)),
+                  test::AnswerBytes(BuildRanking(store_.get(), "acme", "won_amount", by, 10, w)))
             << "day " << day << " by " << by;
       }
-      EXPECT_EQ(Text(BuildChannelValue(full.get(), "acme", w)),
-                Text(BuildChannelValue(store_.get(), "acme", w)))
+      EXPECT_EQ(test::AnswerBytes(BuildChannelValue(full.get(), "acme", w)),
+                test::AnswerBytes(BuildChannelValue(store_.get(), "acme", w)))
           << "day " << day;
     }
     leads_.reset();

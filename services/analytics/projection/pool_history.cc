@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/status/status.h"
+#include "services/analytics/projection/rows.h"
 
 namespace crm::analytics {
 namespace {
@@ -16,19 +18,6 @@ namespace {
 namespace cev = crm::customer::events::v1;
 
 const std::string kSep(1, '\0');
-
-std::string Prefix(absl::string_view tenant, absl::string_view kind, absl::string_view rest = "") {
-  return absl::StrCat(tenant, kSep, kind, kSep, rest);
-}
-
-// 16 bytes that sort as (time, version).
-std::string When(const readstore::StoredEvent& e) {
-  return readstore::EncodeBigEndian64(absl::ToUnixMicros(FromTimestamp(e.time()))) +
-         readstore::EncodeBigEndian64(e.version());
-}
-absl::Time TimeOf(absl::string_view when) {
-  return absl::FromUnixMicros(readstore::DecodeBigEndian64(when.substr(0, 8)));
-}
 
 std::string ReleaseHow(cev::ReleaseReason r) {
   switch (r) {
@@ -41,14 +30,49 @@ std::string ReleaseHow(cev::ReleaseReason r) {
   }
 }
 
+// What drop protection reads of a customer event, nothing personal or free
+// text: ownership moves, the segment, valid follow-ups, signed contracts.
+std::optional<cev::CustomerEvent> DropFact(const cev::CustomerEvent& e) {
+  cev::CustomerEvent kept;
+  switch (e.event_case()) {
+    case cev::CustomerEvent::kCreated: {
+      auto* c = kept.mutable_created();
+      c->set_customer_id(e.created().customer_id());
+      c->set_owner_id(e.created().owner_id());
+      *c->mutable_create_time() = e.created().create_time();
+      c->mutable_profile()->set_segment(e.created().profile().segment());
+      return kept;
+    }
+    case cev::CustomerEvent::kProfileUpdated:
+      kept.mutable_profile_updated()->mutable_profile()->set_segment(
+          e.profile_updated().profile().segment());
+      return kept;
+    case cev::CustomerEvent::kTouchRecorded:
+      if (!e.touch_recorded().valid()) return std::nullopt;
+      kept.mutable_touch_recorded()->set_valid(true);
+      *kept.mutable_touch_recorded()->mutable_touch_time() = e.touch_recorded().touch_time();
+      return kept;
+    case cev::CustomerEvent::kReleased:
+      kept = e;
+      kept.mutable_released()->clear_note();
+      return kept;
+    case cev::CustomerEvent::kClaimed:
+    case cev::CustomerEvent::kConflictSettled:
+    case cev::CustomerEvent::kContractSignedNoted:
+      return e;
+    default:
+      return std::nullopt;
+  }
+}
+
 void PoolEvent(const readstore::StoredEvent& e, readstore::RowWriter& rows,
                absl::string_view kind) {
-  rows.Put(Prefix(e.tenant(), "pool-event", When(e) + kSep + e.stream_id()), kind);
+  rows.Put(RowKey(e.tenant(), "pool-event", EventWhen(e) + kSep + e.stream_id()), kind);
 }
 
 void Owned(const readstore::StoredEvent& e, readstore::RowWriter& rows, const std::string& customer,
            const std::string& owner, const std::string& how) {
-  rows.Put(Prefix(e.tenant(), "own", customer + kSep + When(e)), owner + "\n" + how);
+  rows.Put(RowKey(e.tenant(), "own", customer + kSep + EventWhen(e)), owner + "\n" + how);
 }
 
 // Calls `each(key after prefix, value)` for every row under `prefix`.
@@ -75,7 +99,8 @@ absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
           in ? pool.customer_added().rep_id() : pool.customer_removed().rep_id();
       const std::string& customer =
           in ? pool.customer_added().customer_id() : pool.customer_removed().customer_id();
-      rows.Put(Prefix(tenant, "held", rep + kSep + customer + kSep + When(event)), in ? "1" : "0");
+      rows.Put(RowKey(tenant, "held", rep + kSep + customer + kSep + EventWhen(event)),
+               in ? "1" : "0");
     }
     return absl::OkStatus();
   }
@@ -86,11 +111,23 @@ absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
     if (conflict.has_judged()) PoolEvent(event, rows, "conflict");
     return absl::OkStatus();
   }
+  cev::PolicyEvent policy;
+  ASSIGN_OR_RETURN(const bool is_policy,
+                   eventstore::DecodeIfOwn(event.type(), event.payload(), &policy));
+  if (is_policy) {
+    rows.Put(RowKey(tenant, "policy", EventWhen(event)),
+             policy.set().settings().SerializeAsString());
+    return absl::OkStatus();
+  }
   cev::CustomerEvent e;
   ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
-  if (!own) return absl::OkStatus();  // segments, policies
+  if (!own) return absl::OkStatus();  // segments
+  if (std::optional<cev::CustomerEvent> kept = DropFact(e)) {
+    rows.Put(RowKey(tenant, "drop-fact", event.stream_id() + kSep + EventWhen(event)),
+             kept->SerializeAsString());
+  }
   const std::string completeness_key =
-      Prefix(tenant, "compl", event.stream_id() + kSep + When(event));
+      RowKey(tenant, "compl", event.stream_id() + kSep + EventWhen(event));
   switch (e.event_case()) {
     case cev::CustomerEvent::kCreated:
       Owned(event, rows, e.created().customer_id(), e.created().owner_id(), "created");
@@ -142,9 +179,9 @@ absl::StatusOr<v1::Ownership> BuildOwnership(readstore::ReadStore* store, const 
                                              const std::string& customer_id, absl::Time as_of) {
   v1::Ownership out;
   out.set_customer_id(customer_id);
-  RETURN_IF_ERROR(Each(store, Prefix(tenant, "own", customer_id + kSep),
+  RETURN_IF_ERROR(Each(store, RowKey(tenant, "own", customer_id + kSep),
                        [&](absl::string_view when, absl::string_view value) {
-                         const absl::Time at = TimeOf(when);
+                         const absl::Time at = WhenTime(when);
                          if (at > as_of) return;
                          const size_t nl = value.find('\n');
                          if (out.spans_size() > 0) {
@@ -165,9 +202,9 @@ absl::StatusOr<v1::Ownership> BuildOwnership(readstore::ReadStore* store, const 
 absl::StatusOr<v1::RepPoolAsOf> BuildRepPool(readstore::ReadStore* store, const std::string& tenant,
                                              const std::string& rep_id, absl::Time as_of) {
   std::map<std::string, bool> held;  // customer -> in the pool at as_of
-  RETURN_IF_ERROR(Each(store, Prefix(tenant, "held", rep_id + kSep),
+  RETURN_IF_ERROR(Each(store, RowKey(tenant, "held", rep_id + kSep),
                        [&](absl::string_view rest, absl::string_view value) {
-                         if (TimeOf(rest.substr(rest.size() - 16)) > as_of) return;
+                         if (WhenTime(rest.substr(rest.size() - 16)) > as_of) return;
                          held[std::string(rest.substr(0, rest.size() - 17))] = value == "1";
                        }));
   v1::RepPoolAsOf out;
@@ -183,15 +220,15 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
   v1::PoolHealth out;
   std::map<std::string, std::string> owner;  // customer -> owner at as_of
   RETURN_IF_ERROR(
-      Each(store, Prefix(tenant, "own"), [&](absl::string_view rest, absl::string_view value) {
-        if (TimeOf(rest.substr(rest.size() - 16)) > w.as_of) return;
+      Each(store, RowKey(tenant, "own"), [&](absl::string_view rest, absl::string_view value) {
+        if (WhenTime(rest.substr(rest.size() - 16)) > w.as_of) return;
         owner[std::string(rest.substr(0, rest.size() - 17))] =
             std::string(value.substr(0, value.find('\n')));
       }));
   std::map<std::string, int> completeness;
   RETURN_IF_ERROR(
-      Each(store, Prefix(tenant, "compl"), [&](absl::string_view rest, absl::string_view value) {
-        if (TimeOf(rest.substr(rest.size() - 16)) > w.as_of) return;
+      Each(store, RowKey(tenant, "compl"), [&](absl::string_view rest, absl::string_view value) {
+        if (WhenTime(rest.substr(rest.size() - 16)) > w.as_of) return;
         int c = 0;
         if (absl::SimpleAtoi(value, &c))
           completeness[std::string(rest.substr(0, rest.size() - 17))] = c;
@@ -214,8 +251,8 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
     out.set_average_completeness(static_cast<int32_t>(sum / static_cast<int64_t>(owner.size())));
   int64_t reserved = 0, ended = 0;
   RETURN_IF_ERROR(Each(
-      store, Prefix(tenant, "pool-event"), [&](absl::string_view rest, absl::string_view kind) {
-        const absl::Time at = TimeOf(rest);
+      store, RowKey(tenant, "pool-event"), [&](absl::string_view rest, absl::string_view kind) {
+        const absl::Time at = WhenTime(rest);
         if (at > w.as_of) return;
         if (kind == "reserve") ++reserved;
         if (kind == "lapse" || kind == "reservation-end") ++ended;

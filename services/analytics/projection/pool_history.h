@@ -9,6 +9,11 @@
 //   `<tenant>\0compl\0<customer>\0<when>`     -> completeness 0-100
 //   `<tenant>\0pool-event\0<when>\0<stream>`  -> claim, release-owner,
 //       release-drop, conflict, reserve, secure, reservation-end, lapse
+// and for backtesting the pool rules (backtest.h):
+//   `<tenant>\0drop-fact\0<customer>\0<when>` -> the customer event as drop
+//       protection reads it (crm.customer.events.v1.CustomerEvent: owners,
+//       segment, valid follow-ups, signed contracts; no personal data)
+//   `<tenant>\0policy\0<when>` -> the tenant's PolicySettings from then on
 
 #include <string>
 

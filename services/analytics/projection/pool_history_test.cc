@@ -1,15 +1,20 @@
 // Ownership, pools and pool health from customer events, through the
-// projection runner into RocksDB, asked now and as of earlier days.
+// projection runner into RocksDB, asked now and as of earlier days; and the
+// pool rules backtested over the same history.
 
 #include "services/analytics/projection/pool_history.h"
 
 #include <map>
 
 #include "crm/customer/events/v1/customer_events.pb.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "gtest/gtest.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
+#include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
+#include "services/analytics/projection/backtest.h"
+#include "services/customer/domain/policy.h"
 
 namespace crm::analytics {
 namespace {
@@ -59,11 +64,14 @@ class PoolHistoryTest : public ::testing::Test {
       Apply("pool:" + to, added, when);
     }
   }
-  void Created(const std::string& customer, const std::string& owner, int completeness, int day) {
+  void Created(const std::string& customer, const std::string& owner, int completeness, int day,
+               cev::Segment segment = cev::SEGMENT_SMB) {
     cev::CustomerEvent e;
     e.mutable_created()->set_customer_id(customer);
     e.mutable_created()->set_owner_id(owner);
     e.mutable_created()->set_completeness(completeness);
+    e.mutable_created()->mutable_profile()->set_segment(segment);
+    *e.mutable_created()->mutable_create_time() = ToTimestamp(Day(day));
     Move(customer, e, "", owner, Day(day));
   }
   void Released(const std::string& customer, const std::string& owner, cev::ReleaseReason why,
@@ -72,13 +80,37 @@ class PoolHistoryTest : public ::testing::Test {
     e.mutable_released()->set_customer_id(customer);
     e.mutable_released()->set_previous_owner_id(owner);
     e.mutable_released()->set_reason(why);
+    *e.mutable_released()->mutable_release_time() = ToTimestamp(Day(day));
     Move(customer, e, owner, "", Day(day));
   }
   void Claimed(const std::string& customer, const std::string& rep, int day) {
     cev::CustomerEvent e;
     e.mutable_claimed()->set_customer_id(customer);
     e.mutable_claimed()->set_owner_id(rep);
+    *e.mutable_claimed()->mutable_claim_time() = ToTimestamp(Day(day));
     Move(customer, e, "", rep, Day(day));
+  }
+
+  void Touched(const std::string& customer, bool valid, int day) {
+    cev::CustomerEvent e;
+    e.mutable_touch_recorded()->set_customer_id(customer);
+    e.mutable_touch_recorded()->set_valid(valid);
+    e.mutable_touch_recorded()->set_note("a note the backtest never stores");
+    *e.mutable_touch_recorded()->mutable_touch_time() = ToTimestamp(Day(day));
+    Apply(customer, e, Day(day));
+  }
+  void Signed(const std::string& customer, int day) {
+    cev::CustomerEvent e;
+    e.mutable_contract_signed_noted()->set_customer_id(customer);
+    e.mutable_contract_signed_noted()->set_contract_id("k-" + customer);
+    *e.mutable_contract_signed_noted()->mutable_sign_time() = ToTimestamp(Day(day));
+    Apply(customer, e, Day(day));
+  }
+  void PolicySet(int smb_no_contract_days, int day) {
+    cev::PolicyEvent e;
+    *e.mutable_set()->mutable_settings() = customer::ToSettings(customer::Policy{});
+    e.mutable_set()->mutable_settings()->set_smb_no_contract_days(smb_no_contract_days);
+    Apply("policy", e, Day(day));
   }
 
   test::TempDir dir_;
@@ -131,11 +163,6 @@ TEST_F(PoolHistoryTest, WhoOwnedACustomerAndWhatARepsPoolHeldOnAnyDay) {
 }
 
 // An answer as text, or its error.
-template <typename T>
-std::string Text(const absl::StatusOr<T>& answer) {
-  return answer.ok() ? answer->SerializeAsString() : answer.status().ToString();
-}
-
 // Ownership, pools and pool health as of a moment equal the answers of a
 // store fed only the events up to that moment.
 TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
@@ -163,19 +190,21 @@ TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
     history();
     const absl::Time at = Day(day);
     for (const char* c : {"c1", "c2", "c3"}) {
-      EXPECT_EQ(Text(BuildOwnership(full.get(), "acme", c, at)),
-                Text(BuildOwnership(store_.get(), "acme", c, at)))
+      EXPECT_EQ(test::AnswerBytes(BuildOwnership(full.get(), "acme", c, at)),
+                test::AnswerBytes(BuildOwnership(store_.get(), "acme", c, at)))
           << c << " day " << day;
     }
     for (const char* rep : {"ann", "bo", "cy"}) {
-      EXPECT_EQ(Text(BuildRepPool(full.get(), "acme", rep, at)),
-                Text(BuildRepPool(store_.get(), "acme", rep, at)))
+      EXPECT_EQ(test::AnswerBytes(BuildRepPool(full.get(), "acme", rep, at)),
+                test::AnswerBytes(BuildRepPool(store_.get(), "acme", rep, at)))
           << rep << " day " << day;
     }
     for (const Window& w : {Window{absl::InfinitePast(), at, at}, Window{Day(30), at, at}}) {
       const auto health = BuildPoolHealth(full.get(), "acme", w);
       ASSERT_TRUE(health.ok()) << health.status();
-      EXPECT_EQ(Text(health), Text(BuildPoolHealth(store_.get(), "acme", w))) << "day " << day;
+      EXPECT_EQ(test::AnswerBytes(health),
+                test::AnswerBytes(BuildPoolHealth(store_.get(), "acme", w)))
+          << "day " << day;
     }
     runner_.reset();
     store_.reset();
@@ -226,6 +255,169 @@ TEST_F(PoolHistoryTest, PoolHealthCountsTheSnapshotAtAsOfAndTheMovesInThePeriod)
   EXPECT_EQ(h->private_pool(), 2);
   EXPECT_EQ(h->claims(), 0);
   EXPECT_EQ(h->reservations_open(), 0);
+}
+
+// Pool rules backtested over 60 days. The live policy (set before the
+// window): SMB 30 days without a valid follow-up, 50 without a contract.
+//   c1 ann, SMB, from day 0, valid touch day 10: live released day 41
+//   c2 ann, SMB, from day 1, valid touches days 15 and 33, contract day 40
+//   c3 bo,  KA,  from day 0, valid touch day 50
+//   c4 bo from day 2, released by bo day 5, claimed by ann day 6, valid
+//      touch day 25: live released day 57
+class BacktestTest : public PoolHistoryTest {
+ protected:
+  void History() {
+    PolicySet(50, -10);
+    Created("c1", "ann", 50, 0);
+    Created("c3", "bo", 50, 0, cev::SEGMENT_KA);
+    Created("c2", "ann", 50, 1);
+    Created("c4", "bo", 50, 2);
+    Released("c4", "bo", cev::RELEASE_REASON_BY_OWNER, 5);
+    Claimed("c4", "ann", 6);
+    Touched("c1", true, 10);
+    Touched("c2", true, 15);
+    Touched("c1", false, 20);  // thin: not a follow-up
+    Touched("c4", true, 25);
+    Touched("c2", true, 33);
+    Signed("c2", 40);
+    Released("c1", "ann", cev::RELEASE_REASON_NO_VALID_FOLLOW_UP, 41);
+    Touched("c3", true, 50);
+    Released("c4", "ann", cev::RELEASE_REASON_NO_VALID_FOLLOW_UP, 57);
+  }
+
+  absl::StatusOr<v1::PoolRulesBacktest> Backtest(const cev::PolicySettings& proposal,
+                                                 std::vector<std::string> paths) {
+    v1::BacktestPoolRulesRequest request;
+    *request.mutable_from() = ToTimestamp(Day(0));
+    *request.mutable_to() = ToTimestamp(Day(60));
+    *request.mutable_policy() = proposal;
+    for (auto& p : paths) request.mutable_update_mask()->add_paths(p);
+    return BacktestPoolRules(store_.get(), "acme", request, Day(100));
+  }
+
+  static std::map<std::string, v1::BacktestRepRow> ByRep(const v1::PoolRulesBacktest& b) {
+    std::map<std::string, v1::BacktestRepRow> out;
+    for (const auto& r : b.reps()) out[r.rep_id()] = r;
+    return out;
+  }
+};
+
+// 20 days without a follow-up, and at most 2 customers a rep:
+//   c1: touch day 10 + 20 = day 30 (live: 41)
+//   c4: ann's touch day 25 + 20 = day 45 (live: 57)
+//   c2: touch day 15 + 20 = 35 > 33, touch day 33 + 20 = day 53 (live: kept)
+//   ann's pool: c1, c2, then c4 on day 6 is refused (2 held).
+TEST_F(BacktestTest, AShorterFollowUpWindowAndASmallerCapacityPerRep) {
+  History();
+  cev::PolicySettings proposal;
+  proposal.set_smb_no_follow_up_days(20);
+  proposal.set_default_capacity(2);
+  auto b = Backtest(proposal, {"smb_no_follow_up_days", "default_capacity"});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->policy().smb_no_follow_up_days(), 20);
+  EXPECT_EQ(b->policy().smb_no_contract_days(), 50);  // the live policy of then
+  EXPECT_EQ(b->policy().default_capacity(), 2);
+  auto reps = ByRep(*b);
+  ASSERT_EQ(reps.size(), 2u);
+  const v1::BacktestRepRow& ann = reps["ann"];
+  EXPECT_EQ(ann.released_live(), 2);
+  EXPECT_EQ(ann.released_proposed(), 3);
+  EXPECT_EQ(ann.released_only_proposed(), 1);
+  EXPECT_EQ(ann.kept_under_proposed(), 0);
+  EXPECT_EQ(ann.acquired(), 3);
+  EXPECT_EQ(ann.refused_proposed(), 1);
+  EXPECT_EQ(ann.peak_pool_live(), 3);
+  EXPECT_EQ(ann.peak_pool_proposed(), 2);
+  const v1::BacktestRepRow& bo = reps["bo"];
+  EXPECT_EQ(bo.released_live(), 0);
+  EXPECT_EQ(bo.released_proposed(), 0);
+  EXPECT_EQ(bo.acquired(), 2);
+  EXPECT_EQ(bo.refused_proposed(), 0);
+  EXPECT_EQ(bo.peak_pool_live(), 2);
+  EXPECT_EQ(b->total().released_proposed(), 3);
+  EXPECT_EQ(b->total().acquired(), 5);
+  EXPECT_EQ(b->total().refused_proposed(), 1);
+
+  ASSERT_EQ(b->releases_size(), 3);
+  EXPECT_EQ(b->releases(0).customer_id(), "c1");
+  EXPECT_EQ(FromTimestamp(b->releases(0).release_time()), Day(30));
+  EXPECT_EQ(b->releases(0).reason(), cev::RELEASE_REASON_NO_VALID_FOLLOW_UP);
+  EXPECT_EQ(FromTimestamp(b->releases(0).live_release_time()), Day(41));
+  EXPECT_EQ(b->releases(1).customer_id(), "c4");
+  EXPECT_EQ(b->releases(1).rep_id(), "ann");
+  EXPECT_EQ(FromTimestamp(b->releases(1).release_time()), Day(45));
+  EXPECT_EQ(FromTimestamp(b->releases(1).live_release_time()), Day(57));
+  EXPECT_EQ(b->releases(2).customer_id(), "c2");
+  EXPECT_EQ(FromTimestamp(b->releases(2).release_time()), Day(53));
+  EXPECT_FALSE(b->releases(2).has_live_release_time());
+}
+
+// 45 days: c1 (touch day 10) would have lasted to its contract deadline,
+// day 50, past the live release on day 41; c4 (ann from day 6) reaches its
+// contract deadline on day 56, before the live release on day 57.
+TEST_F(BacktestTest, ALongerFollowUpWindowKeepsWhatTheLiveRulesReleased) {
+  History();
+  cev::PolicySettings proposal;
+  proposal.set_smb_no_follow_up_days(45);
+  auto b = Backtest(proposal, {"smb_no_follow_up_days"});
+  ASSERT_TRUE(b.ok()) << b.status();
+  const v1::BacktestRepRow ann = ByRep(*b)["ann"];
+  EXPECT_EQ(ann.released_live(), 2);
+  EXPECT_EQ(ann.released_proposed(), 1);
+  EXPECT_EQ(ann.kept_under_proposed(), 1);
+  EXPECT_EQ(ann.released_only_proposed(), 0);
+  EXPECT_EQ(ann.refused_proposed(), 0);  // capacity 50 as it stood
+  ASSERT_EQ(b->releases_size(), 1);
+  EXPECT_EQ(b->releases(0).customer_id(), "c4");
+  EXPECT_EQ(b->releases(0).reason(), cev::RELEASE_REASON_NO_SIGNED_CONTRACT);
+  EXPECT_EQ(FromTimestamp(b->releases(0).release_time()), Day(56));
+}
+
+// The live policy replayed agrees with what happened: every live release
+// is found, a day before it was carried out, and nothing else.
+TEST_F(BacktestTest, TheLivePolicyReplayedAgreesWithTheHistory) {
+  History();
+  auto b = Backtest({}, {});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->total().released_live(), 2);
+  EXPECT_EQ(b->total().released_proposed(), 2);
+  EXPECT_EQ(b->total().released_only_proposed(), 0);
+  EXPECT_EQ(b->total().kept_under_proposed(), 0);
+  ASSERT_EQ(b->releases_size(), 2);
+  EXPECT_EQ(FromTimestamp(b->releases(0).release_time()), Day(40));
+  EXPECT_EQ(FromTimestamp(b->releases(1).release_time()), Day(55));
+}
+
+TEST_F(BacktestTest, AProposalTheCustomerServiceWouldRefuseIsRefused) {
+  History();
+  cev::PolicySettings proposal;
+  proposal.set_smb_no_follow_up_days(0);
+  auto b = Backtest(proposal, {"smb_no_follow_up_days"});
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(b.status().ToString().find("policy.smb_no_follow_up_days"), std::string::npos)
+      << b.status();
+  b = Backtest(proposal, {"no_such_rule"});
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(b.status().ToString().find("update_mask"), std::string::npos) << b.status();
+  v1::BacktestPoolRulesRequest empty;
+  *empty.mutable_from() = ToTimestamp(Day(10));
+  *empty.mutable_to() = ToTimestamp(Day(10));
+  EXPECT_EQ(BacktestPoolRules(store_.get(), "acme", empty, Day(100)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// What the backtest keeps of a customer's history carries no free text.
+TEST_F(BacktestTest, TheReplayedHistoryKeepsNoNotes) {
+  History();
+  std::string all;
+  ASSERT_TRUE(store_
+                  ->Scan("", "",
+                         [&](absl::string_view, absl::string_view value) {
+                           all.append(value.data(), value.size());
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(all.find("a note the backtest never stores"), std::string::npos);
 }
 
 }  // namespace

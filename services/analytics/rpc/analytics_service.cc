@@ -5,6 +5,8 @@
 #include "libs/clock/timestamp.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
+#include "services/analytics/projection/backtest.h"
+#include "services/analytics/projection/forecast.h"
 #include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
 #include "services/analytics/projection/pool_history.h"
@@ -138,6 +140,47 @@ grpc::Status AnalyticsServiceImpl::GetRanking(grpc::ServerContext* context,
                               WindowOf(request->period(), clock_->Now()));
   if (!ranking.ok()) return rpc::ToGrpcStatus(ranking.status());
   *response = std::move(*ranking);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetForecast(grpc::ServerContext* context,
+                                               const v1::GetForecastRequest* request,
+                                               v1::Forecast* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  const absl::Time as_of = request->has_as_of() ? FromTimestamp(request->as_of()) : clock_->Now();
+  auto forecast = BuildForecast(store_, caller->tenant, request->group_by(), as_of);
+  if (!forecast.ok()) return rpc::ToGrpcStatus(forecast.status());
+  *response = std::move(*forecast);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetForecastAccuracy(
+    grpc::ServerContext* context, const v1::GetForecastAccuracyRequest* request,
+    v1::ForecastAccuracy* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  if (request->months() < 0 || request->months() > 36) {
+    FieldViolations v;
+    v.Add("months", "must be between 1 and 36 (0: 6)");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  const absl::Time as_of = request->has_as_of() ? FromTimestamp(request->as_of()) : clock_->Now();
+  auto accuracy = BuildForecastAccuracy(store_, caller->tenant, request->group_by(),
+                                        request->months() == 0 ? 6 : request->months(), as_of);
+  if (!accuracy.ok()) return rpc::ToGrpcStatus(accuracy.status());
+  *response = std::move(*accuracy);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::BacktestPoolRules(grpc::ServerContext* context,
+                                                     const v1::BacktestPoolRulesRequest* request,
+                                                     v1::PoolRulesBacktest* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  auto backtest = analytics::BacktestPoolRules(store_, caller->tenant, *request, clock_->Now());
+  if (!backtest.ok()) return rpc::ToGrpcStatus(backtest.status());
+  *response = std::move(*backtest);
   return grpc::Status::OK;
 }
 

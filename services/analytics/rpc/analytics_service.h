@@ -31,6 +31,14 @@ class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::
                              v1::PoolHealth* response) override;
   grpc::Status GetRanking(grpc::ServerContext* context, const v1::GetRankingRequest* request,
                           v1::Ranking* response) override;
+  grpc::Status GetForecast(grpc::ServerContext* context, const v1::GetForecastRequest* request,
+                           v1::Forecast* response) override;
+  grpc::Status GetForecastAccuracy(grpc::ServerContext* context,
+                                   const v1::GetForecastAccuracyRequest* request,
+                                   v1::ForecastAccuracy* response) override;
+  grpc::Status BacktestPoolRules(grpc::ServerContext* context,
+                                 const v1::BacktestPoolRulesRequest* request,
+                                 v1::PoolRulesBacktest* response) override;
 
  private:
   readstore::ReadStore* store_;
