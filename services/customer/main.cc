@@ -1,5 +1,6 @@
 // crm-customer: the customer service process. Wiring only.
 
+#include "libs/bus/log_gauges.h"
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
@@ -96,12 +97,7 @@ int main(int argc, char** argv) {
   server.AddReadinessCheck([&lead_consumer] { return lead_consumer.caught_up(); });
   server.AddService(&service);
   server.AddService(&ops);
-  server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
-                  [es] { return double(es->stats().appends); });
-  server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",
-                  [es] { return double(es->stats().syncs); });
-  server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
-                  [&relay] { return double(relay.lag()); });
+  bus::AddLogGauges(server, es, relay);
   server.AddGauge(
       "crm_projection_lag_events", "Log events not yet applied to customer_list.",
       [es, &list_tailer] { return double(es->LastPosition() - list_tailer.position()); });

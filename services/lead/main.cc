@@ -1,6 +1,7 @@
 // crm-lead: the lead service process. Wiring only.
 
 #include "grpcpp/create_channel.h"
+#include "libs/bus/log_gauges.h"
 #include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
@@ -112,14 +113,7 @@ int main(int argc, char** argv) {
   server.AddReadinessCheck([&customer_consumer] { return customer_consumer.caught_up(); });
   server.AddService(&service);
   server.AddService(&ops);
-  server.AddGauge("crm_eventstore_appends", "Appends acknowledged since start.",
-                  [es] { return double(es->stats().appends); });
-  server.AddGauge("crm_eventstore_syncs", "Durable group writes since start.",
-                  [es] { return double(es->stats().syncs); });
-  server.AddGauge("crm_eventstore_last_position", "Position of the last durable event.",
-                  [es] { return double(es->LastPosition()); });
-  server.AddGauge("crm_relay_lag_events", "Events appended but not yet acknowledged by Kafka.",
-                  [&relay] { return double(relay.lag()); });
+  bus::AddLogGauges(server, es, relay);
   server.AddGauge("crm_projection_lag_events", "Log events not yet applied to lead_list.",
                   [es, &tailer] { return double(es->LastPosition() - tailer.position()); });
   server.AddGauge("crm_projection_parked_events", "Events the lead projections parked.", [&] {

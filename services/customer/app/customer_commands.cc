@@ -296,16 +296,17 @@ absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
   ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   const absl::Time now = clock_->Now();
   const customer::FileConflict cmd{eventstore::NewTimeOrderedId('x', now), user, note, now};
+  // The conflict an earlier attempt of the request recorded on `stream`.
+  auto recorded = [&](const std::string& stream) -> absl::StatusOr<ev::ConflictJudged> {
+    if (!absl::StartsWith(stream, "conflict:")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("request id ", request_id, " was used for another command"));
+    }
+    return GetConflict(tenant, stream.substr(std::string("conflict:").size()));
+  };
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
-    if (seen) {
-      const std::string& stream = seen->stream_id();
-      if (!absl::StartsWith(stream, "conflict:")) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("request id ", request_id, " was used for another command"));
-      }
-      return GetConflict(tenant, stream.substr(std::string("conflict:").size()));
-    }
+    if (seen) return recorded(seen->stream_id());
     ASSIGN_OR_RETURN(auto disputed, LoadEvents(store_, tenant, customer_id));
     if (disputed.empty()) return absl::NotFoundError("customer " + customer_id + " does not exist");
     ASSIGN_OR_RETURN(auto claimant, LoadEvents(store_, tenant, claimant_customer_id));
@@ -342,7 +343,13 @@ absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
     ASSIGN_OR_RETURN(auto e4, eventstore::ToNewEvents(std::vector<RepPoolEvent>{d.winner_pool}));
     appends.push_back({{tenant, PoolStreamId(winner.rep)}, winner.version, std::move(e4)});
     auto appended = store_->AppendMany(std::move(appends), request_id);
-    if (appended.ok()) return d.verdict;
+    if (appended.ok()) {
+      // A concurrent retry of the request may have been first: its receipt
+      // names the conflict it recorded, which is the answer to both.
+      const std::string& stream = appended->front().stream_id();
+      if (stream == ConflictStreamId(cmd.conflict_id)) return d.verdict;
+      return recorded(stream);
+    }
     if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();
   }
   return absl::AbortedError("the customers kept changing under this conflict claim; retry it");
