@@ -9,6 +9,7 @@
 #include "libs/eventstore/actor.h"
 #include "libs/status/status.h"
 #include "libs/storage/encoding.h"
+#include "libs/storage/rocks.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -90,6 +91,7 @@ absl::Status EventStore::Init() {
   opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
   opts.OptimizeLevelStyleCompaction(32 << 20);
+  storage::PrepareToOpen(opts, options_.path);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
       {"log", rocksdb::ColumnFamilyOptions(opts)},
@@ -275,7 +277,7 @@ void EventStore::LeadGroupLocked(std::unique_lock<std::mutex>& lock) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   lock.unlock();
-  rocksdb::Status s = db_->Write(wo, &batch);
+  rocksdb::Status s = storage::Write(db_.get(), wo, &batch);
   lock.lock();
   ++syncs_;
   if (!s.ok()) {
@@ -312,7 +314,6 @@ void EventStore::ResetAfterFailureLocked(const absl::Status& cause) {
   queue_.clear();
   pending_heads_.clear();
   pending_requests_.clear();
-  db_->Resume();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekToLast();
   const int64_t last = it->Valid() ? DecodeBigEndian64(storage::View(it->key())) : 0;
@@ -393,9 +394,10 @@ bool EventStore::WaitForPosition(int64_t position, absl::Duration timeout) {
 }
 
 absl::Status EventStore::PutMeta(absl::string_view key, absl::string_view value) {
-  return FromRocks(
-      db_->Put(rocksdb::WriteOptions(), meta_cf_, std::string(key), std::string(value)),
-      "write meta");
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_cf_, rocksdb::Slice(key.data(), key.size()),
+            rocksdb::Slice(value.data(), value.size()));
+  return FromRocks(storage::Write(db_.get(), rocksdb::WriteOptions(), &batch), "write meta");
 }
 
 absl::StatusOr<std::optional<std::string>> EventStore::GetMeta(absl::string_view key) {

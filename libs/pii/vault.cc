@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "libs/status/status.h"
 #include "libs/storage/encoding.h"
+#include "libs/storage/rocks.h"
 
 namespace crm::pii {
 namespace {
@@ -183,6 +184,10 @@ absl::Status Vault::Init() {
   options.create_if_missing = true;
   // Erasure relies on obsolete WAL files being deleted, not reused.
   options.recycle_log_file_num = 0;
+  storage::PrepareToOpen(options, options_.path);
+  // Keys are small; a small memtable also means little free space is needed
+  // to resume writing after the disk was full (see libs/storage/rocks.h).
+  options.write_buffer_size = 4 << 20;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, options_.path, &db), "open key store"));
   db_.reset(db);
@@ -220,9 +225,7 @@ absl::StatusOr<std::optional<std::string>> Vault::Key(absl::string_view tenant,
       if (RAND_bytes(reinterpret_cast<unsigned char*>(value.data()), kKeyBytes) != 1) {
         return absl::InternalError("no random key");
       }
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      RETURN_IF_ERROR(FromRocks(db_->Put(wo, k, value), "write key"));
+      RETURN_IF_ERROR(FromRocks(PutSynced(k, value), "write key"));
       ++stats_.keys_created;
     } else {
       RETURN_IF_ERROR(FromRocks(s, "read key"));
@@ -234,15 +237,21 @@ absl::StatusOr<std::optional<std::string>> Vault::Key(absl::string_view tenant,
   return value;
 }
 
+rocksdb::Status Vault::PutSynced(const std::string& key, const std::string& value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::WriteBatch batch;
+  batch.Put(key, value);
+  return storage::Write(db_.get(), wo, &batch);
+}
+
 absl::Status Vault::Erase(absl::string_view tenant, absl::string_view person_id) {
   if (person_id.empty()) return absl::InvalidArgumentError("person_id: is required");
   const std::string k = DbKey(tenant, person_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
     // A tombstone, not a delete: no key is ever made for this person again.
-    RETURN_IF_ERROR(FromRocks(db_->Put(wo, k, ""), "erase key"));
+    RETURN_IF_ERROR(FromRocks(PutSynced(k, ""), "erase key"));
     cache_[k] = "";
     ++stats_.erased;
   }

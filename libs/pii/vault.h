@@ -95,6 +95,8 @@ class Vault : public eventstore::PayloadCipher {
   absl::StatusOr<std::optional<std::string>> Key(absl::string_view tenant,
                                                  absl::string_view person_id, bool create);
   bool HasRecords(const google::protobuf::Descriptor* type);
+  // Stores `value` at `key`, fsynced.
+  rocksdb::Status PutSynced(const std::string& key, const std::string& value);
   bool HasRecordsLocked(const google::protobuf::Descriptor* type, int depth);
 
   VaultOptions options_;

@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "libs/status/status.h"
+#include "libs/storage/rocks.h"
 
 namespace crm::readstore {
 namespace {
@@ -138,7 +139,7 @@ absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
   for (const auto& [key, offset] : offsets) {
     wb.Put(store_->progress(), key, EncodeBigEndian64(offset));
   }
-  rocksdb::Status s = store_->db()->Write(rocksdb::WriteOptions(), wb.GetWriteBatch());
+  rocksdb::Status s = storage::Write(store_->db(), rocksdb::WriteOptions(), wb.GetWriteBatch());
   if (!s.ok()) {
     park_seq_ = seq_before;
     return FromRocks(s, "write projection batch");
@@ -178,7 +179,8 @@ absl::StatusOr<bool> ProjectionRunner::BindCluster(absl::string_view source,
     dropped = true;
   }
   wb.Put(store_->progress(), ckey, ToSlice(cluster_id));
-  RETURN_IF_ERROR(FromRocks(store_->db()->Write(rocksdb::WriteOptions(), &wb), "bind cluster"));
+  RETURN_IF_ERROR(
+      FromRocks(storage::Write(store_->db(), rocksdb::WriteOptions(), &wb), "bind cluster"));
   return dropped;
 }
 
@@ -221,8 +223,8 @@ absl::StatusOr<int64_t> ProjectionRunner::ReplayParked() {
       ++remaining;
     }
   }
-  RETURN_IF_ERROR(
-      FromRocks(store_->db()->Write(rocksdb::WriteOptions(), wb.GetWriteBatch()), "write replay"));
+  RETURN_IF_ERROR(FromRocks(
+      storage::Write(store_->db(), rocksdb::WriteOptions(), wb.GetWriteBatch()), "write replay"));
   applied_ += replayed;
   return remaining;
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/status/status.h"
+#include "libs/storage/rocks.h"
 
 namespace crm::readstore {
 
@@ -10,6 +11,8 @@ absl::StatusOr<std::unique_ptr<ReadStore>> ReadStore::Open(const std::string& pa
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
+  storage::PrepareToOpen(opts, path);
+  opts.write_buffer_size = 16 << 20;  // see libs/storage/rocks.h
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
       {"progress", rocksdb::ColumnFamilyOptions(opts)},
