@@ -1,6 +1,7 @@
 // The relay and the topic consumer against the local broker over TCP.
 
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -177,6 +178,46 @@ TEST_F(BusTest, BrokerRestartLosesNothingAndAppliesNothingTwice) {
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_EQ(Total(), 56);
   EXPECT_GE(runner_->stats().duplicates, 40);  // the republished history
+  EXPECT_EQ(runner_->stats().parked, 0);
+  EXPECT_TRUE(test::Eventually([&] { return relay_->lag() == 0; }, absl::Seconds(30)))
+      << relay_->lag();
+}
+
+// Broker errors injected through the mock cluster's error API while events
+// flow: produce requests fail with retriable errors and dropped connections,
+// fetches fail, partition leadership moves between brokers. The relay and
+// the consumer ride it out: every event is applied exactly once (the
+// recording projection parks any second application), none is missing.
+TEST_F(BusTest, InjectedBrokerErrorsLoseNothingAndApplyNothingTwice) {
+  StartBroker();
+  StartRelayAndConsumer();
+  Append(6, 5, "calm");
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 30; }, absl::Seconds(60))) << Total();
+
+  constexpr int16_t kProduce = 0, kFetch = 1;
+  const rd_kafka_resp_err_t produce_errors[] = {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                                RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                                RD_KAFKA_RESP_ERR__TRANSPORT,
+                                                RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                                RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                                                RD_KAFKA_RESP_ERR__TRANSPORT};
+  const rd_kafka_resp_err_t fetch_errors[] = {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                              RD_KAFKA_RESP_ERR__TRANSPORT,
+                                              RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART};
+  for (int round = 0; round < 3; ++round) {
+    rd_kafka_mock_push_request_errors_array(broker_->mock(), kProduce, std::size(produce_errors),
+                                            produce_errors);
+    rd_kafka_mock_push_request_errors_array(broker_->mock(), kFetch, std::size(fetch_errors),
+                                            fetch_errors);
+    for (int32_t partition = 0; partition < kLocalPartitions; ++partition) {
+      rd_kafka_mock_partition_set_leader(broker_->mock(), TopicFor("lead").c_str(), partition,
+                                         1 + (partition + round) % 3);
+    }
+    Append(6, 5, absl::StrCat("storm", round, "-"));
+  }
+  ASSERT_TRUE(test::Eventually([&] { return Total() == 120; }, absl::Seconds(90))) << Total();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Total(), 120);
   EXPECT_EQ(runner_->stats().parked, 0);
   EXPECT_TRUE(test::Eventually([&] { return relay_->lag() == 0; }, absl::Seconds(30)))
       << relay_->lag();
