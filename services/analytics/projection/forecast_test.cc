@@ -13,6 +13,7 @@
 #include "libs/eventstore/codec.h"
 #include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
+#include "services/analytics/projection/event_feed.h"
 #include "services/analytics/projection/funnel.h"
 
 namespace crm::analytics {
@@ -38,18 +39,8 @@ class Replica {
  private:
   void Apply(const std::string& stream, const google::protobuf::Message& wrapper, absl::Time when) {
     if (when > cut_) return;
-    auto ne = *eventstore::ToNewEvent(wrapper);
-    readstore::Envelope e;
-    e.source = "crm.opportunity.events.v1";
-    e.offset = offset_++;
-    e.event.set_tenant("acme");
-    e.event.set_stream_id(stream);
-    e.event.set_version(++versions_[stream]);
-    e.event.set_type(ne.type);
-    e.event.set_payload(ne.payload);
-    e.event.set_event_id(absl::StrCat("e", e.offset));
-    *e.event.mutable_time() = ToTimestamp(when);
-    ASSERT_TRUE(runner_->ApplyBatch({e}).ok());
+    ASSERT_TRUE(
+        runner_->ApplyBatch({feed_.Next("crm.opportunity.events.v1", stream, wrapper, when)}).ok());
   }
 
   void MinClosed(int32_t n, absl::Time when) {
@@ -135,8 +126,7 @@ class Replica {
   std::unique_ptr<readstore::ReadStore> store_;
   OpportunityFactsProjection facts_;
   std::unique_ptr<readstore::ProjectionRunner> runner_;
-  int64_t offset_ = 0;
-  std::map<std::string, int64_t> versions_;
+  EventFeed feed_;
 };
 
 std::map<std::pair<std::string, std::string>, v1::ForecastRow> Rows(

@@ -12,6 +12,7 @@
 #include "libs/eventstore/codec.h"
 #include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
+#include "services/analytics/projection/event_feed.h"
 
 namespace crm::analytics {
 namespace {
@@ -40,18 +41,7 @@ class FunnelTest : public ::testing::Test {
   void Apply(readstore::ProjectionRunner& runner, const std::string& source,
              const std::string& stream, const google::protobuf::Message& wrapper, absl::Time when) {
     if (when > cut_) return;  // a replay cut at `cut_` never saw it
-    auto ne = *eventstore::ToNewEvent(wrapper);
-    readstore::Envelope e;
-    e.source = source;
-    e.offset = offset_++;
-    e.event.set_tenant("acme");
-    e.event.set_stream_id(stream);
-    e.event.set_version(++versions_[stream]);
-    e.event.set_type(ne.type);
-    e.event.set_payload(ne.payload);
-    e.event.set_event_id(absl::StrCat("e", e.offset));
-    *e.event.mutable_time() = ToTimestamp(when);
-    ASSERT_TRUE(runner.ApplyBatch({e}).ok());
+    ASSERT_TRUE(runner.ApplyBatch({feed_.Next(source, stream, wrapper, when)}).ok());
   }
 
   void Channel(const std::string& id, int64_t monthly, absl::Time when) {
@@ -138,8 +128,7 @@ class FunnelTest : public ::testing::Test {
   LeadFactsProjection lead_facts_;
   OpportunityFactsProjection opp_facts_;
   std::unique_ptr<readstore::ProjectionRunner> leads_, opps_;
-  int64_t offset_ = 0;
-  std::map<std::string, int64_t> versions_;
+  EventFeed feed_;
   absl::Time cut_ = absl::InfiniteFuture();
 };
 
@@ -265,7 +254,7 @@ TEST_F(FunnelTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
     store_ = *readstore::ReadStore::Open(cut_dir.path());
     leads_ = std::make_unique<readstore::ProjectionRunner>(store_.get(), &lead_facts_);
     opps_ = std::make_unique<readstore::ProjectionRunner>(store_.get(), &opp_facts_);
-    versions_.clear();
+    feed_.RestartVersions();
     cut_ = Day(day);
     History();
     if (day == 12) {  // the cut store knows only what had happened: l1-l3, l5, l6
@@ -328,7 +317,7 @@ TEST_F(FunnelTest, CompanionEventsOnTheTopicAreSkippedUnknownOnesParked) {
   EXPECT_EQ(leads_->stats().parked, 0);
   readstore::Envelope unknown;
   unknown.source = "crm.lead.events.v1";
-  unknown.offset = offset_++;
+  unknown.offset = feed_.NextOffset();
   unknown.event.set_tenant("acme");
   unknown.event.set_stream_id("l9");
   unknown.event.set_version(1);

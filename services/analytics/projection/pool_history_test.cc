@@ -14,6 +14,7 @@
 #include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
 #include "services/analytics/projection/backtest.h"
+#include "services/analytics/projection/event_feed.h"
 #include "services/customer/domain/policy.h"
 
 namespace crm::analytics {
@@ -33,18 +34,8 @@ class PoolHistoryTest : public ::testing::Test {
 
   void Apply(const std::string& stream, const google::protobuf::Message& wrapper, absl::Time when) {
     if (when > cut_) return;  // a replay cut at `cut_` never saw it
-    auto ne = *eventstore::ToNewEvent(wrapper);
-    readstore::Envelope e;
-    e.source = "crm.customer.events.v1";
-    e.offset = offset_++;
-    e.event.set_tenant("acme");
-    e.event.set_stream_id(stream);
-    e.event.set_version(++versions_[stream]);
-    e.event.set_type(ne.type);
-    e.event.set_payload(ne.payload);
-    e.event.set_event_id(absl::StrCat("e", e.offset));
-    *e.event.mutable_time() = ToTimestamp(when);
-    ASSERT_TRUE(runner_->ApplyBatch({e}).ok());
+    ASSERT_TRUE(
+        runner_->ApplyBatch({feed_.Next("crm.customer.events.v1", stream, wrapper, when)}).ok());
   }
   // A customer event and the pool events the customer service appends with
   // it: `from` loses it, `to` gains it.
@@ -117,8 +108,7 @@ class PoolHistoryTest : public ::testing::Test {
   std::unique_ptr<readstore::ReadStore> store_;
   PoolHistoryProjection projection_;
   std::unique_ptr<readstore::ProjectionRunner> runner_;
-  int64_t offset_ = 0;
-  std::map<std::string, int64_t> versions_;
+  EventFeed feed_;
   absl::Time cut_ = absl::InfiniteFuture();
 };
 
@@ -185,7 +175,7 @@ TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
     test::TempDir cut_dir;
     store_ = *readstore::ReadStore::Open(cut_dir.path());
     runner_ = std::make_unique<readstore::ProjectionRunner>(store_.get(), &projection_);
-    versions_.clear();
+    feed_.RestartVersions();
     cut_ = Day(day);
     history();
     const absl::Time at = Day(day);
