@@ -412,4 +412,10 @@ EventStoreStats EventStore::stats() const {
   return {appends_.load(), deduplicated_.load(), syncs_.load()};
 }
 
+absl::Status AppendedMeanwhileOr(EventStore& store, absl::string_view tenant,
+                                 absl::string_view request_id, absl::Status refusal) {
+  ASSIGN_OR_RETURN(auto appended, store.FindRequest(tenant, request_id));
+  return appended ? absl::OkStatus() : refusal;
+}
+
 }  // namespace crm::eventstore

@@ -186,6 +186,13 @@ class EventStore {
   std::atomic<int64_t> syncs_{0};
 };
 
+// For a command whose decision was refused: OK when its request id was
+// appended meanwhile (a concurrent attempt of the same request changed the
+// state this one decided on, and the answer is what that attempt did), else
+// `refusal`.
+absl::Status AppendedMeanwhileOr(EventStore& store, absl::string_view tenant,
+                                 absl::string_view request_id, absl::Status refusal);
+
 }  // namespace crm::eventstore
 
 #endif  // CRM_LIBS_EVENTSTORE_EVENT_STORE_H_

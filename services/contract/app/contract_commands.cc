@@ -41,7 +41,13 @@ absl::StatusOr<Contract> ContractCommandHandler::Execute(const std::string& tena
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) return Get(tenant, id);
     ASSIGN_OR_RETURN(Contract c, Load(tenant, id));
-    ASSIGN_OR_RETURN(auto events, decide(c));
+    auto decided = decide(c);
+    if (!decided.ok()) {
+      RETURN_IF_ERROR(
+          eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status()));
+      return Get(tenant, id);
+    }
+    auto events = *std::move(decided);
     if (events.empty()) return Get(tenant, id);
     std::vector<eventstore::NewEvent> encoded;
     for (const auto& e : events) {

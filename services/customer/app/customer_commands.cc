@@ -67,7 +67,11 @@ absl::Status CustomerCommandHandler::Execute(
     if (!rep.empty()) {
       ASSIGN_OR_RETURN(pool, LoadPool(store_, tenant, rep));
     }
-    ASSIGN_OR_RETURN(Decision d, decide(c, pool));
+    auto decided = decide(c, pool);
+    if (!decided.ok()) {
+      return eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status());
+    }
+    Decision d = *std::move(decided);
     if (d.customer.empty() && d.pool.empty()) return absl::OkStatus();
     std::vector<eventstore::StreamAppend> appends;
     if (!d.customer.empty()) {
@@ -324,7 +328,13 @@ absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
         ASSIGN_OR_RETURN(related.emplace_back(), LoadEvents(store_, tenant, m.customer_id()));
       }
     }
-    ASSIGN_OR_RETURN(ConflictDecision d, Decide(disputed, claimant, cmd, related));
+    auto decided = Decide(disputed, claimant, cmd, related);
+    if (!decided.ok()) {
+      ASSIGN_OR_RETURN(seen, store_->FindRequest(tenant, request_id));
+      if (seen) return recorded(seen->stream_id());
+      return decided.status();
+    }
+    ConflictDecision d = *std::move(decided);
     ASSIGN_OR_RETURN(RepPool loser, LoadPool(store_, tenant, d.verdict.loser_id()));
     ASSIGN_OR_RETURN(RepPool winner, LoadPool(store_, tenant, d.verdict.winner_id()));
     ConflictEvent judged;

@@ -62,7 +62,11 @@ absl::Status LeadCommandHandler::Execute(const std::string& tenant, const std::s
     if (seen) return absl::OkStatus();
     ASSIGN_OR_RETURN(Lead lead, Load(tenant, lead_id));
     Loaded loaded;
-    ASSIGN_OR_RETURN(Decision d, decide(lead, loaded));
+    auto decided = decide(lead, loaded);
+    if (!decided.ok()) {
+      return eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status());
+    }
+    Decision d = *std::move(decided);
     std::vector<eventstore::StreamAppend> appends;
     if (!d.lead.empty()) {
       ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.lead));
@@ -327,7 +331,13 @@ absl::StatusOr<Lead> LeadCommandHandler::Merge(const std::string& tenant,
     if (seen) return Get(tenant, survivor_id);
     ASSIGN_OR_RETURN(Lead survivor, Get(tenant, survivor_id));
     ASSIGN_OR_RETURN(Lead merged, Get(tenant, merged_id));
-    ASSIGN_OR_RETURN(MergeDecision d, lead::Merge(survivor, merged, user, clock_->Now()));
+    auto decided = lead::Merge(survivor, merged, user, clock_->Now());
+    if (!decided.ok()) {
+      RETURN_IF_ERROR(
+          eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status()));
+      return Get(tenant, survivor_id);
+    }
+    MergeDecision d = *std::move(decided);
     std::vector<eventstore::StreamAppend> appends;
     ASSIGN_OR_RETURN(auto s_events, eventstore::ToNewEvents(d.survivor.lead));
     appends.push_back({{tenant, survivor_id}, survivor.version, std::move(s_events)});

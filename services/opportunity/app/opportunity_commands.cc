@@ -46,7 +46,11 @@ absl::Status OpportunityCommandHandler::Execute(const std::string& tenant,
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) return absl::OkStatus();
     ASSIGN_OR_RETURN(Opportunity o, Load(tenant, id));
-    ASSIGN_OR_RETURN(auto events, decide(o));
+    auto decided = decide(o);
+    if (!decided.ok()) {
+      return eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status());
+    }
+    auto events = *std::move(decided);
     if (events.empty()) return absl::OkStatus();
     ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(events));
     auto receipt = store_->Append({tenant, id}, o.version, std::move(encoded), request_id);
@@ -97,7 +101,11 @@ absl::Status OpportunityCommandHandler::AppendCatalog(
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) return absl::OkStatus();
     ASSIGN_OR_RETURN(Catalog catalog, GetCatalog(tenant));
-    ASSIGN_OR_RETURN(ev::CatalogEvent event, decide(catalog));
+    auto decided = decide(catalog);
+    if (!decided.ok()) {
+      return eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status());
+    }
+    ev::CatalogEvent event = *std::move(decided);
     ASSIGN_OR_RETURN(auto ne, eventstore::ToNewEvent(event));
     std::vector<eventstore::NewEvent> events;
     events.push_back(std::move(ne));
