@@ -165,18 +165,19 @@ inline grpc::Status CreateChannel(crm::lead::v1::LeadService::Stub& leads, const
 }
 
 // A unary call of `method` ("/pkg.Service/Method") with raw `request`
-// bytes, with `token` as its bearer token (none when empty); the status, and
-// the answer's bytes in `response` when given.
+// bytes, with `token` as its bearer token (none when empty), given up after
+// `deadline`; the status, and the answer's bytes in `response` when given.
 inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
                             const std::string& method, const std::string& request,
-                            const std::string& token = "", std::string* response = nullptr) {
+                            const std::string& token = "", std::string* response = nullptr,
+                            absl::Duration deadline = absl::Seconds(10)) {
   grpc::Slice slice(request);
   grpc::ByteBuffer in(&slice, 1), out;
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   if (!token.empty()) rpc::SetBearer(ctx, token);
   ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
                  [&](grpc::Status s) { done.set_value(std::move(s)); });

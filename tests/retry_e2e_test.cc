@@ -213,23 +213,8 @@ class Walk {
 
   grpc::Status Call(const Step& step, const std::string& path, const std::string& bytes,
                     int deadline_ms, std::string* answer) {
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer in(&slice, 1), out;
-    grpc::GenericStub stub(channels_[step.service]);
-    grpc::ClientContext ctx;
-    rpc::SetBearer(ctx, TestToken(step.user, kTenant, step.roles));
-    ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
-    std::promise<grpc::Status> done;
-    stub.UnaryCall(&ctx, path, grpc::StubOptions(), &in, &out,
-                   [&](grpc::Status s) { done.set_value(std::move(s)); });
-    grpc::Status status = done.get_future().get();
-    std::vector<grpc::Slice> slices;
-    if (status.ok() && out.Dump(&slices).ok()) {
-      for (const auto& s : slices)
-        answer->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-    return status;
+    return RawCall(channels_[step.service], path, bytes, TestToken(step.user, kTenant, step.roles),
+                   answer, absl::Milliseconds(deadline_ms));
   }
 
   Platform& p_;
