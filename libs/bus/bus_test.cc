@@ -234,9 +234,20 @@ TEST_F(BusTest, AConsumerCatchesUpWithWhatTheTopicHeldAtStart) {
   consumer_ = std::make_unique<TopicConsumer>(
       runner_.get(), TopicConsumerOptions{TopicFor("lead"), "crm-test", kafka_});
   EXPECT_FALSE(consumer_->caught_up());
+  EXPECT_EQ(consumer_->progress().catch_up_events, 0);  // not measured yet
   consumer_->Start();
   ASSERT_TRUE(test::Eventually([&] { return consumer_->caught_up(); }, absl::Seconds(60)));
   EXPECT_EQ(Total(), 40);
+  // Its progress: the 40 events the topic held, all read.
+  const ConsumerProgress p = consumer_->progress();
+  EXPECT_EQ(p.topic, TopicFor("lead"));
+  EXPECT_EQ(p.projection, runner_->name());
+  EXPECT_TRUE(p.caught_up);
+  EXPECT_EQ(p.catch_up_events, 40);
+  EXPECT_EQ(p.catch_up_left, 0);
+  EXPECT_EQ(p.consumed, 40);
+  EXPECT_GT(p.events_per_second, 0);
+  EXPECT_EQ(p.eta_seconds, 0);
 }
 
 // A message without the required headers is parked; the projection goes on.

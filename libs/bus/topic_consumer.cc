@@ -165,6 +165,11 @@ bool TopicConsumer::Connect() {
   if (measure) {
     next_ = std::move(next);
     target_ = std::move(target);
+    int64_t events = 0;
+    for (int p = 0; p < partitions; ++p) events += std::max<int64_t>(0, target_[p] - next_[p]);
+    catch_up_events_ = events;
+    catch_up_left_ = events;
+    catch_up_start_micros_ = absl::ToUnixMicros(absl::Now());
     NoteApplied(-1, 0);
   }
   rd_kafka_resp_err_t aerr = rd_kafka_assign(rk, list);
@@ -231,10 +236,55 @@ void TopicConsumer::NoteApplied(int32_t partition, int64_t offset) {
     next_[partition] = std::max(next_[partition], offset + 1);
   }
   if (target_.empty()) return;
-  for (size_t p = 0; p < target_.size(); ++p) {
-    if (next_[p] < target_[p]) return;
+  int64_t left = 0;
+  for (size_t p = 0; p < target_.size(); ++p) left += std::max<int64_t>(0, target_[p] - next_[p]);
+  catch_up_left_ = left;
+  if (left > 0) {
+    LogProgress(false);
+    return;
   }
+  catch_up_end_micros_ = absl::ToUnixMicros(absl::Now());
   caught_up_ = true;
+  LogProgress(true);
+}
+
+ConsumerProgress TopicConsumer::progress() const {
+  ConsumerProgress p;
+  p.topic = options_.topic;
+  p.projection = runner_->name();
+  p.caught_up = caught_up_.load();
+  p.consumed = consumed_.load();
+  p.catch_up_events = catch_up_events_.load();
+  p.catch_up_left = p.caught_up ? 0 : catch_up_left_.load();
+  const int64_t start = catch_up_start_micros_.load();
+  if (start == 0) return p;
+  const int64_t end = catch_up_end_micros_.load();
+  const double seconds =
+      static_cast<double>((end != 0 ? end : absl::ToUnixMicros(absl::Now())) - start) / 1e6;
+  const int64_t done = p.catch_up_events - p.catch_up_left;
+  if (seconds > 0) p.events_per_second = static_cast<double>(done) / seconds;
+  if (!p.caught_up && p.events_per_second > 0) {
+    p.eta_seconds = static_cast<double>(p.catch_up_left) / p.events_per_second;
+  }
+  return p;
+}
+
+void TopicConsumer::LogProgress(bool done) {
+  const absl::Time now = absl::Now();
+  if (!done && now - last_progress_log_ < absl::Seconds(5)) return;
+  if (last_progress_log_ == absl::InfinitePast() && !done) {
+    last_progress_log_ = now;  // the first lines come after 5 s: short catch-ups stay quiet
+    return;
+  }
+  last_progress_log_ = now;
+  const ConsumerProgress p = progress();
+  if (p.catch_up_events == 0) return;
+  LogInfo(done ? "caught up" : "catching up",
+          {{"projection", p.projection},
+           {"topic", p.topic},
+           {"events", absl::StrCat(p.catch_up_events - p.catch_up_left, "/", p.catch_up_events)},
+           {"events_per_second", absl::StrCat(static_cast<int64_t>(p.events_per_second))},
+           {"eta_seconds", absl::StrCat(static_cast<int64_t>(p.eta_seconds + 0.5))}});
 }
 
 }  // namespace crm::bus

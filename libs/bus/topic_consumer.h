@@ -18,10 +18,24 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "libs/bus/kafka.h"
 #include "libs/readstore/projection_runner.h"
 
 namespace crm::bus {
+
+// How far a consumer has got with what the topic held when it connected:
+// a rebuild from offset zero, or the catch-up after a restart.
+struct ConsumerProgress {
+  std::string topic;
+  std::string projection;
+  bool caught_up = false;
+  int64_t consumed = 0;         // messages handed to the runner since start
+  int64_t catch_up_events = 0;  // to read at connect (0 until measured)
+  int64_t catch_up_left = 0;
+  double events_per_second = 0;  // over the catch-up so far
+  double eta_seconds = 0;        // at that rate; 0 when caught up or unknown
+};
 
 struct TopicConsumerOptions {
   std::string topic;
@@ -43,6 +57,7 @@ class TopicConsumer {
   // consumer first connected (at once when the topic does not exist yet);
   // it stays true. Readiness waits for it.
   bool caught_up() const { return caught_up_.load(); }
+  ConsumerProgress progress() const;
 
   // Decodes a Kafka message into an envelope; sets decode_error when the
   // message lacks a required header.
@@ -58,12 +73,17 @@ class TopicConsumer {
   rd_kafka_queue_t* queue_ = nullptr;
   std::string connected_bootstrap_;
   void NoteApplied(int32_t partition, int64_t offset);
+  // Logs the catch-up's progress at most every 5 s, and once when done.
+  void LogProgress(bool done);
 
   std::atomic<int64_t> consumed_{0};
   std::atomic<bool> caught_up_{false};
   // Next offset to apply and the high watermark at first connect, per
   // partition; the consumer thread's own until caught up.
   std::vector<int64_t> next_, target_;
+  std::atomic<int64_t> catch_up_events_{0}, catch_up_left_{0};
+  std::atomic<int64_t> catch_up_start_micros_{0}, catch_up_end_micros_{0};
+  absl::Time last_progress_log_ = absl::InfinitePast();
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -36,6 +36,26 @@ grpc::Status OpsServiceImpl::ListParkedEvents(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status OpsServiceImpl::GetProjectionProgress(
+    grpc::ServerContext* ctx, const crm::ops::v1::GetProjectionProgressRequest*,
+    crm::ops::v1::ProjectionProgress* resp) {
+  auto caller = rpc::CallerFrom(*ctx);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  for (const bus::TopicConsumer* c : consumers_) {
+    const bus::ConsumerProgress p = c->progress();
+    crm::ops::v1::ConsumerProgress* out = resp->add_consumers();
+    out->set_projection(p.projection);
+    out->set_topic(p.topic);
+    out->set_caught_up(p.caught_up);
+    out->set_consumed(p.consumed);
+    out->set_catch_up_events(p.catch_up_events);
+    out->set_catch_up_left(p.catch_up_left);
+    out->set_events_per_second(p.events_per_second);
+    out->set_eta_seconds(p.eta_seconds);
+  }
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<int64_t> OpsServiceImpl::ReplayParkedAtStart() {
   int64_t remaining = 0;
   for (readstore::ProjectionRunner* r : runners_) {

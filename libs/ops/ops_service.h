@@ -9,25 +9,32 @@
 #include <vector>
 
 #include "crm/ops/v1/ops_service.grpc.pb.h"
+#include "libs/bus/topic_consumer.h"
 #include "libs/readstore/projection_runner.h"
 
 namespace crm::ops {
 
 class OpsServiceImpl final : public crm::ops::v1::OpsService::Service {
  public:
-  explicit OpsServiceImpl(std::vector<readstore::ProjectionRunner*> runners)
-      : runners_(std::move(runners)) {}
+  // `consumers`: the process's topic consumers, for GetProjectionProgress.
+  explicit OpsServiceImpl(std::vector<readstore::ProjectionRunner*> runners,
+                          std::vector<const bus::TopicConsumer*> consumers = {})
+      : runners_(std::move(runners)), consumers_(std::move(consumers)) {}
 
   grpc::Status ListParkedEvents(grpc::ServerContext* ctx,
                                 const crm::ops::v1::ListParkedEventsRequest* req,
                                 crm::ops::v1::ListParkedEventsResponse* resp) override;
 
+  grpc::Status GetProjectionProgress(grpc::ServerContext* ctx,
+                                     const crm::ops::v1::GetProjectionProgressRequest* req,
+                                     crm::ops::v1::ProjectionProgress* resp) override;
   // Applies every runner's parked events again (call before the runners are
   // fed); logs what applied and what stays parked. Returns how many stay.
   absl::StatusOr<int64_t> ReplayParkedAtStart();
 
  private:
   std::vector<readstore::ProjectionRunner*> runners_;
+  std::vector<const bus::TopicConsumer*> consumers_;
 };
 
 }  // namespace crm::ops

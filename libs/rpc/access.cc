@@ -118,9 +118,11 @@ constexpr Rule kRules[] = {
     {"crm.analytics.v1.AnalyticsService/GetRanking", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/GetForecast", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/GetForecastAccuracy", "staff bi"},
+    {"crm.analytics.v1.AnalyticsService/GetReceivables", "staff bi"},
     {"crm.analytics.v1.AnalyticsService/BacktestPoolRules", "staff bi"},
     // Operations, on every service.
     {"crm.ops.v1.OpsService/ListParkedEvents", "admin operator"},
+    {"crm.ops.v1.OpsService/GetProjectionProgress", "admin operator"},
 };
 // clang-format on
 

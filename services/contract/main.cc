@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   contract::NoticeScheduler notices(read_store->get(), &commands);
   contract::ContractServiceImpl service(&commands, read_store->get());
   // Parked events apply again at start: deploying a fix replays them.
-  ops::OpsServiceImpl ops({&list_runner, &industry_runner});
+  ops::OpsServiceImpl ops({&list_runner, &industry_runner}, {&customer_consumer});
   if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
     LogError("cannot replay parked events", {{"error", left.status().ToString()}});
     return 1;

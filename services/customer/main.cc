@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   customer::CustomerServiceImpl service(&commands, read_store->get());
   // Parked events apply again at start: deploying a fix replays them.
   ops::OpsServiceImpl ops({&list_runner, &drop_runner, &contributions_runner, &match_runner,
-                           &contract_runner, &opportunity_runner, &teams_runner});
+                           &contract_runner, &opportunity_runner, &teams_runner},
+                          {&contract_consumer, &opportunity_consumer, &lead_consumer});
   if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
     LogError("cannot replay parked events", {{"error", left.status().ToString()}});
     return 1;

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
 
   lead::LeadServiceImpl service(&commands, rs);
   // Parked events apply again at start: deploying a fix replays them.
-  ops::OpsServiceImpl ops({&lead_list_runner, &customers_runner});
+  ops::OpsServiceImpl ops({&lead_list_runner, &customers_runner}, {&customer_consumer});
   if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
     LogError("cannot replay parked events", {{"error", left.status().ToString()}});
     return 1;

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
 
   opportunity::OpportunityServiceImpl service(&commands, rs);
   // Parked events apply again at start: deploying a fix replays them.
-  ops::OpsServiceImpl ops({&list_runner, &facts_runner});
+  ops::OpsServiceImpl ops({&list_runner, &facts_runner}, {&customer_consumer});
   if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {
     LogError("cannot replay parked events", {{"error", left.status().ToString()}});
     return 1;

@@ -79,6 +79,7 @@ struct Service {
     rpcs.Add("GetRanking", &S::GetRanking);
     rpcs.Add("GetForecast", &S::GetForecast);
     rpcs.Add("GetForecastAccuracy", &S::GetForecastAccuracy);
+    rpcs.Add("GetReceivables", &S::GetReceivables);
     rpcs.Add("BacktestPoolRules", &S::BacktestPoolRules);
     rpcs.AddRaw([this](const std::string& bytes) { Apply(bytes); });
   }

@@ -15,6 +15,7 @@
 #include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
 #include "services/analytics/projection/pool_history.h"
+#include "services/analytics/projection/receivables.h"
 #include "services/contract/projection/contract_list.h"
 #include "services/customer/projection/contributions.h"
 #include "services/customer/projection/customer_list.h"
@@ -49,11 +50,12 @@ struct Projections {
   crm::analytics::LeadFactsProjection lead_facts;
   crm::analytics::OpportunityFactsProjection opportunity_facts;
   crm::analytics::PoolHistoryProjection pool_history;
+  crm::analytics::ContractFactsProjection contract_facts;
   std::vector<std::unique_ptr<crm::readstore::ProjectionRunner>> runners;
   Projections() {
     for (crm::readstore::Projection* p : std::vector<crm::readstore::Projection*>{
              &customer_list, &contributions, &teams, &directory, &facts, &industry, &lead_counts,
-             &lead_facts, &opportunity_facts, &pool_history}) {
+             &lead_facts, &opportunity_facts, &pool_history, &contract_facts}) {
       runners.push_back(std::make_unique<crm::readstore::ProjectionRunner>(store.get(), p));
     }
   }

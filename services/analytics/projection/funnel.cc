@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -63,9 +64,23 @@ absl::Status LeadFactsProjection::Apply(const readstore::StoredEvent& event,
              absl::StrCat(c.monthly_cost()));
     return absl::OkStatus();
   }
+  lev::LeadPolicyEvent policy;
+  ASSIGN_OR_RETURN(const bool is_policy,
+                   eventstore::DecodeIfOwn(event.type(), event.payload(), &policy));
+  if (is_policy) {
+    // Which team each rep was in from then on: the teams' members only.
+    lev::LeadSettings teams;
+    for (const auto& t : policy.changed().settings().teams()) {
+      lev::Team* kept = teams.add_teams();
+      kept->set_team_id(t.team_id());
+      for (const auto& m : t.members()) kept->add_members()->set_rep_id(m.rep_id());
+    }
+    rows.Put(RowKey(tenant, "teams", EventWhen(event)), teams.SerializeAsString());
+    return absl::OkStatus();
+  }
   lev::LeadEvent e;
   ASSIGN_OR_RETURN(const bool own, eventstore::DecodeIfOwn(event.type(), event.payload(), &e));
-  if (!own) return absl::OkStatus();  // reps' loads, teams, settings
+  if (!own) return absl::OkStatus();  // reps' loads, teams' turns
   const std::string lead_id = event.stream_id();
   const std::string key = RowKey(tenant, "lead", lead_id);
   ASSIGN_OR_RETURN(facts::LeadFact fact, ReadRow<facts::LeadFact>(rows, key));
@@ -320,49 +335,21 @@ absl::StatusOr<v1::ChannelValue> BuildChannelValue(readstore::ReadStore* store,
   return out;
 }
 
-absl::StatusOr<v1::Ranking> BuildRanking(readstore::ReadStore* store, const std::string& tenant,
-                                         const std::string& metric,
-                                         v1::GetFunnelRequest::GroupBy group_by, int limit,
-                                         const Window& w) {
-  FieldViolations v;
-  const auto* field = v1::FunnelRow::descriptor()->FindFieldByName(metric);
-  if (field == nullptr || field->name() == "group") {
-    v.Add("metric", "must be a funnel figure, e.g. won_amount or lead_to_customer");
-  }
-  if (group_by == v1::GetFunnelRequest::GROUP_BY_UNSPECIFIED) {
-    group_by = v1::GetFunnelRequest::GROUP_BY_REP;
-  }
-  if (group_by != v1::GetFunnelRequest::GROUP_BY_REP &&
-      group_by != v1::GetFunnelRequest::GROUP_BY_TEAM &&
-      group_by != v1::GetFunnelRequest::GROUP_BY_CHANNEL) {
-    v.Add("group_by", "ranks reps, teams or channels");
-  }
-  RETURN_IF_ERROR(v.ToStatus());
-  ASSIGN_OR_RETURN(v1::Funnel funnel, BuildFunnel(store, tenant, group_by, w));
-  const auto* refl = v1::FunnelRow::GetReflection();
-  const bool ascending = absl::StartsWith(metric, "days_");
-  std::vector<std::pair<double, std::string>> values;
-  for (const auto& row : funnel.rows()) {
-    if (row.group().empty()) continue;
-    const double value = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE
-                             ? refl->GetDouble(row, field)
-                             : static_cast<double>(refl->GetInt64(row, field));
-    values.emplace_back(value, row.group());
-  }
-  std::sort(values.begin(), values.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return ascending ? a.first < b.first : a.first > b.first;
-    return a.second < b.second;
-  });
-  v1::Ranking out;
-  out.set_metric(metric);
-  out.set_ascending(ascending);
-  for (size_t i = 0; i < values.size() && static_cast<int>(i) < limit; ++i) {
-    v1::RankingRow* r = out.add_rows();
-    r->set_rank(i > 0 && values[i].first == values[i - 1].first
-                    ? out.rows(static_cast<int>(i) - 1).rank()
-                    : static_cast<int32_t>(i) + 1);
-    r->set_group(values[i].second);
-    r->set_value(values[i].first);
+absl::StatusOr<std::map<std::string, std::string>> RepTeamsAsOf(readstore::ReadStore* store,
+                                                                const std::string& tenant,
+                                                                absl::Time as_of) {
+  const std::string prefix = RowKey(tenant, "teams");
+  std::optional<std::string> last;
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+    if (WhenTime(key.substr(prefix.size())) > as_of) return false;
+    last = std::string(value);
+    return true;
+  }));
+  std::map<std::string, std::string> out;
+  lev::LeadSettings teams;
+  if (last && !teams.ParseFromString(*last)) return absl::DataLossError("corrupt teams row");
+  for (const auto& t : teams.teams()) {
+    for (const auto& m : t.members()) out.emplace(m.rep_id(), t.team_id());
   }
   return out;
 }

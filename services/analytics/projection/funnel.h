@@ -8,10 +8,13 @@
 //   `<tenant>\0lead\0<lead>`        -> LeadFact
 //   `<tenant>\0cust-lead\0<customer>` -> the lead it converted from
 //   `<tenant>\0cost\0<channel>\0<time>` -> the channel's monthly cost from then on
+//   `<tenant>\0teams\0<when>`      -> the teams' members from then on
+//       (crm.lead.events.v1.LeadSettings, teams only)
 // From crm.opportunity.events.v1 (OpportunityFactsProjection):
 //   `<tenant>\0opp\0<opportunity>`  -> OpportunityFact
 // The two write disjoint rows, so their consumers run side by side.
 
+#include <map>
 #include <string>
 
 #include "crm/analytics/v1/analytics_service.pb.h"
@@ -47,12 +50,10 @@ absl::StatusOr<crm::analytics::v1::ChannelValue> BuildChannelValue(readstore::Re
                                                                    const std::string& tenant,
                                                                    const Window& w);
 
-// Groups ranked on one FunnelRow metric (see GetRankingRequest); rows
-// without a group (leads nobody took) are left out. INVALID_ARGUMENT naming
-// `metric` or `group_by` for what cannot be ranked.
-absl::StatusOr<crm::analytics::v1::Ranking> BuildRanking(
-    readstore::ReadStore* store, const std::string& tenant, const std::string& metric,
-    crm::analytics::v1::GetFunnelRequest::GroupBy group_by, int limit, const Window& w);
+// Each rep's team at `as_of` (the lead settings' teams then).
+absl::StatusOr<std::map<std::string, std::string>> RepTeamsAsOf(readstore::ReadStore* store,
+                                                                const std::string& tenant,
+                                                                absl::Time as_of);
 
 }  // namespace crm::analytics
 

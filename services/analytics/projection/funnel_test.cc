@@ -13,6 +13,7 @@
 #include "libs/testing/answer.h"
 #include "libs/testing/temp_dir.h"
 #include "services/analytics/projection/event_feed.h"
+#include "services/analytics/projection/ranking.h"
 
 namespace crm::analytics {
 namespace {

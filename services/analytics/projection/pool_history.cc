@@ -6,10 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/status/status.h"
+#include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/rows.h"
 
 namespace crm::analytics {
@@ -65,9 +67,16 @@ std::optional<cev::CustomerEvent> DropFact(const cev::CustomerEvent& e) {
   }
 }
 
-void PoolEvent(const readstore::StoredEvent& e, readstore::RowWriter& rows,
-               absl::string_view kind) {
-  rows.Put(RowKey(e.tenant(), "pool-event", EventWhen(e) + kSep + e.stream_id()), kind);
+void PoolEvent(const readstore::StoredEvent& e, readstore::RowWriter& rows, absl::string_view kind,
+               absl::string_view rep = "", int64_t amount = 0) {
+  rows.Put(RowKey(e.tenant(), "pool-event", EventWhen(e) + kSep + e.stream_id()),
+           absl::StrCat(kind, "\n", rep, "\n", amount));
+}
+
+void Profile(const readstore::StoredEvent& e, readstore::RowWriter& rows,
+             const cev::Profile& profile) {
+  rows.Put(RowKey(e.tenant(), "profile", e.stream_id() + kSep + EventWhen(e)),
+           absl::StrCat(profile.region(), "\n", profile.industry()));
 }
 
 void Owned(const readstore::StoredEvent& e, readstore::RowWriter& rows, const std::string& customer,
@@ -132,13 +141,15 @@ absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
     case cev::CustomerEvent::kCreated:
       Owned(event, rows, e.created().customer_id(), e.created().owner_id(), "created");
       rows.Put(completeness_key, absl::StrCat(e.created().completeness()));
+      Profile(event, rows, e.created().profile());
       break;
     case cev::CustomerEvent::kProfileUpdated:
       rows.Put(completeness_key, absl::StrCat(e.profile_updated().completeness()));
+      Profile(event, rows, e.profile_updated().profile());
       break;
     case cev::CustomerEvent::kClaimed:
       Owned(event, rows, e.claimed().customer_id(), e.claimed().owner_id(), "claimed");
-      PoolEvent(event, rows, "claim");
+      PoolEvent(event, rows, "claim", e.claimed().owner_id());
       break;
     case cev::CustomerEvent::kReleased: {
       const auto& r = e.released();
@@ -147,7 +158,8 @@ absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
                 r.reason() == cev::RELEASE_REASON_BY_OWNER ||
                         r.reason() == cev::RELEASE_REASON_UNSPECIFIED
                     ? "release-owner"
-                    : "release-drop");
+                    : "release-drop",
+                r.previous_owner_id());
       break;
     }
     case cev::CustomerEvent::kConflictSettled: {
@@ -158,17 +170,31 @@ absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
       break;
     }
     case cev::CustomerEvent::kReserved:
-      PoolEvent(event, rows, "reserve");
+      PoolEvent(event, rows, "reserve", e.reserved().rep_id());
+      rows.Put(RowKey(tenant, "reserved-by", event.stream_id() + kSep + e.reserved().rep_id()),
+               "1");
       break;
     case cev::CustomerEvent::kReservationSecured:
-      PoolEvent(event, rows, "secure");
+      PoolEvent(event, rows, "secure", e.reservation_secured().rep_id());
       break;
     case cev::CustomerEvent::kReservationEnded:
       PoolEvent(event, rows,
                 e.reservation_ended().reason() == cev::RESERVATION_END_REASON_LAPSED
                     ? "lapse"
-                    : "reservation-end");
+                    : "reservation-end",
+                e.reservation_ended().rep_id());
       break;
+    case cev::CustomerEvent::kContractSignedNoted: {
+      // A reservation-lead signing: signed while owned by a rep who had
+      // reserved the customer.
+      const auto& s = e.contract_signed_noted();
+      ASSIGN_OR_RETURN(auto reserved, rows.Get(RowKey(tenant, "reserved-by",
+                                                      event.stream_id() + kSep + s.owner_id())));
+      if (reserved && !s.owner_id().empty()) {
+        PoolEvent(event, rows, "reservation-signing", s.owner_id(), s.amount());
+      }
+      break;
+    }
     default:
       break;
   }
@@ -216,8 +242,9 @@ absl::StatusOr<v1::RepPoolAsOf> BuildRepPool(readstore::ReadStore* store, const 
 }
 
 absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
-                                               const std::string& tenant, const Window& w) {
-  v1::PoolHealth out;
+                                               const std::string& tenant, const Window& w,
+                                               v1::GetPoolHealthRequest::GroupBy group_by) {
+  using Req = v1::GetPoolHealthRequest;
   std::map<std::string, std::string> owner;  // customer -> owner at as_of
   RETURN_IF_ERROR(
       Each(store, RowKey(tenant, "own"), [&](absl::string_view rest, absl::string_view value) {
@@ -233,40 +260,113 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
         if (absl::SimpleAtoi(value, &c))
           completeness[std::string(rest.substr(0, rest.size() - 17))] = c;
       }));
-  out.set_customers(static_cast<int64_t>(owner.size()));
-  std::vector<int64_t> buckets(5, 0);
-  int64_t sum = 0;
-  for (const auto& [customer, o] : owner) {
-    if (o.empty()) {
-      out.set_public_pool(out.public_pool() + 1);
-    } else {
-      out.set_private_pool(out.private_pool() + 1);
-    }
-    const int c = completeness.count(customer) ? completeness[customer] : 0;
-    ++buckets[std::min(c / 20, 4)];
-    sum += c;
+  std::map<std::string, std::string> region;  // customer -> region at as_of
+  if (group_by == Req::GROUP_BY_REGION) {
+    ASSIGN_OR_RETURN(region, CustomerProfilesAsOf(store, tenant, w.as_of, /*industry=*/false));
   }
-  for (int64_t b : buckets) out.add_completeness_buckets(b);
-  if (!owner.empty())
-    out.set_average_completeness(static_cast<int32_t>(sum / static_cast<int64_t>(owner.size())));
-  int64_t reserved = 0, ended = 0;
+  std::map<std::string, std::string> team;  // rep -> team at as_of
+  if (group_by == Req::GROUP_BY_TEAM) {
+    ASSIGN_OR_RETURN(team, RepTeamsAsOf(store, tenant, w.as_of));
+  }
+  // The group a figure about `customer` and `rep` counts for; nullopt: none.
+  auto group_of = [&](const std::string& customer,
+                      const std::string& rep) -> std::optional<std::string> {
+    switch (group_by) {
+      case Req::GROUP_BY_REP:
+        return rep.empty() ? std::nullopt : std::optional<std::string>(rep);
+      case Req::GROUP_BY_TEAM:
+        if (rep.empty()) return std::nullopt;
+        return team.count(rep) ? team[rep] : "";
+      case Req::GROUP_BY_REGION: {
+        auto it = region.find(customer);
+        return it == region.end() ? "" : it->second;
+      }
+      default:
+        return std::nullopt;
+    }
+  };
+  v1::PoolHealth out;
+  std::map<std::string, v1::PoolHealth> groups;
+  std::map<v1::PoolHealth*, int64_t> completeness_sum, reservations_open;
+  auto health = [&](const std::optional<std::string>& group) -> v1::PoolHealth* {
+    if (!group) return nullptr;
+    v1::PoolHealth& g = groups[*group];
+    g.set_group(*group);
+    return &g;
+  };
+  for (const auto& [customer, o] : owner) {
+    const int c = completeness.count(customer) ? completeness[customer] : 0;
+    for (v1::PoolHealth* h : {&out, health(group_of(customer, o))}) {
+      if (h == nullptr) continue;
+      h->set_customers(h->customers() + 1);
+      if (o.empty()) {
+        h->set_public_pool(h->public_pool() + 1);
+      } else {
+        h->set_private_pool(h->private_pool() + 1);
+      }
+      if (h->completeness_buckets_size() == 0) h->mutable_completeness_buckets()->Resize(5, 0);
+      h->set_completeness_buckets(std::min(c / 20, 4),
+                                  h->completeness_buckets(std::min(c / 20, 4)) + 1);
+      completeness_sum[h] += c;
+    }
+  }
   RETURN_IF_ERROR(Each(
-      store, RowKey(tenant, "pool-event"), [&](absl::string_view rest, absl::string_view kind) {
+      store, RowKey(tenant, "pool-event"), [&](absl::string_view rest, absl::string_view value) {
         const absl::Time at = WhenTime(rest);
         if (at > w.as_of) return;
-        if (kind == "reserve") ++reserved;
-        if (kind == "lapse" || kind == "reservation-end") ++ended;
-        if (at < w.from || at >= w.to) return;
-        if (kind == "claim") out.set_claims(out.claims() + 1);
-        if (kind == "release-owner") out.set_releases_by_owner(out.releases_by_owner() + 1);
-        if (kind == "release-drop")
-          out.set_releases_by_drop_protection(out.releases_by_drop_protection() + 1);
-        if (kind == "conflict") out.set_conflicts_judged(out.conflicts_judged() + 1);
-        if (kind == "reserve") out.set_reservations_made(out.reservations_made() + 1);
-        if (kind == "secure") out.set_reservations_secured(out.reservations_secured() + 1);
-        if (kind == "lapse") out.set_reservations_lapsed(out.reservations_lapsed() + 1);
+        const std::vector<absl::string_view> parts = absl::StrSplit(value, '\n');
+        const absl::string_view kind = parts[0];
+        const std::string rep(parts.size() > 1 ? parts[1] : "");
+        int64_t amount = 0;
+        if (parts.size() > 2 && !absl::SimpleAtoi(parts[2], &amount)) amount = 0;
+        const std::string customer(rest.substr(17));
+        v1::PoolHealth* g = kind == "conflict" ? nullptr : health(group_of(customer, rep));
+        for (v1::PoolHealth* h : {&out, g}) {
+          if (h == nullptr) continue;
+          if (kind == "reserve") ++reservations_open[h];
+          if (kind == "lapse" || kind == "reservation-end") --reservations_open[h];
+          if (at < w.from || at >= w.to) continue;
+          if (kind == "claim") h->set_claims(h->claims() + 1);
+          if (kind == "release-owner") h->set_releases_by_owner(h->releases_by_owner() + 1);
+          if (kind == "release-drop")
+            h->set_releases_by_drop_protection(h->releases_by_drop_protection() + 1);
+          if (kind == "conflict") h->set_conflicts_judged(h->conflicts_judged() + 1);
+          if (kind == "reserve") h->set_reservations_made(h->reservations_made() + 1);
+          if (kind == "secure") h->set_reservations_secured(h->reservations_secured() + 1);
+          if (kind == "lapse") h->set_reservations_lapsed(h->reservations_lapsed() + 1);
+          if (kind == "reservation-signing") {
+            h->set_reservation_signings(h->reservation_signings() + 1);
+            h->set_reservation_signed_amount(h->reservation_signed_amount() + amount);
+          }
+        }
       }));
-  out.set_reservations_open(reserved - ended);
+  auto finish = [&](v1::PoolHealth& h) {
+    if (h.completeness_buckets_size() == 0) h.mutable_completeness_buckets()->Resize(5, 0);
+    if (h.customers() > 0) {
+      h.set_average_completeness(static_cast<int32_t>(completeness_sum[&h] / h.customers()));
+    }
+    h.set_reservations_open(reservations_open[&h]);
+  };
+  finish(out);
+  for (auto& [group, h] : groups) {
+    finish(h);
+    *out.add_groups() = std::move(h);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CustomerProfilesAsOf(readstore::ReadStore* store,
+                                                                        const std::string& tenant,
+                                                                        absl::Time as_of,
+                                                                        bool industry) {
+  std::map<std::string, std::string> out;
+  RETURN_IF_ERROR(
+      Each(store, RowKey(tenant, "profile"), [&](absl::string_view rest, absl::string_view value) {
+        if (WhenTime(rest.substr(rest.size() - 16)) > as_of) return;
+        const size_t nl = value.find('\n');
+        out[std::string(rest.substr(0, rest.size() - 17))] =
+            std::string(industry ? value.substr(nl + 1) : value.substr(0, nl));
+      }));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "crm/customer/events/v1/customer_events.pb.h"
+#include "crm/lead/events/v1/lead_events.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "gtest/gtest.h"
 #include "libs/clock/timestamp.h"
@@ -15,6 +16,8 @@
 #include "libs/testing/temp_dir.h"
 #include "services/analytics/projection/backtest.h"
 #include "services/analytics/projection/event_feed.h"
+#include "services/analytics/projection/funnel.h"
+#include "services/analytics/projection/ranking.h"
 #include "services/customer/domain/policy.h"
 
 namespace crm::analytics {
@@ -56,12 +59,13 @@ class PoolHistoryTest : public ::testing::Test {
     }
   }
   void Created(const std::string& customer, const std::string& owner, int completeness, int day,
-               cev::Segment segment = cev::SEGMENT_SMB) {
+               cev::Segment segment = cev::SEGMENT_SMB, const std::string& region = "") {
     cev::CustomerEvent e;
     e.mutable_created()->set_customer_id(customer);
     e.mutable_created()->set_owner_id(owner);
     e.mutable_created()->set_completeness(completeness);
     e.mutable_created()->mutable_profile()->set_segment(segment);
+    e.mutable_created()->mutable_profile()->set_region(region);
     *e.mutable_created()->mutable_create_time() = ToTimestamp(Day(day));
     Move(customer, e, "", owner, Day(day));
   }
@@ -245,6 +249,111 @@ TEST_F(PoolHistoryTest, PoolHealthCountsTheSnapshotAtAsOfAndTheMovesInThePeriod)
   EXPECT_EQ(h->private_pool(), 2);
   EXPECT_EQ(h->claims(), 0);
   EXPECT_EQ(h->reservations_open(), 0);
+}
+
+// Pool health per rep, team and region, with reservation-lead signings:
+//   c1 ann north 40%: released by drop protection day 31, reserved by bo
+//      day 37, claimed by bo day 38 (the reservation ends), signed for
+//      5000 day 39: a reservation-lead signing of bo's
+//   c2 ann south 90%: released by ann day 35
+//   c3 public north 10%: claimed by bo day 36, signed for 7000 day 39 (bo
+//      never reserved it: not a reservation signing)
+// Teams from day 0: ann in t1, bo in t2. Asked for [30, 40) as of day 40.
+TEST_F(PoolHistoryTest, PoolHealthPerRepTeamAndRegionWithReservationSignings) {
+  LeadFactsProjection lead_facts;
+  readstore::ProjectionRunner leads(store_.get(), &lead_facts);
+  crm::lead::events::v1::LeadPolicyEvent teams;
+  for (const auto& [team, rep] : {std::pair{"t1", "ann"}, std::pair{"t2", "bo"}}) {
+    auto* t = teams.mutable_changed()->mutable_settings()->add_teams();
+    t->set_team_id(team);
+    t->add_members()->set_rep_id(rep);
+  }
+  ASSERT_TRUE(leads.ApplyBatch({feed_.Next("crm.lead.events.v1", "settings", teams, Day(0))}).ok());
+  Created("c1", "ann", 40, 0, cev::SEGMENT_SMB, "north");
+  Created("c2", "ann", 90, 1, cev::SEGMENT_SMB, "south");
+  Created("c3", "", 10, 2, cev::SEGMENT_SMB, "north");
+  Released("c1", "ann", cev::RELEASE_REASON_NO_VALID_FOLLOW_UP, 31);
+  Released("c2", "ann", cev::RELEASE_REASON_BY_OWNER, 35);
+  Claimed("c3", "bo", 36);
+  cev::CustomerEvent e;
+  e.mutable_reserved()->set_customer_id("c1");
+  e.mutable_reserved()->set_rep_id("bo");
+  Apply("c1", e, Day(37));
+  Claimed("c1", "bo", 38);
+  e.Clear();
+  e.mutable_reservation_ended()->set_customer_id("c1");
+  e.mutable_reservation_ended()->set_rep_id("bo");
+  e.mutable_reservation_ended()->set_reason(cev::RESERVATION_END_REASON_CLAIMED);
+  Apply("c1", e, Day(38));
+  for (const auto& [customer, amount] : {std::pair{"c1", 5000}, std::pair{"c3", 7000}}) {
+    e.Clear();
+    e.mutable_contract_signed_noted()->set_customer_id(customer);
+    e.mutable_contract_signed_noted()->set_owner_id("bo");
+    e.mutable_contract_signed_noted()->set_amount(amount);
+    Apply(customer, e, Day(39));
+  }
+
+  const Window w{Day(30), Day(40), Day(40)};
+  auto groups = [&](v1::GetPoolHealthRequest::GroupBy by) {
+    auto h = BuildPoolHealth(store_.get(), "acme", w, by);
+    EXPECT_TRUE(h.ok()) << h.status();
+    std::map<std::string, v1::PoolHealth> out;
+    for (const auto& g : h->groups()) out[g.group()] = g;
+    EXPECT_EQ(h->reservation_signings(), 1);
+    EXPECT_EQ(h->reservation_signed_amount(), 5000);
+    return out;
+  };
+  auto reps = groups(v1::GetPoolHealthRequest::GROUP_BY_REP);
+  ASSERT_EQ(reps.size(), 2u);
+  EXPECT_EQ(reps["ann"].customers(), 0);
+  EXPECT_EQ(reps["ann"].releases_by_drop_protection(), 1);
+  EXPECT_EQ(reps["ann"].releases_by_owner(), 1);
+  EXPECT_EQ(reps["ann"].claims(), 0);
+  EXPECT_EQ(reps["bo"].customers(), 2);
+  EXPECT_EQ(reps["bo"].private_pool(), 2);
+  EXPECT_EQ(reps["bo"].public_pool(), 0);
+  EXPECT_EQ(std::vector<int64_t>(reps["bo"].completeness_buckets().begin(),
+                                 reps["bo"].completeness_buckets().end()),
+            (std::vector<int64_t>{1, 0, 1, 0, 0}));
+  EXPECT_EQ(reps["bo"].average_completeness(), 25);
+  EXPECT_EQ(reps["bo"].claims(), 2);
+  EXPECT_EQ(reps["bo"].reservations_made(), 1);
+  EXPECT_EQ(reps["bo"].reservations_open(), 0);
+  EXPECT_EQ(reps["bo"].reservation_signings(), 1);
+  EXPECT_EQ(reps["bo"].reservation_signed_amount(), 5000);
+
+  auto teams_health = groups(v1::GetPoolHealthRequest::GROUP_BY_TEAM);
+  ASSERT_EQ(teams_health.size(), 2u);
+  EXPECT_EQ(teams_health["t1"].releases_by_owner(), 1);
+  EXPECT_EQ(teams_health["t2"].reservation_signings(), 1);
+  EXPECT_EQ(teams_health["t2"].customers(), 2);
+
+  auto regions = groups(v1::GetPoolHealthRequest::GROUP_BY_REGION);
+  ASSERT_EQ(regions.size(), 2u);
+  EXPECT_EQ(regions["north"].customers(), 2);
+  EXPECT_EQ(regions["north"].private_pool(), 2);
+  EXPECT_EQ(regions["north"].claims(), 2);
+  EXPECT_EQ(regions["north"].releases_by_drop_protection(), 1);
+  EXPECT_EQ(regions["north"].reservations_made(), 1);
+  EXPECT_EQ(regions["north"].reservation_signings(), 1);
+  EXPECT_EQ(regions["south"].customers(), 1);
+  EXPECT_EQ(regions["south"].public_pool(), 1);
+  EXPECT_EQ(regions["south"].releases_by_owner(), 1);
+
+  // Ranked: bo claimed most; ann released most by drop protection, which
+  // ranks last (lower is better).
+  auto claims =
+      BuildRanking(store_.get(), "acme", "pool.claims", v1::GetFunnelRequest::GROUP_BY_REP, 10, w);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->rows(0).group(), "bo");
+  EXPECT_EQ(claims->rows(0).value(), 2);
+  auto drops = BuildRanking(store_.get(), "acme", "pool.releases_by_drop_protection",
+                            v1::GetFunnelRequest::GROUP_BY_TEAM, 10, w);
+  ASSERT_TRUE(drops.ok()) << drops.status();
+  EXPECT_TRUE(drops->ascending());
+  ASSERT_EQ(drops->rows_size(), 2);
+  EXPECT_EQ(drops->rows(0).group(), "t2");
+  EXPECT_EQ(drops->rows(1).group(), "t1");
 }
 
 // Pool rules backtested over 60 days. The live policy (set before the

@@ -10,6 +10,8 @@
 #include "services/analytics/projection/funnel.h"
 #include "services/analytics/projection/lead_counts.h"
 #include "services/analytics/projection/pool_history.h"
+#include "services/analytics/projection/ranking.h"
+#include "services/analytics/projection/receivables.h"
 
 namespace crm::analytics {
 
@@ -118,7 +120,13 @@ grpc::Status AnalyticsServiceImpl::GetPoolHealth(grpc::ServerContext* context,
   auto caller = rpc::CallerFrom(*context);
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   if (absl::Status s = CheckPeriod(request->period()); !s.ok()) return rpc::ToGrpcStatus(s);
-  auto health = BuildPoolHealth(store_, caller->tenant, WindowOf(request->period(), clock_->Now()));
+  if (!v1::GetPoolHealthRequest::GroupBy_IsValid(request->group_by())) {
+    FieldViolations v;
+    v.Add("group_by", "is unknown");
+    return rpc::ToGrpcStatus(v.ToStatus());
+  }
+  auto health = BuildPoolHealth(store_, caller->tenant, WindowOf(request->period(), clock_->Now()),
+                                request->group_by());
   if (!health.ok()) return rpc::ToGrpcStatus(health.status());
   *response = std::move(*health);
   return grpc::Status::OK;
@@ -140,6 +148,18 @@ grpc::Status AnalyticsServiceImpl::GetRanking(grpc::ServerContext* context,
                               WindowOf(request->period(), clock_->Now()));
   if (!ranking.ok()) return rpc::ToGrpcStatus(ranking.status());
   *response = std::move(*ranking);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsServiceImpl::GetReceivables(grpc::ServerContext* context,
+                                                  const v1::GetReceivablesRequest* request,
+                                                  v1::ReceivablesAging* response) {
+  auto caller = rpc::CallerFrom(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  const absl::Time as_of = request->has_as_of() ? FromTimestamp(request->as_of()) : clock_->Now();
+  auto receivables = BuildReceivables(store_, caller->tenant, request->group_by(), as_of);
+  if (!receivables.ok()) return rpc::ToGrpcStatus(receivables.status());
+  *response = std::move(*receivables);
   return grpc::Status::OK;
 }
 

@@ -31,6 +31,9 @@ class AnalyticsServiceImpl final : public crm::analytics::v1::AnalyticsService::
                              v1::PoolHealth* response) override;
   grpc::Status GetRanking(grpc::ServerContext* context, const v1::GetRankingRequest* request,
                           v1::Ranking* response) override;
+  grpc::Status GetReceivables(grpc::ServerContext* context,
+                              const v1::GetReceivablesRequest* request,
+                              v1::ReceivablesAging* response) override;
   grpc::Status GetForecast(grpc::ServerContext* context, const v1::GetForecastRequest* request,
                            v1::Forecast* response) override;
   grpc::Status GetForecastAccuracy(grpc::ServerContext* context,

@@ -37,13 +37,26 @@ Prediction PredictDelay(const std::vector<PaidInstallment>& history, absl::strin
   return {absl::ZeroDuration(), "due-date", 0};
 }
 
+std::vector<double> PredictionErrorsDays(const std::vector<PaidInstallment>& history) {
+  std::vector<double> out;
+  out.reserve(history.size());
+  for (const auto& h : history) {
+    const Prediction p = PredictDelay(history, h.customer, h.industry, std::min(h.due, h.paid));
+    out.push_back(absl::ToDoubleHours((h.paid - h.due) - p.delay) / 24);
+  }
+  return out;
+}
+
 PredictionQuality MeasurePrediction(const std::vector<PaidInstallment>& history) {
+  return MeasureErrors(PredictionErrorsDays(history));
+}
+
+PredictionQuality MeasureErrors(const std::vector<double>& errors_days) {
   PredictionQuality q;
   double error_days = 0;
   int within = 0;
-  for (const auto& h : history) {
-    const Prediction p = PredictDelay(history, h.customer, h.industry, std::min(h.due, h.paid));
-    const double error = std::abs(absl::ToDoubleHours((h.paid - h.due) - p.delay)) / 24;
+  for (const double e : errors_days) {
+    const double error = std::abs(e);
     error_days += error;
     if (error <= 7) ++within;
     ++q.samples;

@@ -40,12 +40,19 @@ inline constexpr int kMinPeerSamples = 3;
 Prediction PredictDelay(const std::vector<PaidInstallment>& history, absl::string_view customer,
                         absl::string_view industry, absl::Time as_of);
 
+// For each installment of `history`, in order: how many days later than
+// predicted it was paid (negative: earlier), predicted from only the
+// installments paid before it was due (or paid, if that was earlier).
+std::vector<double> PredictionErrorsDays(const std::vector<PaidInstallment>& history);
+
 struct PredictionQuality {
   int samples = 0;
   double mean_absolute_error_days = 0;
   double within_7_days = 0;  // share, 0-1
 };
 PredictionQuality MeasurePrediction(const std::vector<PaidInstallment>& history);
+// The same over errors from PredictionErrorsDays.
+PredictionQuality MeasureErrors(const std::vector<double>& errors_days);
 
 }  // namespace crm::contract
 
