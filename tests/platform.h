@@ -7,7 +7,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,7 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "crm/lead/v1/lead_service.grpc.pb.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/rpc/rpc.h"
@@ -171,23 +169,11 @@ inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
                             const std::string& method, const std::string& request,
                             const std::string& token = "", std::string* response = nullptr,
                             absl::Duration deadline = absl::Seconds(10)) {
-  grpc::Slice slice(request);
-  grpc::ByteBuffer in(&slice, 1), out;
-  grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   if (!token.empty()) rpc::SetBearer(ctx, token);
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
-                 [&](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status status = done.get_future().get();
-  std::vector<grpc::Slice> slices;
-  if (response != nullptr && status.ok() && out.Dump(&slices).ok()) {
-    for (const auto& s : slices)
-      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return status;
+  return rpc::RawCall(ctx, channel, method, request, response);
 }
 
 }  // namespace crm::test

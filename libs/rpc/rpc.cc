@@ -1,6 +1,7 @@
 #include "libs/rpc/rpc.h"
 
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "libs/eventstore/actor.h"
 #include "libs/rpc/access.h"
 #include "libs/status/status.h"
@@ -235,6 +237,24 @@ absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {
   }
   if (requested == 0) return default_size;
   return std::min(requested, max_size);
+}
+
+grpc::Status RawCall(grpc::ClientContext& context, const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& request, std::string* response) {
+  grpc::Slice slice(request);
+  grpc::ByteBuffer in(&slice, 1), out;
+  grpc::GenericStub stub(channel);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &in, &out,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status status = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (response != nullptr && status.ok() && out.Dump(&slices).ok()) {
+    for (const auto& s : slices) {
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
 }
 
 }  // namespace crm::rpc

@@ -78,6 +78,14 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFrom
 // Client side: sends `token` as the call's bearer token.
 void SetBearer(grpc::ClientContext& context, const std::string& token);
 
+// Calls `method` ("/crm.lead.v1.LeadService/GetLead") with the serialized
+// `request` through gRPC's generic stub and appends the serialized response
+// to `response` (when set and the call succeeded): for callers that know a
+// method only by name (crmctl call, tests walking every method).
+grpc::Status RawCall(grpc::ClientContext& context, const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& request,
+                     std::string* response = nullptr);
+
 // Tokens a service presents on the calls it makes for a user: its own
 // identity (role "service") acting for that user, minted with the process's
 // signing key and reused until near expiry.

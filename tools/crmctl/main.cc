@@ -72,7 +72,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <random>
@@ -98,6 +100,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/clock/timestamp.h"
+#include "libs/csv/csv.h"
 #include "libs/rpc/rpc.h"
 #include "libs/status/status.h"
 
@@ -143,6 +146,8 @@ constexpr char kUsage[] =
     "  customer create --company=N [--industry=I] [--region=R] [--kp=NAME] [--kp-email=E]\n"
     "                  [--public]        create a customer in your pool (or the public pool)\n"
     "  customer get|claim|release ID [--note=TEXT]\n"
+    "  customer import FILE.csv [--import-id=ID] [--public]   one customer per row, bad\n"
+    "                  rows listed, good ones kept; run again to resume\n"
     "  customer list [--public|--mine]\n"
     "  customer touch ID --channel=meeting|phone|sms|email|wechat [--note=TEXT]\n"
     "                    [--contact=CONTACT_ID]\n"
@@ -189,9 +194,13 @@ constexpr char kUsage[] =
     "  analytics channel-value [--from=D] [--to=D] [--as-of=D]   cost per lead/customer/won\n"
     "  analytics owner CUSTOMER_ID [--as-of=D]   who owned it then, and every owner before\n"
     "  analytics pool REP_ID [--as-of=D]          what the rep's private pool held then\n"
-    "  analytics pool-health [--from=D] [--to=D] [--as-of=D]   pools, completeness, moves\n"
-    "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
-    "  analytics ranking [--metric=won_amount|lead_to_customer|days_lead_to_customer|...]\n"
+    "  analytics pool-health [--by=rep|team|region] [--from=D] [--to=D] [--as-of=D]\n"
+    "                                    pools, completeness, moves, reservation signings\n"
+    "  analytics receivables [--by=tenant|rep|team] [--as-of=D]   aging buckets and how\n"
+    "                                    well payment dates were predicted\n"
+    "  analytics ranking [--metric=won_amount|days_lead_to_customer|pool.claims|\n"
+    "                     forecast.forecast_amount|forecast_accuracy.error|\n"
+    "                     receivables.overdue_amount|...]\n"
     "                    [--by=rep|team|channel] [--from=D] [--to=D] [--as-of=D]   best first\n"
     "  analytics forecast [--by=tenant|rep|team] [--as-of=D]   this/next month and quarter:\n"
     "                                    won so far + open pipeline at calibrated probabilities\n"
@@ -201,6 +210,12 @@ constexpr char kUsage[] =
     "                    [--smb-contract-days=N] [--ka-follow-up-days=N] [--ka-contract-days=N]\n"
     "                                    replay the pool history under proposed rules: what\n"
     "                                    would have been released or refused, per rep\n"
+    "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
+    "  ops progress SERVICE [--wait]     (admin) how far its read models have read their\n"
+    "                                    topics (a rebuild): bar with rate and ETA\n"
+    "  call SERVICE METHOD [JSON]        any RPC by name (e.g. call contract CreateContract\n"
+    "                                    '{\"customer_id\": \"c1\"}'), request JSON from the\n"
+    "                                    argument or stdin, response as JSON\n"
     "  demo load [--leads=N] [--seed=S]  create N demo leads (default 40)\n"
     "  token mint [--ttl=1h]             print a bearer token for --tenant/--user/--roles/--team\n"
     "                                    (e.g. grpcurl -H \"authorization: Bearer $(crmctl token "
@@ -779,8 +794,114 @@ int PrintCustomer(Client& c, const grpc::Status& s, const cv1::Customer& out) {
   return 0;
 }
 
+// crmctl customer import FILE.csv [--import-id=ID] [--public]: a customer
+// per row (columns company_name, legal_entity_id, industry, region,
+// kp_name, kp_title, kp_phone, kp_email; company_name required), each
+// created with request id `import:<id>:<row>`, so a rerun creates nothing
+// twice and an interrupted import is resumed by running it again. Bad rows
+// are reported with their fields, good rows kept; progress as a bar with
+// rate and ETA on a terminal, plain lines otherwise. Exit 3 when a row was
+// refused.
+int CustomerImport(Client& c, const Args& a) {
+  if (a.words.size() < 3) {
+    std::cerr << "customer import needs a CSV FILE\n";
+    return 2;
+  }
+  std::ifstream in(a.words[2], std::ios::binary);
+  if (!in) {
+    std::cerr << "cannot open " << a.words[2] << "\n";
+    return 2;
+  }
+  crm::CsvReader csv;
+  csv.Feed(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+  if (absl::Status s = csv.Finish(); !s.ok()) {
+    std::cerr << "error: " << a.words[2] << ": " << s.message() << "\n";
+    return 3;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (std::vector<std::string> row; csv.Next(&row);) rows.push_back(row);
+  if (rows.empty()) {
+    std::cerr << "error: " << a.words[2] << " has no header row\n";
+    return 3;
+  }
+  std::map<std::string, size_t> column;
+  for (size_t i = 0; i < rows[0].size(); ++i)
+    column[std::string(absl::StripAsciiWhitespace(rows[0][i]))] = i;
+  if (!column.count("company_name")) {
+    std::cerr << "error: the header row must name a company_name column\n";
+    return 3;
+  }
+  const std::string import_id = a.Flag("import-id", "", a.words[2]);
+  const bool tty = isatty(fileno(stderr));
+  const size_t total = rows.size() - 1;
+  const absl::Time start = absl::Now();
+  int imported = 0;
+  std::vector<std::pair<size_t, std::vector<std::string>>> refused;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    auto cell = [&](const char* name) -> std::string {
+      auto it = column.find(name);
+      return it == column.end() || it->second >= rows[r].size() ? "" : rows[r][it->second];
+    };
+    cv1::CreateCustomerRequest req;
+    req.set_request_id(absl::StrCat("import:", import_id, ":", r));
+    req.set_into_public_pool(a.Has("public"));
+    auto* cu = req.mutable_customer();
+    cu->set_company_name(cell("company_name"));
+    cu->set_legal_entity_id(cell("legal_entity_id"));
+    cu->set_industry(cell("industry"));
+    cu->set_region(cell("region"));
+    if (!cell("kp_name").empty()) {
+      auto* kp = cu->add_contacts();
+      kp->set_name(cell("kp_name"));
+      kp->set_title(cell("kp_title"));
+      kp->set_phone(cell("kp_phone"));
+      kp->set_email(cell("kp_email"));
+      kp->set_key_person(true);
+    }
+    grpc::ClientContext ctx;
+    c.Prepare(ctx);
+    cv1::Customer out;
+    const grpc::Status s = c.customer().CreateCustomer(&ctx, req, &out);
+    if (s.ok()) {
+      ++imported;
+    } else if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+               s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      std::vector<std::string> why;
+      const absl::Status st = crm::rpc::FromGrpcStatus(s);
+      const google::rpc::BadRequest bad = crm::BadRequestOf(st);
+      for (const auto& v : bad.field_violations()) {
+        why.push_back(absl::StrCat(v.field(), ": ", v.description()));
+      }
+      if (why.empty()) why.push_back(std::string(st.message()));
+      refused.emplace_back(r, std::move(why));
+    } else {
+      // Not the row's fault: stop; running the import again resumes it.
+      if (tty) std::cerr << "\n";
+      std::cerr << "stopped at row " << r << " of " << total
+                << "; run the same import again to resume\n";
+      return Fail(s);
+    }
+    const int percent = static_cast<int>(r * 100 / total);
+    const double rate = r / std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - start));
+    if (tty) {
+      std::cerr << absl::StrFormat("\r[%-30s] %3d%% %zu/%zu rows %6.0f/s ETA %4.0fs",
+                                   std::string(percent * 30 / 100, '#'), percent, r, total, rate,
+                                   (total - r) / std::max(rate, 1.0));
+    } else if (r == total || r % 100 == 0) {
+      std::cerr << absl::StrFormat("import: %zu/%zu rows, %.0f rows/s\n", r, total, rate);
+    }
+  }
+  if (tty) std::cerr << "\n";
+  std::cout << total << " rows: " << imported << " imported, " << refused.size() << " refused\n";
+  for (const auto& [row, why] : refused) {
+    std::cout << "  row " << row << ": " << absl::StrJoin(why, "; ") << "\n";
+  }
+  return refused.empty() ? 0 : 3;
+}
+
 int CustomerCommand(Client& c, const Args& a) {
   const std::string& verb = a.words[1];
+  if (verb == "import") return CustomerImport(c, a);
   const std::string id = a.words.size() > 2 ? a.words[2] : "";
   const std::string name = "customers/" + id;
   grpc::ClientContext ctx;
@@ -1317,9 +1438,45 @@ int AnalyticsCommand(Client& c, const Args& a) {
     row(resp.total(), "(all)");
     return 0;
   }
+  if (a.words[1] == "receivables") {
+    const std::string by = a.Flag("by", "", "tenant");
+    av1::GetReceivablesRequest req;
+    req.set_group_by(by == "rep"    ? av1::GetFunnelRequest::GROUP_BY_REP
+                     : by == "team" ? av1::GetFunnelRequest::GROUP_BY_TEAM
+                                    : av1::GetFunnelRequest::GROUP_BY_TENANT);
+    if (period.has_as_of()) *req.mutable_as_of() = period.as_of();
+    av1::ReceivablesAging resp;
+    grpc::Status s = c.analytics().GetReceivables(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (c.json()) {
+      c.Print(resp);
+      return 0;
+    }
+    std::cout << absl::StrFormat("%-20s %11s %11s %11s %11s %11s %11s %8s %8s\n", "group",
+                                 "not due", "0-30", "31-60", "61-90", ">90", "total", "err days",
+                                 "<=7 days");
+    for (const auto& r : resp.rows()) {
+      std::cout << absl::StrFormat("%-20s %11d %11d %11d %11d %11d %11d %8.1f %7.0f%%\n",
+                                   r.group().empty() ? "(tenant)" : r.group(), r.not_due(),
+                                   r.days_0_30(), r.days_31_60(), r.days_61_90(), r.over_90(),
+                                   r.total(), r.prediction_error_days(),
+                                   r.prediction_within_7_days() * 100);
+    }
+    return 0;
+  }
   if (a.words[1] == "pool-health") {
     av1::GetPoolHealthRequest req;
     *req.mutable_period() = period;
+    const std::string by = a.Flag("by", "", "");
+    if (!by.empty()) {
+      av1::GetPoolHealthRequest::GroupBy group_by;
+      if (!av1::GetPoolHealthRequest::GroupBy_Parse("GROUP_BY_" + absl::AsciiStrToUpper(by),
+                                                    &group_by)) {
+        std::cerr << "--by must be rep, team or region\n";
+        return 2;
+      }
+      req.set_group_by(group_by);
+    }
     av1::PoolHealth resp;
     grpc::Status s = c.analytics().GetPoolHealth(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
@@ -1794,23 +1951,141 @@ int ContractCommand(Client& c, const Args& a) {
   return 2;
 }
 
+// crmctl ops progress SERVICE [--wait]: how far the service's consumers
+// have read their topics (a rebuild, a catch-up); with --wait, until all
+// are caught up, as a bar with rate and ETA on a terminal, plain lines
+// otherwise.
+int OpsProgress(Client& c, const Args& a, crm::ops::v1::OpsService::Stub& stub) {
+  const bool wait = a.Has("wait");
+  const bool tty = isatty(fileno(stderr));
+  for (absl::Time last_line = absl::InfinitePast();;) {
+    grpc::ClientContext ctx;
+    c.Prepare(ctx);
+    crm::ops::v1::ProjectionProgress resp;
+    grpc::Status s = stub.GetProjectionProgress(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    int64_t events = 0, left = 0;
+    double rate = 0, eta = 0;
+    bool done = true;
+    for (const auto& p : resp.consumers()) {
+      events += p.catch_up_events();
+      left += p.catch_up_left();
+      rate += p.events_per_second();
+      eta = std::max(eta, p.eta_seconds());
+      done = done && p.caught_up();
+    }
+    if (!wait) {
+      if (c.json()) {
+        c.Print(resp);
+        return 0;
+      }
+      std::cout << absl::StrFormat("%-32s %-28s %-9s %12s %12s %10s %8s\n", "projection", "topic",
+                                   "state", "catch-up", "left", "events/s", "eta s");
+      for (const auto& p : resp.consumers()) {
+        std::cout << absl::StrFormat("%-32s %-28s %-9s %12d %12d %10.0f %8.0f\n", p.projection(),
+                                     p.topic(), p.caught_up() ? "caught-up" : "reading",
+                                     p.catch_up_events(), p.catch_up_left(), p.events_per_second(),
+                                     p.eta_seconds());
+      }
+      return 0;
+    }
+    const int percent =
+        events == 0 ? (done ? 100 : 0) : static_cast<int>((events - left) * 100 / events);
+    if (tty) {
+      std::cerr << absl::StrFormat("\r[%-30s] %3d%% %d/%d events %8.0f/s ETA %4.0fs",
+                                   std::string(percent * 30 / 100, '#'), percent, events - left,
+                                   events, rate, eta);
+    } else if (done || absl::Now() - last_line >= absl::Seconds(5)) {
+      last_line = absl::Now();
+      std::cerr << absl::StrFormat("progress: %d%% (%d/%d events), %.0f events/s, ETA %.0f s\n",
+                                   percent, events - left, events, rate, eta);
+    }
+    if (done) {
+      if (tty) std::cerr << "\n";
+      std::cout << "caught up\n";
+      return 0;
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
+// The services by their short name: default address and gRPC service.
+const std::map<std::string, std::pair<std::string, std::string>> kServices = {
+    {"lead", {"127.0.0.1:50051", "crm.lead.v1.LeadService"}},
+    {"customer", {"127.0.0.1:50052", "crm.customer.v1.CustomerService"}},
+    {"opportunity", {"127.0.0.1:50053", "crm.opportunity.v1.OpportunityService"}},
+    {"contract", {"127.0.0.1:50054", "crm.contract.v1.ContractService"}},
+    {"analytics", {"127.0.0.1:50055", "crm.analytics.v1.AnalyticsService"}}};
+
+// A channel to `service` (a kServices name) at --SERVICE / CRM_SERVICE_ADDR.
+std::shared_ptr<grpc::Channel> ServiceChannel(const Args& a, const std::string& service) {
+  return grpc::CreateChannel(a.Flag(service, "CRM_" + absl::AsciiStrToUpper(service) + "_ADDR",
+                                    kServices.at(service).first),
+                             Credentials(a));
+}
+
+// crmctl call SERVICE METHOD [JSON]: any RPC of any service by name, the
+// request as proto JSON (the argument, else standard input), the response
+// printed as JSON: for the RPCs without a command of their own.
+int CallCommand(Client& c, const Args& a) {
+  namespace pb = google::protobuf;
+  if (a.words.size() < 3 || !kServices.count(a.words[1])) {
+    std::cerr << "usage: crmctl call lead|customer|opportunity|contract|analytics METHOD [JSON]\n";
+    return 2;
+  }
+  const std::string& service = kServices.at(a.words[1]).second;
+  const pb::ServiceDescriptor* sd =
+      pb::DescriptorPool::generated_pool()->FindServiceByName(service);
+  const pb::MethodDescriptor* m = sd == nullptr ? nullptr : sd->FindMethodByName(a.words[2]);
+  if (m == nullptr || m->client_streaming() || m->server_streaming()) {
+    std::cerr << "error: " << service << " has no unary method " << a.words[2] << "; it has:";
+    for (int i = 0; sd != nullptr && i < sd->method_count(); ++i) {
+      std::cerr << " " << sd->method(i)->name();
+    }
+    std::cerr << "\n";
+    return 2;
+  }
+  std::string json = a.words.size() > 3 ? a.words[3]
+                                        : std::string(std::istreambuf_iterator<char>(std::cin),
+                                                      std::istreambuf_iterator<char>());
+  if (absl::StripAsciiWhitespace(json).empty()) json = "{}";
+  auto* factory = pb::MessageFactory::generated_factory();
+  std::unique_ptr<pb::Message> req(factory->GetPrototype(m->input_type())->New());
+  if (auto st = pb::util::JsonStringToMessage(json, req.get()); !st.ok()) {
+    std::cerr << "error: the request is not a " << m->input_type()->full_name()
+              << " in JSON: " << st.message() << "\n";
+    return 2;
+  }
+  grpc::ClientContext ctx;
+  c.Prepare(ctx);
+  std::string raw;
+  grpc::Status s =
+      crm::rpc::RawCall(ctx, ServiceChannel(a, a.words[1]), "/" + service + "/" + m->name(),
+                        req->SerializeAsString(), &raw);
+  if (!s.ok()) return Fail(s);
+  std::unique_ptr<pb::Message> resp(factory->GetPrototype(m->output_type())->New());
+  if (!resp->ParseFromString(raw)) {
+    std::cerr << "error: the response is not a " << m->output_type()->full_name() << "\n";
+    return 1;
+  }
+  c.Print(*resp);
+  return 0;
+}
+
 // crmctl ops parked SERVICE [--projection=P]: what the service's projections
 // parked, with the error (admin).
 int OpsCommand(Client& c, const Args& a) {
-  static const std::map<std::string, std::string> kAddresses = {{"lead", "127.0.0.1:50051"},
-                                                                {"customer", "127.0.0.1:50052"},
-                                                                {"opportunity", "127.0.0.1:50053"},
-                                                                {"contract", "127.0.0.1:50054"},
-                                                                {"analytics", "127.0.0.1:50055"}};
-  if (a.words.size() < 3 || a.words[1] != "parked" || !kAddresses.count(a.words[2])) {
+  if (a.words.size() < 3 || (a.words[1] != "parked" && a.words[1] != "progress") ||
+      !kServices.count(a.words[2])) {
     std::cerr << "usage: crmctl ops parked lead|customer|opportunity|contract|analytics "
-                 "[--projection=P]\n";
+                 "[--projection=P]\n"
+                 "       crmctl ops progress lead|customer|opportunity|contract|analytics "
+                 "[--wait]\n";
     return 2;
   }
   const std::string& service = a.words[2];
-  const std::string address =
-      a.Flag(service, "CRM_" + absl::AsciiStrToUpper(service) + "_ADDR", kAddresses.at(service));
-  auto stub = crm::ops::v1::OpsService::NewStub(grpc::CreateChannel(address, Credentials(a)));
+  auto stub = crm::ops::v1::OpsService::NewStub(ServiceChannel(a, service));
+  if (a.words[1] == "progress") return OpsProgress(c, a, *stub);
   grpc::ClientContext ctx;
   c.Prepare(ctx);
   crm::ops::v1::ListParkedEventsRequest req;
@@ -2259,6 +2534,7 @@ int main(int argc, char** argv) {
   if (a.words[0] == "product") return ProductCommand(c, a);
   if (a.words[0] == "contract") return ContractCommand(c, a);
   if (a.words[0] == "ops") return OpsCommand(c, a);
+  if (a.words[0] == "call") return CallCommand(c, a);
   if (a.words[0] == "analytics") return AnalyticsCommand(c, a);
   if (cmd == "demo load") return DemoLoad(c, a);
   std::cerr << "unknown command: " << cmd << "\n" << kUsage;

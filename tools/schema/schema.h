@@ -31,6 +31,14 @@ std::vector<std::string> Removed(const std::vector<std::string>& before,
 // every message with its fields and every enum with its values.
 std::string EventReference(const google::protobuf::DescriptorPool& pool);
 
+// The API reference as Markdown, from the protos' comments: per service its
+// RPCs, then every message and enum of its package, then the error reasons
+// (crm.errors.v1.ErrorReason).
+std::string ApiReference(const google::protobuf::DescriptorPool& pool);
+
+// The names of crm.errors.v1.ErrorReason's values but the unspecified one.
+std::vector<std::string> ErrorReasons(const google::protobuf::DescriptorPool& pool);
+
 }  // namespace crm::schema
 
 #endif  // CRM_TOOLS_SCHEMA_SCHEMA_H_
