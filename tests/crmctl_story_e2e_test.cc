@@ -45,17 +45,8 @@ class CrmctlStoryTest : public ::testing::Test {
   // crmctl as `user` with `roles`, --json, the words and flags given.
   CrmctlRun Crmctl(const std::string& user, const std::string& roles,
                    std::vector<std::string> args) {
-    std::vector<std::string> argv = {CRMCTL_BIN,
-                                     "--lead=" + p_.Address("lead"),
-                                     "--customer=" + p_.Address("customer"),
-                                     "--opportunity=" + p_.Address("opportunity"),
-                                     "--contract=" + p_.Address("contract"),
-                                     "--analytics=" + p_.Address("analytics"),
-                                     "--key-file=" + p_.dir() + "/test-hs256.key",
-                                     "--tenant=acme",
-                                     "--user=" + user,
-                                     "--roles=" + roles,
-                                     "--json"};
+    std::vector<std::string> argv = p_.CrmctlArgv(CRMCTL_BIN, "acme");
+    argv.insert(argv.end(), {"--user=" + user, "--roles=" + roles, "--json"});
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = absl::StrCat(p_.dir(), "/crmctl-", ++runs_, ".log");
     auto process = Process::Start(argv, log);

@@ -47,12 +47,16 @@ class Platform {
                                      "--port-file=" + port_file,
                                      TestKeyFlag(dir_.path()),
                                      TestMatchKeyFlag(dir_.path())};
+    argv.insert(argv.end(), flags_for_all_.begin(), flags_for_all_.end());
     argv.insert(argv.end(), flags.begin(), flags.end());
     processes_[name] = *Process::Start(argv, dir_.path() + "/" + name + ".log");
     // Generous: a sanitizer build catching up its read models starts slowly.
     ASSERT_TRUE(Eventually([&] { return !ReadFile(port_file).empty(); }, absl::Seconds(60)))
         << name << " did not start: " << ReadFile(dir_.path() + "/" + name + ".log");
   }
+
+  // Flags every service started from now on gets (e.g. simulated time).
+  void SetFlagsForAll(std::vector<std::string> flags) { flags_for_all_ = std::move(flags); }
 
   struct Binaries {
     const char* lead;
@@ -82,15 +86,24 @@ class Platform {
   // Loads the demo data into `tenant` with crmctl (at `crmctl`), the way an
   // operator does, on the services StartAll started.
   void LoadDemo(const char* crmctl, const std::string& tenant, int leads) {
-    auto demo =
-        Process::Start({crmctl, "--lead=" + Address("lead"), "--customer=" + Address("customer"),
-                        "--opportunity=" + Address("opportunity"),
-                        "--contract=" + Address("contract"), "--analytics=" + Address("analytics"),
-                        "--tenant=" + tenant, "--key-file=" + dir_.path() + "/test-hs256.key",
-                        "demo", "load", absl::StrCat("--leads=", leads)},
-                       dir_.path() + "/demo.log");
+    std::vector<std::string> argv = CrmctlArgv(crmctl, tenant);
+    argv.insert(argv.end(), {"demo", "load", absl::StrCat("--leads=", leads)});
+    auto demo = Process::Start(argv, dir_.path() + "/demo.log");
     ASSERT_TRUE(demo.ok()) << demo.status();
     ASSERT_EQ(demo->Wait(), 0) << ReadFile(dir_.path() + "/demo.log");
+  }
+
+  // crmctl (at `crmctl`) aimed at the services StartAll started, minting
+  // tokens of `tenant` with the test key; the command follows.
+  std::vector<std::string> CrmctlArgv(const char* crmctl, const std::string& tenant) {
+    return {crmctl,
+            "--lead=" + Address("lead"),
+            "--customer=" + Address("customer"),
+            "--opportunity=" + Address("opportunity"),
+            "--contract=" + Address("contract"),
+            "--analytics=" + Address("analytics"),
+            "--tenant=" + tenant,
+            "--key-file=" + dir_.path() + "/test-hs256.key"};
   }
 
   Process& process(const std::string& name) { return processes_[name]; }
@@ -135,6 +148,7 @@ class Platform {
   Process broker_;
   std::map<std::string, int> ports_;
   std::map<std::string, Process> processes_;
+  std::vector<std::string> flags_for_all_;
 };
 
 // A test token for `user` of `tenant` with `roles`, with a deadline; the

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -174,6 +175,26 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
       rpc::ChannelCredentialsFrom(p.config.Get("tls-ca", ""), p.config.Get("tls-client-cert", ""),
                                   p.config.Get("tls-client-key", "")));
   rpc::InstallVerifier(std::make_shared<const auth::Verifier>(std::move(auth)));
+  if (const std::string start = p.config.Get("clock-start", ""); !start.empty()) {
+    absl::Time from, origin = absl::Now();
+    double rate = 1;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, start, &from, &err)) {
+      return absl::InvalidArgumentError("--clock-start must be an RFC 3339 time: " + err);
+    }
+    if (const std::string o = p.config.Get("clock-origin", "");
+        !o.empty() && !absl::ParseTime(absl::RFC3339_full, o, &origin, &err)) {
+      return absl::InvalidArgumentError("--clock-origin must be an RFC 3339 time: " + err);
+    }
+    if (!absl::SimpleAtod(p.config.Get("clock-rate", "1"), &rate) || !(rate > 0) || rate > 1e6) {
+      return absl::InvalidArgumentError("--clock-rate must be a number in (0, 1000000]");
+    }
+    p.clock = new ScaledClock(from, origin, rate);  // lives as long as the process
+    LogInfo("simulated time",
+            {{"start", start},
+             {"origin", absl::FormatTime(absl::RFC3339_full, origin, absl::UTCTimeZone())},
+             {"rate", absl::StrCat(rate)}});
+  }
   return p;
 }
 

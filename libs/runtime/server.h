@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/clock/clock.h"
 #include "libs/pii/vault.h"
 #include "libs/rpc/rpc.h"
 #include "libs/runtime/config.h"
@@ -68,6 +69,12 @@ struct Process {
   // For the channels to other services: TLS when --tls-ca is set (verifying
   // them against it), presenting --tls-client-cert/--tls-client-key.
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+  // The time commands and queries see: the wall clock, or simulated time
+  // with --clock-start=RFC3339 (the time at --clock-origin, an RFC 3339
+  // wall time, default the process start) running --clock-rate times
+  // faster (default 1). Every process of a platform given the same three
+  // agrees on the time; `crmctl simulate` plays a sales organisation on it.
+  Clock* clock = SystemClock();
 };
 absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);
 

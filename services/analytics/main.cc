@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   bus::TopicConsumer contract_facts_consumer(
       &contract_facts_runner, {bus::TopicFor("contract"), "crm-analytics-contract-facts", kafka});
 
-  analytics::AnalyticsServiceImpl service(read_store->get());
+  analytics::AnalyticsServiceImpl service(read_store->get(), process->clock);
   // Parked events apply again at start: deploying a fix replays them.
   ops::OpsServiceImpl ops({&lead_counts_runner, &lead_facts_runner, &opportunity_facts_runner,
                            &pool_history_runner, &contract_facts_runner},
@@ -96,12 +96,13 @@ int main(int argc, char** argv) {
                   opportunity_facts_runner.stats().parked + pool_history_runner.stats().parked +
                   contract_facts_runner.stats().parked);
   });
-  server.AddGauge(
-      "crm_projection_lag_seconds", "Age of the last event applied to lead_counts_by_channel.",
-      [&] {
-        const int64_t last = lead_counts_runner.stats().last_event_micros;
-        return last == 0 ? 0.0 : absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMicros(last));
-      });
+  server.AddGauge("crm_projection_lag_seconds",
+                  "Age of the last event applied to lead_counts_by_channel.", [&] {
+                    const int64_t last = lead_counts_runner.stats().last_event_micros;
+                    return last == 0 ? 0.0
+                                     : absl::ToDoubleSeconds(process->clock->Now() -
+                                                             absl::FromUnixMicros(last));
+                  });
 
   lead_consumer.Start();
   lead_facts_consumer.Start();

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const runtime::Config* config = &process->config;
-  auto store = eventstore::EventStore::Open({.path = process->data_dir + "/events"});
+  auto store = eventstore::EventStore::Open(
+      {.path = process->data_dir + "/events", .clock = process->clock});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   readstore::ProjectionRunner industry_runner(read_store->get(), &industry);
   bus::TopicConsumer customer_consumer(
       &industry_runner, {bus::TopicFor("customer"), "crm-contract-customer-industry", kafka});
-  contract::ContractCommandHandler commands(es, SystemClock());
+  contract::ContractCommandHandler commands(es, process->clock);
   contract::NoticeScheduler notices(read_store->get(), &commands);
   contract::ContractServiceImpl service(&commands, read_store->get());
   // Parked events apply again at start: deploying a fix replays them.

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Personal fields are stored and published sealed with per-person keys.
-  auto store = eventstore::EventStore::Open({.path = data_dir + "/events", .cipher = vault->get()});
+  auto store = eventstore::EventStore::Open(
+      {.path = data_dir + "/events", .cipher = vault->get(), .clock = process->clock});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   eventstore::EventStore* es = store->get();
-  customer::CustomerCommandHandler commands(es, SystemClock(), customer::Policy{});
+  customer::CustomerCommandHandler commands(es, process->clock, customer::Policy{});
   commands.SetVault(vault->get());
 
   customer::CustomerListProjection list;

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Personal fields are stored and published sealed with per-person keys.
-  auto store = eventstore::EventStore::Open({.path = data_dir + "/events", .cipher = vault->get()});
+  auto store = eventstore::EventStore::Open(
+      {.path = data_dir + "/events", .cipher = vault->get(), .clock = process->clock});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
   bus::TopicConsumer customer_consumer(
       &customers_runner, {bus::TopicFor("customer"), "crm-lead-customer-directory", kafka});
 
-  lead::LeadCommandHandler commands(es, SystemClock());
+  lead::LeadCommandHandler commands(es, process->clock);
   commands.SetVault(vault->get());
   // Erasing a customer's contact that came from a lead erases the lead's.
   customers.OnContactErased([&commands](const std::string& tenant, const std::string& person) {

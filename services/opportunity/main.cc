@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   }
   const runtime::Config* config = &process->config;
   const std::string& data_dir = process->data_dir;
-  auto store = eventstore::EventStore::Open({.path = data_dir + "/events"});
+  auto store =
+      eventstore::EventStore::Open({.path = data_dir + "/events", .clock = process->clock});
   if (!store.ok()) {
     LogError("cannot open the event store", {{"error", store.status().ToString()}});
     return 1;
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   bus::TopicConsumer customer_consumer(
       &facts_runner, {bus::TopicFor("customer"), "crm-opportunity-customer-facts", kafka});
 
-  opportunity::OpportunityCommandHandler commands(es, SystemClock());
+  opportunity::OpportunityCommandHandler commands(es, process->clock);
   commands.SetCustomerFacts([rs](const std::string& tenant, const std::string& customer_id) {
     return opportunity::FindCustomerFacts(rs, tenant, customer_id);
   });
