@@ -161,9 +161,9 @@ TEST_F(PoolHistoryTest, WhoOwnedACustomerAndWhatARepsPoolHeldOnAnyDay) {
 // store fed only the events up to that moment.
 TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
   auto history = [&] {
-    Created("c1", "ann", 40, 0);
-    Created("c2", "ann", 90, 1);
-    Created("c3", "", 10, 2);
+    Created("c1", "ann", 40, 0, cev::SEGMENT_SMB, "north");
+    Created("c2", "ann", 90, 1, cev::SEGMENT_SMB, "south");
+    Created("c3", "", 10, 2, cev::SEGMENT_SMB, "north");
     Released("c1", "ann", cev::RELEASE_REASON_NO_VALID_FOLLOW_UP, 31);
     Claimed("c1", "bo", 33);
     Released("c2", "ann", cev::RELEASE_REASON_BY_OWNER, 35);
@@ -194,11 +194,15 @@ TEST_F(PoolHistoryTest, AsOfAnswersEqualAReplayCutAtThatMoment) {
           << rep << " day " << day;
     }
     for (const Window& w : {Window{absl::InfinitePast(), at, at}, Window{Day(30), at, at}}) {
-      const auto health = BuildPoolHealth(full.get(), "acme", w);
-      ASSERT_TRUE(health.ok()) << health.status();
-      EXPECT_EQ(test::AnswerBytes(health),
-                test::AnswerBytes(BuildPoolHealth(store_.get(), "acme", w)))
-          << "day " << day;
+      for (const auto by :
+           {v1::GetPoolHealthRequest::GROUP_BY_UNSPECIFIED, v1::GetPoolHealthRequest::GROUP_BY_REP,
+            v1::GetPoolHealthRequest::GROUP_BY_REGION}) {
+        const auto health = BuildPoolHealth(full.get(), "acme", w, by);
+        ASSERT_TRUE(health.ok()) << health.status();
+        EXPECT_EQ(test::AnswerBytes(health),
+                  test::AnswerBytes(BuildPoolHealth(store_.get(), "acme", w, by)))
+            << "day " << day << " by " << by;
+      }
     }
     runner_.reset();
     store_.reset();
