@@ -25,21 +25,6 @@ inline Clock* SystemClock() {
   return clock;
 }
 
-// Simulated time for demos and the simulator: the clock reads `start` at
-// wall time `origin` and runs `rate` times faster than the wall clock.
-// Processes given the same three agree on the time. Thread-safe.
-class ScaledClock : public Clock {
- public:
-  ScaledClock(absl::Time start, absl::Time origin, double rate)
-      : start_(start), origin_(origin), rate_(rate) {}
-  absl::Time Now() const override { return start_ + (absl::Now() - origin_) * rate_; }
-  double rate() const { return rate_; }
-
- private:
-  absl::Time start_, origin_;
-  double rate_;
-};
-
 // A clock that moves only when told. Thread-safe.
 class FakeClock : public Clock {
  public:

@@ -14,6 +14,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "libs/clock/scaled_clock.h"
 #include "libs/rpc/access.h"
 #include "libs/runtime/log.h"
 #include "prometheus/collectable.h"
@@ -175,25 +176,16 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
       rpc::ChannelCredentialsFrom(p.config.Get("tls-ca", ""), p.config.Get("tls-client-cert", ""),
                                   p.config.Get("tls-client-key", "")));
   rpc::InstallVerifier(std::make_shared<const auth::Verifier>(std::move(auth)));
-  if (const std::string start = p.config.Get("clock-start", ""); !start.empty()) {
-    absl::Time from, origin = absl::Now();
-    double rate = 1;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, start, &from, &err)) {
-      return absl::InvalidArgumentError("--clock-start must be an RFC 3339 time: " + err);
-    }
-    if (const std::string o = p.config.Get("clock-origin", "");
-        !o.empty() && !absl::ParseTime(absl::RFC3339_full, o, &origin, &err)) {
-      return absl::InvalidArgumentError("--clock-origin must be an RFC 3339 time: " + err);
-    }
-    if (!absl::SimpleAtod(p.config.Get("clock-rate", "1"), &rate) || !(rate > 0) || rate > 1e6) {
-      return absl::InvalidArgumentError("--clock-rate must be a number in (0, 1000000]");
-    }
-    p.clock = new ScaledClock(from, origin, rate);  // lives as long as the process
-    LogInfo("simulated time",
-            {{"start", start},
-             {"origin", absl::FormatTime(absl::RFC3339_full, origin, absl::UTCTimeZone())},
-             {"rate", absl::StrCat(rate)}});
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ScaledClock> simulated,
+      ScaledClockFromSettings(p.config.Get("clock-start", ""), p.config.Get("clock-origin", ""),
+                              p.config.Get("clock-rate", ""), p.config.Get("clock-catch-up", "")));
+  if (simulated != nullptr) {
+    p.clock = simulated.release();  // lives as long as the process
+    LogInfo("simulated time", {{"start", p.config.Get("clock-start", "")},
+                               {"origin", p.config.Get("clock-origin", "now")},
+                               {"rate", p.config.Get("clock-rate", "1")},
+                               {"catch-up", p.config.Get("clock-catch-up", "false")}});
   }
   return p;
 }

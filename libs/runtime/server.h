@@ -72,8 +72,10 @@ struct Process {
   // The time commands and queries see: the wall clock, or simulated time
   // with --clock-start=RFC3339 (the time at --clock-origin, an RFC 3339
   // wall time, default the process start) running --clock-rate times
-  // faster (default 1). Every process of a platform given the same three
-  // agrees on the time; `crmctl simulate` plays a sales organisation on it.
+  // faster (default 1), and with --clock-catch-up=true following the wall
+  // clock once it reaches it. Every process of a platform given the same
+  // settings agrees on the time; `crmctl simulate` plays a sales
+  // organisation on it.
   Clock* clock = SystemClock();
 };
 absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& service);

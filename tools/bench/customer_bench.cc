@@ -2,13 +2,16 @@
 // to its baseline on the same server in the same run (docs/benchmarks.md):
 // - P1: durable commands (RecordTouch: one event each, 1,000 customers)
 //   against a no-op unary RPC (grpc.health.v1 Check);
-// - P6: read-model queries (ListCustomers, 20 rows) against the same no-op.
+// - P6: read-model queries (ListCustomers, 20 rows) against the same no-op;
+// - P5: the customer list rebuilt from the log into an empty read store
+//   against raw unsynced RocksDB writes of as many rows.
 // Latency counters are each client's p50/p99, averaged over the clients.
 
 #include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +25,8 @@
 #include "libs/rpc/rpc.h"
 #include "libs/testing/auth.h"
 #include "libs/testing/temp_dir.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "services/customer/projection/customer_list.h"
 #include "services/customer/rpc/customer_service.h"
 
@@ -163,9 +168,90 @@ void BM_ReadModelQuery(benchmark::State& state) {
   });
 }
 
+// Records touches from 16 clients until the log holds `events` events.
+void GrowLog(int64_t events) {
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([t, events] {
+      auto stub = v1::CustomerService::NewStub(P().channel);
+      for (int64_t i = 0; P().store->LastPosition() < events; ++i) {
+        v1::RecordTouchRequest req;
+        req.set_request_id(absl::StrCat("grow-", t, "-", i, "-", absl::ToUnixNanos(absl::Now())));
+        req.set_customer(P().customers[(t * 7919 + i) % kCustomers]);
+        req.mutable_touch()->set_channel(crm::customer::events::v1::TOUCH_CHANNEL_MEETING);
+        req.mutable_touch()->set_note("Walked their team through the rollout plan");
+        v1::Touch out;
+        grpc::ClientContext ctx;
+        Platform::Prepare(ctx);
+        if (!stub->RecordTouch(&ctx, req, &out).ok()) std::abort();
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+}
+
+// P5: the customer list projection rebuilt from a log of range(0) events
+// (1,000 customers and their touches) into an empty read store, through the
+// same tailer and runner the service uses. Items are events.
+void BM_RebuildCustomerList(benchmark::State& state) {
+  GrowLog(state.range(0));
+  const int64_t events = P().store->LastPosition();
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto dir = std::make_unique<crm::test::TempDir>();
+    auto read = *crm::readstore::ReadStore::Open(dir->path() + "/read");
+    auto list = std::make_unique<crm::customer::CustomerListProjection>();
+    auto runner = std::make_unique<crm::readstore::ProjectionRunner>(read.get(), list.get());
+    auto tailer = std::make_unique<crm::bus::LogTailer>(P().store.get(), runner.get());
+    state.ResumeTiming();
+    if (!tailer->CatchUp().ok() || tailer->position() < events) {
+      state.SkipWithError("the rebuild did not reach the log's end");
+      break;
+    }
+    state.PauseTiming();
+    tailer.reset();
+    runner.reset();
+    read.reset();
+    dir.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * events);
+}
+
+// P5's baseline: as many 200-byte rows as the log holds events, written to
+// a raw RocksDB without sync in batches of 500 (the tailer's batch).
+void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
+  GrowLog(state.range(0));
+  const int64_t rows = P().store->LastPosition();
+  const std::string value(200, 'r');
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto dir = std::make_unique<crm::test::TempDir>();
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    if (!rocksdb::DB::Open(options, dir->path() + "/raw", &raw).ok()) std::abort();
+    state.ResumeTiming();
+    for (int64_t done = 0; done < rows;) {
+      rocksdb::WriteBatch batch;
+      for (int i = 0; i < 500 && done < rows; ++i, ++done) {
+        batch.Put(absl::StrCat("row/", done), value);
+      }
+      if (!raw->Write(rocksdb::WriteOptions(), &batch).ok()) std::abort();
+    }
+    state.PauseTiming();
+    delete raw;
+    dir.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
+BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(20'000)->Arg(100'000)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_RebuildCustomerList)->Arg(20'000)->Arg(100'000)->Iterations(3)->UseRealTime();
 
 }  // namespace
 

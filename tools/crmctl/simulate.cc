@@ -1,18 +1,21 @@
 #include "tools/crmctl/simulate.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "libs/clock/clock.h"
+#include "libs/clock/scaled_clock.h"
 #include "libs/clock/timestamp.h"
 
 namespace crm::crmctl {
@@ -43,36 +46,30 @@ struct Deal {
 };
 
 struct Installment {
-  std::string contract;
+  std::string contract_id, customer, rep;
   int64_t amount = 0;
   int pay_day = -1;  // -1: never paid
+  bool last = false;
+};
+
+struct Reservation {
+  std::string customer, rep;
+  int day = 0;
+  bool secure = false;  // raise the completeness (else give it up)
+};
+
+struct Milestone {
+  std::string contract, id;
+  int done_day = 0;
 };
 
 struct Tally {
   int64_t leads = 0, claimed = 0, converted = 0, disqualified = 0, deals = 0, won = 0,
           won_amount = 0, lost = 0, contracts = 0, planned = 0, paid = 0, touches = 0, releases = 0,
-          claims_from_pool = 0, refused = 0;
+          claims_from_pool = 0, refused = 0, customers_created = 0, conflicts = 0, reservations = 0,
+          secured = 0, cancelled = 0, reservation_signings = 0, reservation_signed_amount = 0,
+          milestones = 0, milestones_done = 0, renewals = 0, direct_contracts = 0;
 };
-
-// The platform's clock as the services see it (the same flags).
-std::unique_ptr<Clock> ClockFrom(const Args& a, std::string* error) {
-  const std::string start = a.Flag("clock-start", "CRM_CLOCK_START", "");
-  if (start.empty()) return nullptr;
-  absl::Time from, origin = absl::Now();
-  double rate = 1;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, start, &from, &err) ||
-      (!a.Flag("clock-origin", "CRM_CLOCK_ORIGIN", "").empty() &&
-       !absl::ParseTime(absl::RFC3339_full, a.Flag("clock-origin", "CRM_CLOCK_ORIGIN", ""), &origin,
-                        &err)) ||
-      !absl::SimpleAtod(a.Flag("clock-rate", "CRM_CLOCK_RATE", "1"), &rate) || !(rate > 0)) {
-    *error =
-        "--clock-start and --clock-origin must be RFC 3339 times, --clock-rate a positive "
-        "number";
-    return nullptr;
-  }
-  return std::make_unique<ScaledClock>(from, origin, rate);
-}
 
 class Simulation {
  public:
@@ -103,7 +100,25 @@ class Simulation {
     grpc::ClientContext ctx;
     c_.Prepare(ctx, user, roles);
     ctx.set_wait_for_ready(true);
-    return call(ctx);
+    const absl::Time sent = absl::Now();
+    grpc::Status s = call(ctx);
+    latencies_.push_back(absl::Now() - sent);
+    return s;
+  }
+  // The calls made so far and their latencies' median and 99th percentile.
+  std::string CallStats(absl::Duration elapsed, bool rate) {
+    if (latencies_.empty()) return "no calls";
+    std::sort(latencies_.begin(), latencies_.end());
+    auto ms = [&](double q) {
+      return absl::ToDoubleMilliseconds(
+          latencies_[static_cast<size_t>(q * (latencies_.size() - 1))]);
+    };
+    return absl::StrFormat(
+        "%d calls in %.1f s%s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", latencies_.size(),
+        absl::ToDoubleSeconds(elapsed),
+        rate ? absl::StrFormat(" (%.0f/s)", latencies_.size() / absl::ToDoubleSeconds(elapsed))
+             : "",
+        ms(0.5), ms(0.99), ms(1));
   }
   std::string Rid(absl::string_view what) {
     return absl::StrCat("sim-", seed_, "-", what, "-", ++request_);
@@ -157,7 +172,10 @@ class Simulation {
     WorkLeads(d);
     WorkDeals(d);
     CollectPayments(d);
+    CompleteMilestones(d);
     CareForCustomers(d);
+    WorkReservations(d);
+    if (d % 7 == 6) FileConflict(d);
   }
 
  private:
@@ -326,9 +344,35 @@ class Simulation {
     deals_ = std::move(still);
   }
 
+  // A contract made directly, not from a deal: a renewal of a paid one, or
+  // the first contract of a customer the rep reserved and claimed.
+  void DirectContract(int d, const std::string& rep, const std::string& customer,
+                      const std::string& renewal_of) {
+    kv1::CreateContractRequest req;
+    req.set_request_id(Rid(renewal_of.empty() ? "contract" : "renewal"));
+    auto* k = req.mutable_contract();
+    k->set_customer_id(customer);
+    k->set_renewal_of(renewal_of);
+    k->set_document_ref(absl::StrCat("dms://sim/", req.request_id(), ".pdf"));
+    k->set_duration_months(12);
+    auto* seats = k->add_lines();
+    seats->set_product_id("sim-seat");
+    seats->set_quantity(2 + static_cast<int>(rng_() % 10));
+    seats->set_list_price(120000);
+    kv1::Contract out;
+    if (!Check(As(rep, "", [&](grpc::ClientContext& ctx) {
+          return c_.contract().CreateContract(&ctx, req, &out);
+        }))) {
+      return;
+    }
+    ++(renewal_of.empty() ? tally_.direct_contracts : tally_.renewals);
+    SignAndPlan(d, rep, out.contract_id());
+  }
+
   // The won deal's contract through approval to the customer's signature,
-  // then a plan of two installments (due in 7 and 30 days) and when each
-  // will be paid: mostly around the due date, some weeks late, some never.
+  // a kick-off milestone for customer service, then a plan of two
+  // installments (due in 7 and 30 days) and when each will be paid: mostly
+  // around the due date, some weeks late, some never.
   void SignAndPlan(int d, const std::string& rep, const std::string& contract_id) {
     const std::string name = "contracts/" + contract_id;
     kv1::Contract k;
@@ -366,6 +410,27 @@ class Simulation {
       }
     }
     ++tally_.contracts;
+    // A reservation-lead signing: the customer's owner now had reserved it
+    // (counted in whole currency units, as the contract topic has them).
+    if (reserved_.count({k.customer_id(), OwnerOf(k.customer_id())})) {
+      ++tally_.reservation_signings;
+      tally_.reservation_signed_amount += k.amount() / 100;
+    }
+    kv1::AddMilestoneRequest kickoff;
+    kickoff.set_request_id(Rid("milestone"));
+    kickoff.set_name(name);
+    kickoff.mutable_milestone()->set_title("kick-off workshop");
+    kickoff.mutable_milestone()->set_owner_id("sim-service");
+    *kickoff.mutable_milestone()->mutable_due_time() = ToTimestamp(Now() + 14 * kDay);
+    if (Check(As(rep, "",
+                 [&](grpc::ClientContext& ctx) {
+                   return c_.contract().AddMilestone(&ctx, kickoff, &k);
+                 })) &&
+        k.milestones_size() > 0) {
+      ++tally_.milestones;
+      milestones_.push_back({name, k.milestones(k.milestones_size() - 1).milestone_id(),
+                             d + 10 + static_cast<int>(rng_() % 8)});
+    }
     kv1::SetPaymentPlanRequest plan;
     plan.set_request_id(Rid("plan"));
     plan.set_name(name);
@@ -387,22 +452,58 @@ class Simulation {
       const int delay = roll < 70   ? static_cast<int>(rng_() % 9) - 3
                         : roll < 90 ? 10 + static_cast<int>(rng_() % 30)
                                     : -1000;
-      installments_.push_back({name, amount, delay == -1000 ? -1 : d + days + delay});
+      installments_.push_back({contract_id, k.customer_id(), rep, amount,
+                               delay == -1000 ? -1 : d + days + delay, days == parts[1].second});
     }
   }
 
+  // Installments falling due today are paid; a third of the customers who
+  // paid the last one renew their contract.
+  // The rep whose private pool holds `customer`; "" in the public pool.
+  std::string OwnerOf(const std::string& customer) const {
+    for (const auto& [rep, mine] : customers_) {
+      if (std::find(mine.begin(), mine.end(), customer) != mine.end()) return rep;
+    }
+    return "";
+  }
+
   void CollectPayments(int d) {
+    std::vector<Installment> paid_up;
     for (const auto& i : installments_) {
       if (i.pay_day != d) continue;
       kv1::RecordPaymentRequest pay;
       pay.set_request_id(Rid("pay"));
-      pay.set_name(i.contract);
+      pay.set_name("contracts/" + i.contract_id);
       pay.set_amount(i.amount);
       kv1::Contract k;
       if (Check(As("sim-finance", "", [&](grpc::ClientContext& ctx) {
             return c_.contract().RecordPayment(&ctx, pay, &k);
           }))) {
         tally_.paid += i.amount;
+        if (i.last && rng_() % 3 == 0) paid_up.push_back(i);
+      }
+    }
+    for (const auto& i : paid_up) DirectContract(d, i.rep, i.customer, i.contract_id);
+  }
+
+  // Customer service delivers the kick-off; half ask the rep to offer more.
+  void CompleteMilestones(int d) {
+    for (const auto& m : milestones_) {
+      if (m.done_day != d) continue;
+      kv1::CompleteMilestoneRequest req;
+      req.set_request_id(Rid("milestone-done"));
+      req.set_name(m.contract);
+      req.set_milestone_id(m.id);
+      req.set_note("workshop held, users trained");
+      if (rng_() % 2 == 0) {
+        req.set_follow_up(kev::FOLLOW_UP_KIND_CROSS_SELL);
+        req.set_follow_up_after_days(30);
+      }
+      kv1::Contract k;
+      if (Check(As("sim-service", "", [&](grpc::ClientContext& ctx) {
+            return c_.contract().CompleteMilestone(&ctx, req, &k);
+          }))) {
+        ++tally_.milestones_done;
       }
     }
   }
@@ -442,6 +543,19 @@ class Simulation {
       ++tally_.releases;
       mine.erase(mine.begin());
       const std::string& next = reps_[(r + 1) % reps_.size()];
+      if (rng_() % 3 == 0) {  // reserved instead, to be worked up first
+        cv1::ReserveCustomerRequest reserve;
+        reserve.set_request_id(Rid("reserve"));
+        reserve.set_name("customers/" + customer);
+        if (Check(As(next, "", [&](grpc::ClientContext& ctx) {
+              return c_.customer().ReserveCustomer(&ctx, reserve, &out);
+            }))) {
+          ++tally_.reservations;
+          reserved_.insert({customer, next});
+          reservations_.push_back({customer, next, d, rng_() % 3 != 0});
+        }
+        continue;
+      }
       cv1::ClaimCustomerRequest claim;
       claim.set_request_id(Rid("claim-customer"));
       claim.set_name("customers/" + customer);
@@ -452,6 +566,139 @@ class Simulation {
         customers_[next].push_back(customer);
       }
     }
+  }
+
+  // A reserving rep completes the customer's profile the next day (which
+  // secures the reservation) or gives it up; a reservation is claimed the
+  // day after, and half of those customers sign a first contract at once.
+  void WorkReservations(int d) {
+    std::vector<Reservation> still;
+    for (const auto& r : reservations_) {
+      const std::string name = "customers/" + r.customer;
+      cv1::Customer out;
+      if (d == r.day + 1 && !r.secure) {
+        cv1::CancelReservationRequest cancel;
+        cancel.set_request_id(Rid("cancel-reservation"));
+        cancel.set_name(name);
+        if (Check(As(r.rep, "", [&](grpc::ClientContext& ctx) {
+              return c_.customer().CancelReservation(&ctx, cancel, &out);
+            }))) {
+          ++tally_.cancelled;
+        }
+      } else if (d == r.day + 1) {
+        cv1::GetCustomerRequest get;
+        get.set_name(name);
+        cv1::UpdateCustomerRequest update;
+        update.set_request_id(Rid("complete-profile"));
+        if (!Check(As(r.rep, "", [&](grpc::ClientContext& ctx) {
+              return c_.customer().GetCustomer(&ctx, get, update.mutable_customer());
+            }))) {
+          continue;
+        }
+        auto* c = update.mutable_customer();
+        std::string registry = "SIM-" + r.customer;
+        registry.erase(
+            std::remove_if(registry.begin(), registry.end(),
+                           [](char ch) { return !absl::ascii_isalnum(ch) && ch != '-'; }),
+            registry.end());
+        c->set_legal_entity_id(registry.substr(0, 64));
+        c->set_size(cev::COMPANY_SIZE_51_200);
+        c->set_annual_revenue(2000000 + static_cast<int64_t>(rng_() % 8) * 1000000);
+        if (c->contacts_size() == 0) c->add_contacts()->set_name("Head of Purchasing");
+        c->mutable_contacts(0)->set_key_person(true);
+        if (c->contacts(0).phone().empty()) c->mutable_contacts(0)->set_phone("+4930555010");
+        for (const char* path : {"legal_entity_id", "size", "annual_revenue", "contacts"}) {
+          update.mutable_update_mask()->add_paths(path);
+        }
+        if (Check(As(r.rep, "", [&](grpc::ClientContext& ctx) {
+              return c_.customer().UpdateCustomer(&ctx, update, &out);
+            }))) {
+          if (out.reservation_secured()) ++tally_.secured;
+          still.push_back(r);
+        }
+      } else if (d == r.day + 2) {
+        cv1::ClaimCustomerRequest claim;
+        claim.set_request_id(Rid("claim-reserved"));
+        claim.set_name(name);
+        if (Check(As(r.rep, "", [&](grpc::ClientContext& ctx) {
+              return c_.customer().ClaimCustomer(&ctx, claim, &out);
+            }))) {
+          ++tally_.claims_from_pool;
+          customers_[r.rep].push_back(r.customer);
+          if (rng_() % 2 == 0) DirectContract(d, r.rep, r.customer, "");
+        }
+      } else {
+        still.push_back(r);
+      }
+    }
+    reservations_ = std::move(still);
+  }
+
+  // Once a week a rep meets a company another rep already owns, records it
+  // as their own customer, visits it and files a conflict; the verdict says
+  // who keeps both records.
+  void FileConflict(int d) {
+    if (reps_.size() < 2) return;
+    const std::string rival = reps_[(d / 7) % reps_.size()];
+    const std::string filer = reps_[(d / 7 + 1) % reps_.size()];
+    if (customers_[rival].empty()) return;
+    const std::string disputed = customers_[rival].back();
+    cv1::GetCustomerRequest get;
+    get.set_name("customers/" + disputed);
+    cv1::Customer seen, mine;
+    if (!Check(As(filer, "", [&](grpc::ClientContext& ctx) {
+          return c_.customer().GetCustomer(&ctx, get, &seen);
+        }))) {
+      return;
+    }
+    cv1::CreateCustomerRequest create;
+    create.set_request_id(Rid("customer"));
+    create.mutable_customer()->set_company_name(seen.company_name());
+    create.mutable_customer()->set_industry("retail");
+    create.mutable_customer()->set_region("north");
+    auto* kp = create.mutable_customer()->add_contacts();
+    kp->set_name(absl::StrCat("Purchasing lead ", d));
+    kp->set_email(absl::StrFormat("purchasing-%d-%d@met-at-a-fair.example", seed_, d));
+    kp->set_key_person(true);
+    if (!Check(As(filer, "", [&](grpc::ClientContext& ctx) {
+          return c_.customer().CreateCustomer(&ctx, create, &mine);
+        }))) {
+      return;
+    }
+    ++tally_.customers_created;
+    customers_[filer].push_back(mine.customer_id());
+    cv1::RecordTouchRequest touch;
+    touch.set_request_id(Rid("visit"));
+    touch.set_customer(mine.name());
+    touch.mutable_touch()->set_channel(cev::TOUCH_CHANNEL_MEETING);
+    touch.mutable_touch()->set_note("on-site visit: walked their purchasing team through a demo");
+    cv1::Touch visited;
+    cv1::FileConflictRequest file;
+    file.set_request_id(Rid("conflict"));
+    file.set_customer(get.name());
+    file.set_claimant_customer(mine.name());
+    file.set_note("we met their buyer at the trade fair first");
+    cv1::Conflict verdict;
+    if (!Check(As(filer, "",
+                  [&](grpc::ClientContext& ctx) {
+                    return c_.customer().RecordTouch(&ctx, touch, &visited);
+                  })) ||
+        !Check(As(filer, "", [&](grpc::ClientContext& ctx) {
+          return c_.customer().FileConflict(&ctx, file, &verdict);
+        }))) {
+      return;
+    }
+    ++tally_.conflicts;
+    for (const auto& rep : {rival, filer}) {
+      auto& pool = customers_[rep];
+      pool.erase(std::remove_if(pool.begin(), pool.end(),
+                                [&](const std::string& id) {
+                                  return id == disputed || id == mine.customer_id();
+                                }),
+                 pool.end());
+    }
+    customers_[verdict.verdict().winner_id()].push_back(disputed);
+    customers_[verdict.verdict().winner_id()].push_back(mine.customer_id());
   }
 
   Client& c_;
@@ -465,6 +712,10 @@ class Simulation {
   std::vector<WorkedLead> worked_;
   std::vector<Deal> deals_;
   std::vector<Installment> installments_;
+  std::vector<absl::Duration> latencies_;
+  std::vector<Reservation> reservations_;
+  std::set<std::pair<std::string, std::string>> reserved_;  // (customer, rep), ever
+  std::vector<Milestone> milestones_;
   std::map<std::string, std::vector<std::string>> customers_;  // rep -> customer ids
   Tally tally_;
   grpc::Status stopped_;
@@ -483,24 +734,35 @@ int Simulate(Client& c, const Args& a) {
                  "integers\n";
     return 2;
   }
-  std::string error;
-  std::unique_ptr<Clock> clock = ClockFrom(a, &error);
-  if (!error.empty()) {
-    std::cerr << "error: " << error << "\n";
+  // The platform's clock as the services see it (the same settings).
+  absl::StatusOr<std::unique_ptr<ScaledClock>> scaled = ScaledClockFromSettings(
+      a.Flag("clock-start", "CRM_CLOCK_START", ""), a.Flag("clock-origin", "CRM_CLOCK_ORIGIN", ""),
+      a.Flag("clock-rate", "CRM_CLOCK_RATE", ""),
+      a.Flag("clock-catch-up", "CRM_CLOCK_CATCH_UP", ""));
+  if (!scaled.ok()) {
+    std::cerr << "error: " << scaled.status().message() << "\n";
     return 2;
   }
+  std::unique_ptr<ScaledClock> clock = std::move(*scaled);
   if (clock == nullptr) {
     std::cerr << "note: no --clock-start: every simulated day happens now\n";
   }
   Simulation sim(c, seed, reps, leads_per_day, clock.get());
   if (!sim.SetUp()) return Fail(sim.stopped());
-  const absl::Time start = sim.Now();
-  const double rate = clock ? static_cast<ScaledClock*>(clock.get())->rate() : 0;
-  for (int d = 0; d < days; ++d) {
-    if (clock) {  // wait for the day on the platform's clock
-      const absl::Duration ahead = start + d * kDay - clock->Now();
-      if (ahead > absl::ZeroDuration()) absl::SleepFor(ahead / rate);
+  absl::Time start = sim.Now();
+  if (clock != nullptr && clock->CatchUpTime() != absl::InfiniteFuture()) {
+    // A clock that turns into wall time: the days end when it does.
+    const absl::Time first = clock->CatchUpTime() - days * kDay;
+    if (first < start) {
+      std::cerr << "error: " << days << " days no longer fit before the clock reaches the wall "
+                << "clock (" << absl::FormatTime(clock->CatchUpTime()) << "); start it earlier\n";
+      return 2;
     }
+    start = first;
+  }
+  const absl::Time wall_start = absl::Now();
+  for (int d = 0; d < days; ++d) {
+    if (clock) absl::SleepFor(clock->WallTimeAt(start + d * kDay) - absl::Now());  // the day
     sim.Day(d);
     if (!sim.stopped().ok()) {
       std::cerr << "stopped on day " << d << "\n";
@@ -513,16 +775,23 @@ int Simulate(Client& c, const Args& a) {
   const Tally& t = sim.tally();
   std::cout << absl::StrFormat(
       "simulated %d days from %s: %d leads, %d claimed, %d converted, %d disqualified; %d deals, "
-      "%d won for %d, %d lost; %d contracts signed, %d planned, %d paid; %d touches, %d "
-      "released, %d claimed from the pool; %d refusals\n",
+      "%d won for %d, %d lost; %d contracts signed (%d renewals, %d direct), %d planned, %d "
+      "paid, %d of %d milestones delivered; %d touches, %d released, %d claimed from the pool, "
+      "%d reserved (%d secured, %d given up, %d reservation-lead signings for %d); %d conflicts "
+      "filed; %d refusals\n",
       days, absl::FormatTime(absl::RFC3339_sec, start, absl::UTCTimeZone()), t.leads, t.claimed,
-      t.converted, t.disqualified, t.deals, t.won, t.won_amount, t.lost, t.contracts, t.planned,
-      t.paid, t.touches, t.releases, t.claims_from_pool, t.refused);
+      t.converted, t.disqualified, t.deals, t.won, t.won_amount, t.lost, t.contracts, t.renewals,
+      t.direct_contracts, t.planned, t.paid, t.milestones_done, t.milestones, t.touches, t.releases,
+      t.claims_from_pool, t.reservations, t.secured, t.cancelled, t.reservation_signings,
+      t.reservation_signed_amount, t.conflicts, t.refused);
+  // Without a simulated clock nothing waits: the rate is the platform's.
+  std::cout << "calls: " << sim.CallStats(absl::Now() - wall_start, clock == nullptr) << "\n";
 
   // Analytics, fed only by the topics, against what was done.
   std::vector<std::string> differences;
   av1::FunnelRow f;
   av1::ReceivablesRow r;
+  av1::PoolHealth pool;
   kv1::Receivables contract_side;
   const absl::Time give_up = absl::Now() + absl::Seconds(60);
   for (;;) {
@@ -537,6 +806,11 @@ int Simulate(Client& c, const Args& a) {
     if (s.ok()) {
       s = sim.As("sim-analyst", "", [&](grpc::ClientContext& ctx) {
         return c.analytics().GetReceivables(&ctx, rec_req, &aging);
+      });
+    }
+    if (s.ok()) {
+      s = sim.As("sim-analyst", "", [&](grpc::ClientContext& ctx) {
+        return c.analytics().GetPoolHealth(&ctx, {}, &pool);
       });
     }
     if (s.ok()) {
@@ -559,6 +833,15 @@ int Simulate(Client& c, const Args& a) {
     expect("funnel won amount", f.won_amount(), t.won_amount);
     expect("receivables open", r.total(), t.planned - t.paid);
     expect("contract service receivables open", contract_total, t.planned - t.paid);
+    expect("pool customers", pool.customers(), t.converted + t.customers_created);
+    expect("pool claims", pool.claims(), t.claims_from_pool);
+    expect("pool releases by owners", pool.releases_by_owner(), t.releases);
+    expect("pool conflicts judged", pool.conflicts_judged(), t.conflicts);
+    expect("pool reservations made", pool.reservations_made(), t.reservations);
+    expect("pool reservations secured", pool.reservations_secured(), t.secured);
+    expect("pool reservation-lead signings", pool.reservation_signings(), t.reservation_signings);
+    expect("pool reservation-lead amount", pool.reservation_signed_amount(),
+           t.reservation_signed_amount);
     if (differences.empty() || absl::Now() > give_up) break;
     absl::SleepFor(absl::Milliseconds(500));
   }
@@ -570,9 +853,12 @@ int Simulate(Client& c, const Args& a) {
   std::cout << absl::StrFormat(
       "analytics agrees: funnel %d leads > %d customers > %d opportunities > %d won for %d; "
       "receivables %d open (%d overdue), payment prediction error %.1f days over %d "
-      "installments\n",
+      "installments; pool %d customers (%d public), %d claims, %d releases, %d conflicts, %d "
+      "reservations, %d reservation-lead signings\n",
       f.leads(), f.customers(), f.opportunities(), f.won(), f.won_amount(), r.total(),
-      r.overdue_amount(), r.prediction_error_days(), r.prediction_samples());
+      r.overdue_amount(), r.prediction_error_days(), r.prediction_samples(), pool.customers(),
+      pool.public_pool(), pool.claims(), pool.releases_by_owner(), pool.conflicts_judged(),
+      pool.reservations_made(), pool.reservation_signings());
   return 0;
 }
 

@@ -7,10 +7,15 @@
 // disqualify and convert them with a deal; deals get lines from the price
 // book and are won (a contract through approval, confirmation, a payment
 // plan of two installments, paid on time, late or not at all) or lost with
-// a manager's approval; reps touch their customers, release some to the
-// public pool, and others claim them. At the end, analytics (fed only by the
-// topics) is checked against what the simulator did: the funnel's counts
-// and won amount, and the receivables, also against the contract service.
+// a manager's approval; customer service delivers a kick-off milestone per
+// contract, and a third of the customers who pay in full renew. Reps touch
+// their customers and release some to the public pool, where others claim
+// them or reserve them (complete the profile, claim, sometimes sign a first
+// contract); once a week a rep meets a company another rep owns and files a
+// conflict. At the end, analytics (fed only by the topics) is checked
+// against what the simulator did: the funnel's counts and won amount, the
+// receivables (also against the contract service) and the pool's moves,
+// conflicts, reservations and reservation-lead signings.
 //
 // On a platform started with simulated time (--clock-start, --clock-origin
 // and --clock-rate, the same for every service and for crmctl), a day of

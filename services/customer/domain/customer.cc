@@ -591,7 +591,7 @@ absl::StatusOr<Decision> Decide(const Customer& c, const NoteContract& cmd) {
   ev::ContractSignedNoted* e = d.customer.emplace_back().mutable_contract_signed_noted();
   e->set_customer_id(c.id);
   e->set_contract_id(cmd.contract_id);
-  e->set_owner_id(c.owner);
+  e->set_owner_id(c.OwnerAt(cmd.sign_time));
   e->set_amount(cmd.amount);
   *e->mutable_sign_time() = ToTimestamp(cmd.sign_time);
   return d;
@@ -896,6 +896,15 @@ int32_t SalesYear(const google::protobuf::Timestamp& t) {
   return static_cast<int32_t>(absl::ToCivilYear(FromTimestamp(t), absl::UTCTimeZone()).year());
 }
 
+std::string Customer::OwnerAt(absl::Time t) const {
+  std::string at;
+  for (const auto& [from, who] : ownership) {
+    if (from > t) break;
+    at = who;
+  }
+  return at;
+}
+
 Customer Evolve(Customer c, const CustomerEvent& event) {
   ++c.version;
   switch (event.event_case()) {
@@ -906,6 +915,7 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.completeness = e.completeness();
       c.owner = e.owner_id();
       c.create_time = FromTimestamp(e.create_time());
+      c.ownership.emplace_back(c.create_time, c.owner);
       if (!c.owner.empty()) c.claim_time = c.create_time;
       break;
     }
@@ -921,6 +931,7 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.previous_owner = c.released_by;
       c.owner = event.claimed().owner_id();
       c.claim_time = FromTimestamp(event.claimed().claim_time());
+      c.ownership.emplace_back(c.claim_time, c.owner);
       c.last_valid_touch = absl::InfinitePast();
       c.warned_for = absl::InfinitePast();
       break;
@@ -928,6 +939,7 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
       c.released_by = event.released().previous_owner_id();
       c.released_at = FromTimestamp(event.released().release_time());
       c.owner.clear();
+      c.ownership.emplace_back(c.released_at, "");
       c.claim_time = absl::InfinitePast();
       c.last_valid_touch = absl::InfinitePast();
       c.warned_for = absl::InfinitePast();
@@ -951,6 +963,7 @@ Customer Evolve(Customer c, const CustomerEvent& event) {
         c.previous_owner = c.owner;
         c.owner = e.owner_id();
         c.claim_time = FromTimestamp(e.settle_time());
+        c.ownership.emplace_back(c.claim_time, c.owner);
         c.last_valid_touch = absl::InfinitePast();
         c.warned_for = absl::InfinitePast();
       }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -101,6 +102,8 @@ struct Customer {
   std::string released_by;
   // Who owned it before the current owner; empty when nobody did.
   std::string previous_owner;
+  // Every change of owner: from when, and who ("" the public pool).
+  std::vector<std::pair<absl::Time, std::string>> ownership;
   absl::Time released_at = absl::InfinitePast();
   // The drop deadline a warning was last issued for.
   absl::Time warned_for = absl::InfinitePast();
@@ -129,6 +132,8 @@ struct Customer {
   std::vector<ev::ConflictMatch> matches;
   bool exists() const { return version > 0; }
   bool is_private() const { return !owner.empty(); }
+  // Who owned it at `t`: "" before it existed and in the public pool.
+  std::string OwnerAt(absl::Time t) const;
 };
 
 struct RepPool {
@@ -291,7 +296,9 @@ struct NoteContract {
   int64_t amount = 0;
   absl::Time sign_time;
 };
-// A signed contract from the contract topic; nothing when already noted.
+// A signed contract from the contract topic, with the customer's owner when
+// it was signed (the topic can arrive after the customer changed hands);
+// nothing when already noted.
 absl::StatusOr<Decision> Decide(const Customer& c, const NoteContract& cmd);
 
 struct SetCapacity {

@@ -521,6 +521,29 @@ TEST(CustomerTest, AContractSignedSinceTheClaimEndsTheNoContractWindow) {
   EXPECT_EQ(NextDropDeadline(c, Policy{})->reason, ev::RELEASE_REASON_NO_SIGNED_CONTRACT);
 }
 
+TEST(CustomerTest, ASignedContractNamesTheOwnerWhenItWasSigned) {
+  // rep-1 releases on day 1, rep-2 claims on day 3; the contract signed on
+  // day 2 (in the public pool) and the one signed on day 0 arrive after.
+  Customer c = Given(CreatedBy("rep-1"));
+  c = Evolve(c, Decide(c, GivenPool("rep-1", 1), Release{"rep-1", "", kT0 + Days(1)})->customer[0]);
+  c = Evolve(
+      c,
+      Decide(c, GivenPool("rep-2", 0), Claim{"rep-2", kT0 + Days(3), {}}, Policy{})->customer[0]);
+  EXPECT_EQ(Decide(c, NoteContract{"k1", 100, kT0 + Days(2)})
+                ->customer[0]
+                .contract_signed_noted()
+                .owner_id(),
+            "");
+  EXPECT_EQ(Decide(c, NoteContract{"k2", 100, kT0})->customer[0].contract_signed_noted().owner_id(),
+            "rep-1");
+  EXPECT_EQ(Decide(c, NoteContract{"k3", 100, kT0 + Days(3)})
+                ->customer[0]
+                .contract_signed_noted()
+                .owner_id(),
+            "rep-2");
+  EXPECT_EQ(c.OwnerAt(kT0 - Days(1)), "");
+}
+
 TEST(CustomerTest, DropProtectionCanHandTheCustomerBackToItsPreviousOwner) {
   Customer c = Given(CreatedBy("rep-1"));
   c = Evolve(c, Decide(c, GivenPool("rep-1", 1), Release{"rep-1", "", kT0 + Days(1)})->customer[0]);
