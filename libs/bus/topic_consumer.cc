@@ -200,8 +200,13 @@ void TopicConsumer::Run() {
         continue;
       }
     }
-    const ssize_t n = rd_kafka_consume_batch_queue(queue_, 100, msgs.data(), msgs.size());
-    if (n <= 0) continue;
+    // Up to 100 ms for the first message, then what else is already there:
+    // rd_kafka_consume_batch_queue waits until its batch is full or its
+    // timeout passes, which would add the timeout to a quiet topic's lag.
+    msgs[0] = rd_kafka_consume_queue(queue_, 100);
+    if (msgs[0] == nullptr) continue;
+    const ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, msgs.data() + 1, msgs.size() - 1);
+    const ssize_t n = 1 + std::max<ssize_t>(more, 0);
     std::vector<readstore::Envelope> batch;
     batch.reserve(n);
     for (ssize_t i = 0; i < n; ++i) {

@@ -250,8 +250,11 @@ void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
 BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
-BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(20'000)->Arg(100'000)->Iterations(3)->UseRealTime();
-BENCHMARK(BM_RebuildCustomerList)->Arg(20'000)->Arg(100'000)->Iterations(3)->UseRealTime();
+// Each log size: the baseline, then the rebuild (the log only grows).
+BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(20'000)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_RebuildCustomerList)->Arg(20'000)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(100'000)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_RebuildCustomerList)->Arg(100'000)->Iterations(3)->UseRealTime();
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 #include "services/lead/app/customer_client.h"
 
-#include <thread>
+#include <algorithm>
 
 #include "absl/time/clock.h"
 #include "libs/rpc/rpc.h"
@@ -63,7 +63,10 @@ absl::StatusOr<std::string> OpportunityClient::Create(const std::string& tenant,
   req.set_request_id(request_id);
   req.mutable_opportunity()->set_customer_id(customer_id);
   req.mutable_opportunity()->set_display_name(name);
+  // The opportunity service learns of a new customer from the customer
+  // topic: until then it answers NOT_FOUND. Retry soon, then less often.
   const absl::Time give_up = absl::Now() + wait_for_customer_;
+  absl::Duration backoff = absl::Milliseconds(5);
   while (true) {
     grpc::ClientContext ctx;
     tokens_->Authorize(ctx, tenant, user);
@@ -74,7 +77,8 @@ absl::StatusOr<std::string> OpportunityClient::Create(const std::string& tenant,
     if (s.error_code() != grpc::StatusCode::NOT_FOUND || absl::Now() > give_up) {
       return rpc::FromGrpcStatus(s);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Milliseconds(100));
   }
 }
 
