@@ -150,8 +150,9 @@ void Settle(const std::string& path) {
 void BM_AppendLatencyAtSize(benchmark::State& state) {
   const int64_t stored = state.range(0);
   const bool settled = state.range(1) != 0;
-  static std::map<int64_t, crm::eventstore::EventStore*> stores;
-  auto& store = stores[stored];
+  // Kept open for the process's life, as the other stores here.
+  static auto* stores = new std::map<int64_t, crm::eventstore::EventStore*>;
+  auto& store = (*stores)[stored];
   const std::string path = absl::StrCat(Dir().path(), "/p9-", stored);
   if (store == nullptr) {
     auto filling = crm::eventstore::EventStore::Open({.path = path, .sync = false});
