@@ -45,7 +45,6 @@ void Relay::Start() {
 void Relay::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  producer_.reset();
 }
 
 bool Relay::Connect() {
@@ -96,102 +95,152 @@ bool Relay::Connect() {
     if (!store_->PutMeta(cluster_key_, cluster).ok()) return false;
   }
   connected_bootstrap_ = bootstrap;
+  source_ = absl::StrCat("/crm/", options_.service);
   LogInfo("relay connected",
           {{"topic", topic_}, {"bootstrap", bootstrap}, {"cursor", absl::StrCat(cursor_.load())}});
   return true;
 }
 
-size_t Relay::Publish(const std::vector<eventstore::StoredEvent>& events) {
-  rd_kafka_t* rk = producer_.get();
-  std::vector<int> results(events.size(), kPending);
-  const std::string source = absl::StrCat("/crm/", options_.service);
-  size_t produced = 0;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const auto& e = events[i];
-    rd_kafka_headers_t* h = rd_kafka_headers_new(10);
-    auto add = [h](const char* name, const std::string& v) {
-      rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
-    };
-    add(kCeSpecVersion, "1.0");
-    add(kCeId, e.event_id());
-    add(kCeType, e.type());
-    add(kCeSource, source);
-    add(kCeSubject, e.stream_id());
-    add(kCeTime, FormatTime(e.time()));
-    add(kContentType, "application/protobuf");
-    add(kTenantHeader, e.tenant());
-    add(kVersionHeader, absl::StrCat(e.version()));
-    add(kPositionHeader, absl::StrCat(e.position()));
-    if (!e.actor().empty()) add(kActorHeader, e.actor());
-    if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic_.c_str()),
-        RD_KAFKA_V_KEY(e.stream_id().data(), e.stream_id().size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(e.payload().data()), e.payload().size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_OPAQUE(&results[i]), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_headers_destroy(h);
-      break;  // queue full or fatal: publish the rest next round
-    }
-    ++produced;
+bool Relay::Produce(const eventstore::StoredEvent& e) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(12);
+  auto add = [h](const char* name, absl::string_view v) {
+    rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+  };
+  add(kCeSpecVersion, "1.0");
+  add(kCeId, e.event_id());
+  add(kCeType, e.type());
+  add(kCeSource, source_);
+  add(kCeSubject, e.stream_id());
+  add(kCeTime, FormatTime(e.time()));
+  add(kContentType, "application/protobuf");
+  add(kTenantHeader, e.tenant());
+  add(kVersionHeader, absl::StrCat(e.version()));
+  add(kPositionHeader, absl::StrCat(e.position()));
+  if (!e.actor().empty()) add(kActorHeader, e.actor());
+  if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
+  InFlight& slot = in_flight_.emplace_back(InFlight{e.position(), kPending});
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
+                        RD_KAFKA_V_KEY(e.stream_id().data(), e.stream_id().size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(e.payload().data()), e.payload().size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                        RD_KAFKA_V_OPAQUE(&slot.result), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_headers_destroy(h);
+    in_flight_.pop_back();
+    return false;
   }
-  // Wait for every delivery report, giving up early when the broker address
-  // changed, the producer failed fatally, or the relay is stopping.
-  while (rd_kafka_outq_len(rk) > 0) {
-    rd_kafka_flush(rk, 200);
-    char errstr[256];
-    if (stop_ || options_.kafka.Resolve() != connected_bootstrap_ ||
-        rd_kafka_fatal_error(rk, errstr, sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  produced_ = e.position();
+  return true;
+}
+
+bool Relay::ProduceMore() {
+  if (store_->LastPosition() <= produced_ || in_flight_.size() >= options_.max_in_flight) {
+    return true;
+  }
+  auto events = store_->ReadLog(
+      produced_ + 1, std::min(options_.batch_size, options_.max_in_flight - in_flight_.size()),
+      eventstore::EventStore::Payloads::kSealed);
+  if (!events.ok()) {
+    LogError("relay read log", {{"error", events.status().ToString()}});
+    absl::SleepFor(absl::Seconds(1));
+    return true;
+  }
+  for (const auto& e : *events) {
+    if (!Produce(e)) return false;
+  }
+  return true;
+}
+
+bool Relay::Advance() {
+  int64_t next = -1;
+  int64_t acked = 0;
+  while (!in_flight_.empty() && in_flight_.front().result != kPending) {
+    if (in_flight_.front().result != static_cast<int>(RD_KAFKA_RESP_ERR_NO_ERROR)) {
+      LogWarn("relay delivery failed",
+              {{"topic", topic_},
+               {"position", absl::StrCat(in_flight_.front().position)},
+               {"error",
+                rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(in_flight_.front().result))}});
       break;
     }
-  }
-  size_t acked = 0;
-  while (acked < produced && results[acked] == static_cast<int>(RD_KAFKA_RESP_ERR_NO_ERROR))
+    next = in_flight_.front().position;
+    in_flight_.pop_front();
     ++acked;
-  if (acked < produced || rd_kafka_outq_len(rk) > 0) {
-    // Messages may still reference `results`: drop this producer so no
-    // callback outlives them; the unacknowledged ones are published again.
-    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_flush(rk, 1000);
+  }
+  if (acked > 0) {
+    // The stored cursor may lag the brokers after a crash; that only
+    // republishes.
+    (void)store_->PutMeta(cursor_key_, absl::StrCat(next));
+    cursor_ = next;
+    published_ += acked;
+  }
+  return in_flight_.empty() || in_flight_.front().result == kPending;
+}
+
+void Relay::Disconnect() {
+  if (producer_) {
+    // Messages in flight reference in_flight_: purge them and destroy the
+    // producer (which serves their callbacks) before forgetting them.
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(producer_.get(), 1000);
     producer_.reset();
   }
-  return acked;
+  in_flight_.clear();
+  produced_ = cursor_.load();
 }
 
 void Relay::Run() {
   absl::Duration backoff = absl::Milliseconds(100);
+  absl::Time next_check = absl::InfinitePast();
   while (!stop_) {
-    if (!producer_ || options_.kafka.Resolve() != connected_bootstrap_) {
+    const absl::Time now = absl::Now();
+    if (producer_ && now >= next_check) {
+      // The broker address changed (a restarted local broker) or the
+      // producer failed for good: start over from the cursor.
+      char errstr[256];
+      if (options_.kafka.Resolve() != connected_bootstrap_ ||
+          rd_kafka_fatal_error(producer_.get(), errstr, sizeof(errstr)) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Disconnect();
+      }
+      next_check = now + absl::Milliseconds(200);
+    }
+    if (!producer_) {
       if (!Connect()) {
         absl::SleepFor(backoff);
         backoff = std::min(backoff * 2, absl::Seconds(2));
         continue;
       }
       backoff = absl::Milliseconds(100);
+      produced_ = cursor_.load();
     }
-    const int64_t cursor = cursor_.load();
-    auto events =
-        store_->ReadLog(cursor + 1, options_.batch_size, eventstore::EventStore::Payloads::kSealed);
-    if (!events.ok()) {
-      LogError("relay read log", {{"error", events.status().ToString()}});
-      absl::SleepFor(absl::Seconds(1));
+    const int64_t before = produced_;
+    const bool accepted = ProduceMore();
+    rd_kafka_poll(producer_.get(), 0);  // delivery reports
+    if (!Advance()) {
+      Disconnect();
+      absl::SleepFor(absl::Milliseconds(200));
       continue;
     }
-    if (events->empty()) {
-      store_->WaitForPosition(cursor + 1, absl::Milliseconds(200));
-      continue;
+    if (!accepted) {
+      // The producer's queue is full: let acknowledgements arrive.
+      rd_kafka_poll(producer_.get(), 10);
+    } else if (produced_ == before) {
+      if (in_flight_.empty()) {
+        store_->WaitForPosition(produced_ + 1, absl::Milliseconds(200));
+      } else {
+        rd_kafka_poll(producer_.get(), 1);
+      }
     }
-    const size_t acked = Publish(*events);
-    if (acked > 0) {
-      const int64_t next = (*events)[acked - 1].position();
-      // The cursor may lag the brokers after a crash; that only republishes.
-      (void)store_->PutMeta(cursor_key_, absl::StrCat(next));
-      cursor_ = next;
-      published_ += static_cast<int64_t>(acked);
-    }
-    if (acked < events->size()) absl::SleepFor(absl::Milliseconds(200));
   }
+  if (producer_) {
+    // Stopping: give what is in flight a moment to be acknowledged, so a
+    // clean shutdown does not republish it.
+    rd_kafka_flush(producer_.get(), 2000);
+    Advance();
+  }
+  Disconnect();
 }
 
 }  // namespace crm::bus

@@ -4,7 +4,9 @@
 // Relay publishes a service's event log to its Kafka topic, in log order, at
 // least once. It tails the log from a cursor stored in the event store's
 // metadata and advances the cursor only past events the brokers acknowledged
-// (idempotent producer, acks=all). Key = aggregate id, so one aggregate's
+// (idempotent producer, acks=all): it keeps producing what the log gains
+// while earlier events wait for their acknowledgements, and the cursor moves
+// over the acknowledged front of what is in flight. Key = aggregate id, so one aggregate's
 // events stay ordered in one partition; the value is the protobuf event and
 // the CloudEvents binary-mode headers describe it.
 //
@@ -15,6 +17,7 @@
 // Runs one background thread between Start() and Stop().
 
 #include <atomic>
+#include <deque>
 #include <string>
 #include <thread>
 
@@ -26,10 +29,11 @@ namespace crm::bus {
 struct RelayOptions {
   std::string service;  // topic is TopicFor(service); ce_source is "/crm/<service>"
   KafkaOptions kafka;
-  // Events read and published per round; the cursor advances when all of a
-  // round's are acknowledged. Rounds drain librdkafka's pipeline, so a
-  // backlog goes out faster in large ones (docs/benchmarks.md, P3).
+  // Events read from the log at a time.
   size_t batch_size = 5000;
+  // Events produced and not yet acknowledged, at most; the relay waits for
+  // acknowledgements beyond that (docs/benchmarks.md, P3).
+  size_t max_in_flight = 20000;
 };
 
 class Relay {
@@ -46,10 +50,26 @@ class Relay {
   int64_t published() const { return published_.load(); }
 
  private:
+  // One event handed to the producer: its log position and its delivery
+  // outcome (kPending until the report arrives). A deque keeps each entry
+  // where the delivery callback was told it is.
+  struct InFlight {
+    int64_t position;
+    int result;
+  };
+
   void Run();
   bool Connect();
-  // Produces `events`; returns how many from the front were acknowledged.
-  size_t Publish(const std::vector<eventstore::StoredEvent>& events);
+  // Produces what the log holds after produced_; false when the producer
+  // refused an event (its queue is full: the event is read again later).
+  bool ProduceMore();
+  bool Produce(const eventstore::StoredEvent& e);
+  // Moves the cursor over the acknowledged front of in_flight_; false when
+  // a delivery failed.
+  bool Advance();
+  // Drops the producer and what is in flight: publishing resumes from the
+  // cursor (at least once).
+  void Disconnect();
 
   eventstore::EventStore* store_;
   RelayOptions options_;
@@ -58,6 +78,9 @@ class Relay {
   std::string cluster_key_;
   RdKafkaPtr producer_;
   std::string connected_bootstrap_;
+  std::string source_;
+  std::deque<InFlight> in_flight_;
+  int64_t produced_ = 0;  // last log position handed to the producer
   std::atomic<int64_t> cursor_{0};
   std::atomic<int64_t> published_{0};
   std::atomic<bool> stop_{false};

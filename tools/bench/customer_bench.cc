@@ -4,17 +4,27 @@
 //   against a no-op unary RPC (grpc.health.v1 Check);
 // - P6: read-model queries (ListCustomers, 20 rows) against the same no-op;
 // - P5: the customer list rebuilt from the log into an empty read store
-//   against raw unsynced RocksDB writes of as many rows.
+//   against raw unsynced RocksDB writes of as many rows;
+// - P8: the resident memory of a process serving the customer service with
+//   N customers stored (children of this one, so that nothing else counts).
 // Latency counters are each client's p50/p99, averaged over the clients.
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
@@ -34,6 +44,22 @@ namespace {
 
 namespace v1 = crm::customer::v1;
 constexpr int kCustomers = 1000;
+
+// A loopback gRPC server for `service`, every call's bearer token verified
+// as in production; returns a channel to it.
+std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
+                                     std::unique_ptr<grpc::Server>* server) {
+  crm::test::InstallTestVerifier();
+  grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
+  recorder.push_back(crm::rpc::MethodRecorder());
+  builder.experimental().SetInterceptorCreators(std::move(recorder));
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service);
+  *server = builder.BuildAndStart();
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
 
 // One server for every benchmark: the customer service with its list
 // projection tailing the log, and gRPC's health service as the no-op.
@@ -62,17 +88,7 @@ struct Platform {
     tailer->Start();
     service = std::make_unique<crm::customer::CustomerServiceImpl>(commands.get(), read.get());
     grpc::EnableDefaultHealthCheckService(true);
-    crm::test::InstallTestVerifier();
-    grpc::ServerBuilder builder;
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
-    recorder.push_back(crm::rpc::MethodRecorder());
-    builder.experimental().SetInterceptorCreators(std::move(recorder));
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service.get());
-    server = builder.BuildAndStart();
-    channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    channel = Serve(service.get(), &server);
     auto stub = v1::CustomerService::NewStub(channel);
     for (int i = 0; i < kCustomers; ++i) {
       v1::CreateCustomerRequest req;
@@ -247,6 +263,100 @@ void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
+// P8's children. "fill": creates `customers` customers (100 per rep)
+// through the service's command handler into `dir`, its list projection
+// following, unsynced for speed. "serve": opens `dir` as the service does
+// (the event store synced, the read store, the list projection caught up),
+// serves 1,000 ListCustomers and 1,000 RecordTouch calls over loopback gRPC
+// and writes its VmRSS and VmHWM (KiB) to dir/memory.
+int MemoryChild(const std::string& mode, const std::string& dir, int64_t customers) {
+  auto store =
+      crm::eventstore::EventStore::Open({.path = dir + "/events", .sync = mode == "serve"});
+  auto read = crm::readstore::ReadStore::Open(dir + "/read");
+  if (!store.ok() || !read.ok()) return 1;
+  crm::customer::Policy policy;
+  policy.default_capacity = 100;
+  crm::customer::CustomerCommandHandler commands(store->get(), crm::SystemClock(), policy);
+  crm::customer::CustomerListProjection list;
+  crm::readstore::ProjectionRunner runner(read->get(), &list);
+  crm::bus::LogTailer tailer(store->get(), &runner);
+  if (!tailer.CatchUp().ok()) return 1;
+  tailer.Start();
+  if (mode == "fill") {
+    for (int64_t i = 0; i < customers; ++i) {
+      crm::customer::CreateCustomer cmd;
+      cmd.user = absl::StrCat("rep-", i / 100);
+      cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
+      if (!commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd)).ok()) return 1;
+    }
+    return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
+  }
+  crm::customer::CustomerServiceImpl service(&commands, read->get());
+  std::unique_ptr<grpc::Server> server;
+  auto stub = v1::CustomerService::NewStub(Serve(&service, &server));
+  for (int i = 0; i < 1000; ++i) {
+    const std::string rep =
+        absl::StrCat("rep-", (i * 7919) % std::max<int64_t>(1, customers / 100));
+    grpc::ClientContext list_ctx;
+    crm::rpc::SetBearer(list_ctx, crm::test::TestToken(rep, "bench"));
+    v1::ListCustomersRequest list_req;
+    list_req.set_filter(v1::ListCustomersRequest::FILTER_MY_POOL);
+    list_req.set_page_size(20);
+    v1::ListCustomersResponse listed;
+    if (!stub->ListCustomers(&list_ctx, list_req, &listed).ok() || listed.customers().empty()) {
+      return 1;
+    }
+    grpc::ClientContext touch_ctx;
+    crm::rpc::SetBearer(touch_ctx, crm::test::TestToken(rep, "bench"));
+    v1::RecordTouchRequest touch;
+    touch.set_request_id(absl::StrCat("memory-touch-", i, "-", absl::ToUnixNanos(absl::Now())));
+    touch.set_customer(listed.customers(0).name());
+    touch.mutable_touch()->set_channel(crm::customer::events::v1::TOUCH_CHANNEL_PHONE);
+    touch.mutable_touch()->set_note("Checked in on the rollout");
+    v1::Touch out;
+    if (!stub->RecordTouch(&touch_ctx, touch, &out).ok()) return 1;
+  }
+  std::ifstream status("/proc/self/status");
+  std::ofstream result(dir + "/memory");
+  for (std::string line; std::getline(status, line);) {
+    if (absl::StartsWith(line, "VmRSS:") || absl::StartsWith(line, "VmHWM:")) {
+      result << line << "\n";
+    }
+  }
+  return result ? 0 : 1;
+}
+
+bool RunChild(const std::string& arg) {
+  char* argv[] = {const_cast<char*>("customer_bench"), const_cast<char*>(arg.c_str()), nullptr};
+  pid_t child = 0;
+  int status = 0;
+  return posix_spawn(&child, "/proc/self/exe", nullptr, nullptr, argv, environ) == 0 &&
+         waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// P8: resident memory (MiB) of a process serving the customer service with
+// range(0) customers stored, after 1,000 queries and 1,000 touches;
+// counters rss_mib (at the end) and peak_mib (VmHWM).
+void BM_MemoryWithCustomers(benchmark::State& state) {
+  const int64_t customers = state.range(0);
+  for (auto _ : state) {
+    crm::test::TempDir dir;
+    if (!RunChild(absl::StrCat("--memory-child=fill,", dir.path(), ",", customers)) ||
+        !RunChild(absl::StrCat("--memory-child=serve,", dir.path(), ",", customers))) {
+      state.SkipWithError("a memory child failed");
+      break;
+    }
+    std::ifstream in(dir.path() + "/memory");
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+      double kib = 0;
+      if (parts.size() >= 2 && absl::SimpleAtod(parts[1], &kib)) {
+        state.counters[absl::StartsWith(line, "VmRSS") ? "rss_mib" : "peak_mib"] = kib / 1024;
+      }
+    }
+  }
+}
+
 BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
@@ -255,7 +365,27 @@ BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(20'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RebuildCustomerList)->Arg(20'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(100'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RebuildCustomerList)->Arg(100'000)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_MemoryWithCustomers)
+    ->Arg(10'000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  constexpr absl::string_view kChild = "--memory-child=";
+  if (argc == 2 && absl::StartsWith(argv[1], kChild)) {  // P8's children
+    const std::vector<std::string> parts =
+        absl::StrSplit(absl::string_view(argv[1]).substr(kChild.size()), ',');
+    int64_t customers = 0;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[2], &customers)) return 2;
+    return MemoryChild(parts[0], parts[1], customers);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -5,11 +5,22 @@
 // the log in batches, adds the CloudEvents headers and advances its cursor
 // only past acknowledged events; the bare producer only produces and
 // flushes once. Items are events (messages) per second (docs/benchmarks.md).
+//
+// P4 and P3's added latency: events appended durably at a steady rate, one
+// per aggregate, relayed to the broker and applied by a TopicConsumer to a
+// read store in this process; each event's lag is from its append being
+// acknowledged to its row being readable. The same consumer fed by a bare
+// producer at the same rate (from the produce call to the row) is the
+// baseline: the difference is what the relay adds.
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +30,10 @@
 #include "libs/bus/kafka.h"
 #include "libs/bus/local_broker.h"
 #include "libs/bus/relay.h"
+#include "libs/bus/topic_consumer.h"
 #include "libs/eventstore/event_store.h"
+#include "libs/readstore/projection_runner.h"
+#include "libs/readstore/read_store.h"
 #include "libs/testing/temp_dir.h"
 
 namespace {
@@ -27,33 +41,40 @@ namespace {
 constexpr int kPerStream = 100;        // events per aggregate (and key)
 const std::string kPayload(200, 'x');  // about a customer event's size
 const std::string kBareTopic = "bench.bare";
+const std::string kBareLagTopic = "bench.bare-lag";
 
 crm::bus::LocalBroker& Broker() {
   static auto* broker = [] {
-    auto b = crm::bus::LocalBroker::Start(3, {crm::bus::TopicFor("bench"), kBareTopic});
+    auto b = crm::bus::LocalBroker::Start(
+        3, {crm::bus::TopicFor("bench"), kBareTopic, crm::bus::TopicFor("lag"), kBareLagTopic});
     if (!b.ok()) std::abort();
     return b->release();
   }();
   return *broker;
 }
 
+crm::bus::RdKafkaPtr BareProducer() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  crm::bus::UseProjectLog(conf);
+  if (!crm::bus::SetAll(conf, {{"bootstrap.servers", Broker().bootstrap()},
+                               {"enable.idempotence", "true"},
+                               {"acks", "all"},
+                               {"partitioner", "murmur2_random"},
+                               {"linger.ms", "2"}})
+           .ok()) {
+    std::abort();
+  }
+  char err[512];
+  crm::bus::RdKafkaPtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)));
+  if (!producer) std::abort();
+  return producer;
+}
+
 void BM_BareIdempotentProducer(benchmark::State& state) {
   const int events = static_cast<int>(state.range(0));
   for (auto _ : state) {
     state.PauseTiming();
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    crm::bus::UseProjectLog(conf);
-    if (!crm::bus::SetAll(conf, {{"bootstrap.servers", Broker().bootstrap()},
-                                 {"enable.idempotence", "true"},
-                                 {"acks", "all"},
-                                 {"partitioner", "murmur2_random"},
-                                 {"linger.ms", "2"}})
-             .ok()) {
-      std::abort();
-    }
-    char err[512];
-    crm::bus::RdKafkaPtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)));
-    if (!producer) std::abort();
+    crm::bus::RdKafkaPtr producer = BareProducer();
     // Connected, with its producer id, before the timing (the relay's rate
     // below is likewise taken from its first acknowledgement on).
     if (rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(kBareTopic.c_str()),
@@ -130,6 +151,127 @@ void BM_Relay(benchmark::State& state) {
   state.SetItemsProcessed(timed_events);
 }
 
+// One row per aggregate: an event is visible once its row is readable.
+class RowPerStream : public crm::readstore::Projection {
+ public:
+  std::string name() const override { return "lag"; }
+  absl::Status Apply(const crm::readstore::StoredEvent& e,
+                     crm::readstore::RowWriter& rows) override {
+    rows.Put(e.stream_id(), "1");
+    return absl::OkStatus();
+  }
+};
+
+// Sends one event of aggregate `key` by the path measured; returns false
+// when it could not.
+using Sender = std::function<bool(const std::string& key)>;
+
+// Paces `events` sends at `rate` per second and returns each one's lag (ms)
+// from send() returning to its row being readable in `read`.
+std::vector<double> MeasureLag(crm::readstore::ReadStore& read, const Sender& send,
+                               const std::string& run, int rate, int events,
+                               benchmark::State& state) {
+  std::vector<std::atomic<int64_t>> sent(events);
+  std::vector<double> lags(events, 0);
+  std::atomic<bool> failed{false};
+  std::thread watcher([&] {
+    for (int i = 0; i < events && !failed; ++i) {
+      while (sent[i].load() == 0 && !failed) absl::SleepFor(absl::Microseconds(20));
+      const std::string key = absl::StrCat(run, "-", i);
+      const absl::Time give_up = absl::Now() + absl::Seconds(30);
+      while (!failed) {
+        auto row = read.Get(key);
+        if (row.ok() && *row) break;
+        if (absl::Now() > give_up) failed = true;
+        absl::SleepFor(absl::Microseconds(20));
+      }
+      lags[i] = static_cast<double>(absl::GetCurrentTimeNanos() / 1000 - sent[i].load()) / 1000;
+    }
+  });
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < events && !failed; ++i) {
+    absl::SleepFor(start + absl::Seconds(1) * i / rate - absl::Now());
+    if (!send(absl::StrCat(run, "-", i))) failed = true;
+    sent[i] = absl::GetCurrentTimeNanos() / 1000;
+  }
+  watcher.join();
+  if (failed) state.SkipWithError("an event did not become visible within 30 s");
+  return lags;
+}
+
+void ReportLag(benchmark::State& state, std::vector<double> lags) {
+  if (lags.empty()) return;
+  std::sort(lags.begin(), lags.end());
+  auto at = [&](double q) { return lags[static_cast<size_t>(q * (lags.size() - 1))]; };
+  state.counters["p50_ms"] = at(0.5);
+  state.counters["p99_ms"] = at(0.99);
+  state.counters["max_ms"] = lags.back();
+}
+
+// range(0): 1 = events appended and relayed, 0 = a bare producer;
+// range(1): events per second; range(2): events per run.
+void BM_ProjectionLag(benchmark::State& state) {
+  const bool relayed = state.range(0) == 1;
+  const int rate = static_cast<int>(state.range(1));
+  const int events = static_cast<int>(state.range(2));
+  static int runs = 0;  // keys unique across runs: the topics keep earlier runs' events
+  std::vector<double> lags;
+  for (auto _ : state) {
+    const std::string run = absl::StrCat("r", ++runs);
+    crm::test::TempDir dir;
+    auto read = crm::readstore::ReadStore::Open(dir.path() + "/read");
+    if (!read.ok()) std::abort();
+    RowPerStream projection;
+    crm::readstore::ProjectionRunner runner(read->get(), &projection);
+    crm::bus::TopicConsumer consumer(&runner, {relayed ? crm::bus::TopicFor("lag") : kBareLagTopic,
+                                               "bench",
+                                               {Broker().bootstrap(), "", {}}});
+    consumer.Start();
+    std::unique_ptr<crm::eventstore::EventStore> store;
+    std::unique_ptr<crm::bus::Relay> relay;
+    crm::bus::RdKafkaPtr producer;
+    Sender send;
+    if (relayed) {
+      auto opened = crm::eventstore::EventStore::Open({.path = dir.path() + "/events"});
+      if (!opened.ok()) std::abort();
+      store = std::move(*opened);
+      relay = std::make_unique<crm::bus::Relay>(
+          store.get(), crm::bus::RelayOptions{"lag", {Broker().bootstrap(), "", {}}});
+      relay->Start();
+      send = [&](const std::string& key) {
+        return store->Append({"bench", key}, 0, {{"bench.Event", kPayload}}, key).ok();
+      };
+    } else {
+      producer = BareProducer();
+      send = [&](const std::string& key) {
+        rd_kafka_headers_t* h = rd_kafka_headers_new(6);
+        for (const auto& [name, value] : {std::pair{crm::bus::kCeType, "bench.Event"},
+                                          {crm::bus::kCeId, key.c_str()},
+                                          {crm::bus::kCeSubject, key.c_str()},
+                                          {crm::bus::kTenantHeader, "bench"},
+                                          {crm::bus::kVersionHeader, "1"}}) {
+          rd_kafka_header_add(h, name, -1, value, -1);
+        }
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            producer.get(), RD_KAFKA_V_TOPIC(kBareLagTopic.c_str()),
+            RD_KAFKA_V_KEY(key.data(), key.size()),
+            RD_KAFKA_V_VALUE(const_cast<char*>(kPayload.data()), kPayload.size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(h);
+        rd_kafka_poll(producer.get(), 0);
+        return e == RD_KAFKA_RESP_ERR_NO_ERROR;
+      };
+    }
+    // Warm up (connected, producer ids, earlier runs' events consumed) with
+    // one event timed like the rest and then dropped.
+    MeasureLag(**read, send, run + "w", rate, 1, state);
+    if (!state.error_occurred()) lags = MeasureLag(**read, send, run, rate, events, state);
+    consumer.Stop();
+    if (relay) relay->Stop();
+  }
+  ReportLag(state, std::move(lags));
+}
+
 // range(0): events (messages) per run.
 BENCHMARK(BM_BareIdempotentProducer)
     ->Arg(20'000)
@@ -143,6 +285,17 @@ BENCHMARK(BM_Relay)
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime();
+// 1,600 events/s is half the customer service's most durable commands per
+// second (P1); 500/s a calmer load.
+BENCHMARK(BM_ProjectionLag)
+    ->ArgNames({"relayed", "per_s", "events"})
+    ->Args({0, 500, 3000})
+    ->Args({1, 500, 3000})
+    ->Args({0, 1600, 8000})
+    ->Args({1, 1600, 8000})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
