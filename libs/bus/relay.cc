@@ -223,15 +223,14 @@ void Relay::Run() {
       absl::SleepFor(absl::Milliseconds(200));
       continue;
     }
-    if (!accepted) {
-      // The producer's queue is full: let acknowledgements arrive.
+    if (!accepted || in_flight_.size() >= options_.max_in_flight) {
+      // The producer's queue is full, or enough is in flight: let
+      // acknowledgements arrive.
       rd_kafka_poll(producer_.get(), 10);
     } else if (produced_ == before) {
-      if (in_flight_.empty()) {
-        store_->WaitForPosition(produced_ + 1, absl::Milliseconds(200));
-      } else {
-        rd_kafka_poll(producer_.get(), 1);
-      }
+      // Nothing new: wake for the next event, and take acknowledgements at
+      // least every 5 ms meanwhile (they only move the cursor).
+      store_->WaitForPosition(produced_ + 1, absl::Milliseconds(in_flight_.empty() ? 200 : 5));
     }
   }
   if (producer_) {

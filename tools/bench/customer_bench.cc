@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -273,21 +274,31 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   auto store =
       crm::eventstore::EventStore::Open({.path = dir + "/events", .sync = mode == "serve"});
   auto read = crm::readstore::ReadStore::Open(dir + "/read");
-  if (!store.ok() || !read.ok()) return 1;
+  if (!store.ok() || !read.ok()) {
+    std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
+    return 1;
+  }
   crm::customer::Policy policy;
   policy.default_capacity = 100;
   crm::customer::CustomerCommandHandler commands(store->get(), crm::SystemClock(), policy);
   crm::customer::CustomerListProjection list;
   crm::readstore::ProjectionRunner runner(read->get(), &list);
   crm::bus::LogTailer tailer(store->get(), &runner);
-  if (!tailer.CatchUp().ok()) return 1;
+  if (absl::Status s = tailer.CatchUp(); !s.ok()) {
+    std::cerr << "catch up: " << s << "\n";
+    return 1;
+  }
   tailer.Start();
   if (mode == "fill") {
     for (int64_t i = 0; i < customers; ++i) {
       crm::customer::CreateCustomer cmd;
       cmd.user = absl::StrCat("rep-", i / 100);
       cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
-      if (!commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd)).ok()) return 1;
+      auto created = commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd));
+      if (!created.ok()) {
+        std::cerr << "create " << i << ": " << created.status() << "\n";
+        return 1;
+      }
     }
     return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
@@ -303,7 +314,9 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
     list_req.set_filter(v1::ListCustomersRequest::FILTER_MY_POOL);
     list_req.set_page_size(20);
     v1::ListCustomersResponse listed;
-    if (!stub->ListCustomers(&list_ctx, list_req, &listed).ok() || listed.customers().empty()) {
+    if (grpc::Status s = stub->ListCustomers(&list_ctx, list_req, &listed);
+        !s.ok() || listed.customers().empty()) {
+      std::cerr << "list: " << s.error_message() << "\n";
       return 1;
     }
     grpc::ClientContext touch_ctx;
@@ -314,7 +327,10 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
     touch.mutable_touch()->set_channel(crm::customer::events::v1::TOUCH_CHANNEL_PHONE);
     touch.mutable_touch()->set_note("Checked in on the rollout");
     v1::Touch out;
-    if (!stub->RecordTouch(&touch_ctx, touch, &out).ok()) return 1;
+    if (grpc::Status s = stub->RecordTouch(&touch_ctx, touch, &out); !s.ok()) {
+      std::cerr << "touch: " << s.error_message() << "\n";
+      return 1;
+    }
   }
   std::ifstream status("/proc/self/status");
   std::ofstream result(dir + "/memory");

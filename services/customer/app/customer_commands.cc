@@ -12,6 +12,7 @@ namespace crm::customer {
 namespace {
 
 constexpr int kMaxAttempts = 16;
+constexpr size_t kCachedPools = 4096;
 
 absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.time()); }
 
@@ -43,14 +44,34 @@ absl::StatusOr<std::vector<CustomerEvent>> LoadEvents(eventstore::EventStore* st
 }
 
 absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::string& tenant,
-                                 const std::string& rep) {
-  ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, PoolStreamId(rep)}));
-  RepPool pool;
+                                 const std::string& rep, RepPool from) {
+  ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, PoolStreamId(rep)}, from.version + 1));
+  RepPool pool = std::move(from);
   pool.rep = rep;
   for (const auto& e : stored) {
     RepPoolEvent event;
     RETURN_IF_ERROR(eventstore::FromStored(e.type(), e.payload(), &event));
     pool = Evolve(std::move(pool), event);
+  }
+  return pool;
+}
+
+absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
+                                                     const std::string& rep) {
+  const std::string key = absl::StrCat(tenant, std::string(1, '\0'), rep);
+  RepPool cached;
+  {
+    std::lock_guard<std::mutex> lock(pools_mu_);
+    if (auto it = pools_.find(key); it != pools_.end()) cached = it->second;
+  }
+  ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep, std::move(cached)));
+  std::lock_guard<std::mutex> lock(pools_mu_);
+  if (auto it = pools_.find(key); it == pools_.end()) {
+    // Full: forget some rep's pool; it is replayed when next needed.
+    if (pools_.size() >= kCachedPools) pools_.erase(pools_.begin());
+    pools_.emplace(key, pool);
+  } else if (pool.version > it->second.version) {
+    it->second = pool;
   }
   return pool;
 }
@@ -65,7 +86,7 @@ absl::Status CustomerCommandHandler::Execute(
     const std::string rep = pool_of(c);
     RepPool pool;
     if (!rep.empty()) {
-      ASSIGN_OR_RETURN(pool, LoadPool(store_, tenant, rep));
+      ASSIGN_OR_RETURN(pool, Pool(tenant, rep));
     }
     auto decided = decide(c, pool);
     if (!decided.ok()) {
@@ -127,7 +148,7 @@ absl::StatusOr<std::vector<CustomerCommandHandler::HistoryEntry>> CustomerComman
 
 absl::StatusOr<RepPool> CustomerCommandHandler::GetPool(const std::string& tenant,
                                                         const std::string& rep) {
-  return LoadPool(store_, tenant, rep);
+  return Pool(tenant, rep);
 }
 
 absl::StatusOr<Customer> CustomerCommandHandler::Create(const std::string& tenant,
@@ -335,8 +356,8 @@ absl::StatusOr<ev::ConflictJudged> CustomerCommandHandler::FileConflict(
       return decided.status();
     }
     ConflictDecision d = *std::move(decided);
-    ASSIGN_OR_RETURN(RepPool loser, LoadPool(store_, tenant, d.verdict.loser_id()));
-    ASSIGN_OR_RETURN(RepPool winner, LoadPool(store_, tenant, d.verdict.winner_id()));
+    ASSIGN_OR_RETURN(RepPool loser, Pool(tenant, d.verdict.loser_id()));
+    ASSIGN_OR_RETURN(RepPool winner, Pool(tenant, d.verdict.winner_id()));
     ConflictEvent judged;
     *judged.mutable_judged() = d.verdict;
     std::vector<eventstore::StreamAppend> appends;
@@ -457,7 +478,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::ReviewStanding(const std::string
   ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   const absl::Time now = clock_->Now();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep));
+    ASSIGN_OR_RETURN(RepPool pool, Pool(tenant, rep));
     pool.rep = rep;
     auto events = customer::ReviewStanding(pool, customers, average_completeness, now, policy);
     if (events.empty()) return pool;
@@ -465,7 +486,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::ReviewStanding(const std::string
     // Derived from the state decided on: the same state is reviewed once.
     auto r = store_->Append({tenant, PoolStreamId(rep)}, pool.version, std::move(encoded),
                             absl::StrCat("standing:", rep, ":", pool.version));
-    if (r.ok()) return LoadPool(store_, tenant, rep);
+    if (r.ok()) return Pool(tenant, rep);
     if (r.status().code() != absl::StatusCode::kAborted) return r.status();
   }
   return absl::AbortedError("the pool kept changing under the standing review; retry it");
@@ -520,7 +541,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& t
   for (int attempt = 0; attempt < kMaxAttempts && !done; ++attempt) {
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) break;
-    ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep));
+    ASSIGN_OR_RETURN(RepPool pool, Pool(tenant, rep));
     pool.rep = rep;
     ASSIGN_OR_RETURN(auto events, Decide(pool, cmd));
     ASSIGN_OR_RETURN(auto encoded, eventstore::ToNewEvents(events));
@@ -531,7 +552,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::SetCapacity(const std::string& t
   }
   ASSIGN_OR_RETURN(auto applied, store_->FindRequest(tenant, request_id));
   if (!applied) return absl::AbortedError("the pool kept changing under this command; retry it");
-  return LoadPool(store_, tenant, rep);
+  return Pool(tenant, rep);
 }
 
 absl::StatusOr<Customer> CustomerCommandHandler::EnforceDropProtection(
@@ -550,7 +571,7 @@ absl::StatusOr<Customer> CustomerCommandHandler::EnforceDropProtection(
         if (!policy.drop_back_to_previous_owner || c.previous_owner.empty()) {
           return customer::EnforceDropProtection(c, pool, now, policy);
         }
-        ASSIGN_OR_RETURN(RepPool previous, LoadPool(store_, tenant, c.previous_owner));
+        ASSIGN_OR_RETURN(RepPool previous, Pool(tenant, c.previous_owner));
         return customer::EnforceDropProtection(c, pool, now, policy, &previous);
       }));
   return Get(tenant, customer_id);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "libs/clock/clock.h"
 #include "libs/eventstore/event_store.h"
@@ -49,8 +50,7 @@ class CustomerCommandHandler {
   // Deletes the contact's key, then records ContactErased. A retry finishes
   // what a failed attempt began; an erased contact is left as it is.
   absl::StatusOr<Customer> EraseContact(const std::string& tenant, const std::string& request_id,
-                                        const std::string& customer_id,
-                                        customer::EraseContact cmd);
+                                        const std::string& customer_id, customer::EraseContact cmd);
   absl::StatusOr<Customer> Claim(const std::string& tenant, const std::string& request_id,
                                  const std::string& customer_id, const std::string& user);
   absl::StatusOr<Customer> Reserve(const std::string& tenant, const std::string& request_id,
@@ -144,6 +144,12 @@ class CustomerCommandHandler {
                        const std::function<std::string(const Customer&)>& pool_of,
                        const DecideFn& decide);
 
+  // The rep's pool as its stream stands: the state last loaded (kept for
+  // up to kCachedPools reps) with the events appended since. A pool's
+  // stream grows with every customer claimed and released, and most
+  // commands read one.
+  absl::StatusOr<RepPool> Pool(const std::string& tenant, const std::string& rep);
+
   // Customers matching `profile` other than `exclude`, with their owners.
   absl::StatusOr<std::vector<ev::ConflictMatch>> DetectMatches(const std::string& tenant,
                                                                const Profile& profile,
@@ -156,6 +162,8 @@ class CustomerCommandHandler {
   std::map<std::string, std::pair<int64_t, Policy>> policies_;  // tenant -> version, rules
   MatchLookup match_lookup_;
   pii::Vault* vault_ = nullptr;
+  std::mutex pools_mu_;
+  absl::flat_hash_map<std::string, RepPool> pools_;  // tenant '\0' rep -> pool
 };
 
 // The customer as its stream stands (version 0 when it does not exist), or
@@ -167,8 +175,10 @@ absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::
 absl::StatusOr<std::vector<CustomerEvent>> LoadEvents(eventstore::EventStore* store,
                                                       const std::string& tenant,
                                                       const std::string& customer_id);
+// The rep's pool as its stream stands, replayed onto `from` (the pool at
+// from.version) when given.
 absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::string& tenant,
-                                 const std::string& rep);
+                                 const std::string& rep, RepPool from = {});
 
 }  // namespace crm::customer
 

@@ -341,6 +341,33 @@ TEST_F(CustomerServiceTest, CreateAndClaimAtCapacityAreRefused) {
   EXPECT_EQ(Pool("rep-1").size(), 2);
 }
 
+// The handler keeps reps' pools in memory and reads only the events appended
+// since; what another writer of the same store appended still counts.
+TEST_F(CustomerServiceTest, APoolKeptInMemorySeesWhatAnotherWriterAppended) {
+  v1::Customer first, second, third;
+  ASSERT_TRUE(Create("rep-1", "first", &first, false, "First GmbH").ok());
+  EXPECT_EQ(Pool("rep-1").size(), 1);
+  CustomerCommandHandler other(store_.get(), &clock_, Policy{});
+  for (int i = 0; i < 49; ++i) {
+    CreateCustomer cmd;
+    cmd.user = "rep-1";
+    cmd.profile.set_company_name(absl::StrCat("Other ", i, " Ltd"));
+    ASSERT_TRUE(other.Create("acme", absl::StrCat("other-", i), std::move(cmd)).ok());
+  }
+  EXPECT_EQ(Pool("rep-1").size(), 50);
+  grpc::Status full = Create("rep-1", "third", &third, false, "Third GmbH");
+  EXPECT_EQ(ErrorReason(rpc::FromGrpcStatus(full)), kPoolFull);
+  grpc::ClientContext ctx;
+  As(ctx, "rep-1");
+  v1::ReleaseCustomerRequest release;
+  release.set_request_id("release-first");
+  release.set_name(first.name());
+  v1::Customer released;
+  ASSERT_TRUE(stub_->ReleaseCustomer(&ctx, release, &released).ok());
+  EXPECT_EQ(Pool("rep-1").size(), 49);
+  EXPECT_TRUE(Create("rep-1", "third", &third, false, "Third GmbH").ok());
+}
+
 TEST_F(CustomerServiceTest, ReleaseAndCoolDown) {
   v1::Customer c, out;
   ASSERT_TRUE(Create("rep-1", "r1", &c).ok());
