@@ -209,30 +209,45 @@ absl::StatusOr<std::string> Vault::ReadSecret(const std::string& path) {
 absl::StatusOr<std::optional<std::string>> Vault::Key(absl::string_view tenant,
                                                       absl::string_view person_id, bool create) {
   const std::string k = DbKey(tenant, person_id);
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(k);
   std::string value;
-  if (it != cache_.end()) {
-    value = it->second;
-  } else {
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), k, &value);
-    if (s.IsNotFound()) {
-      if (!create) {
-        return absl::DataLossError(
-            absl::StrCat("no key for person ", person_id, " (the key store is not this store's)"));
-      }
-      value.assign(kKeyBytes, '\0');
-      if (RAND_bytes(reinterpret_cast<unsigned char*>(value.data()), kKeyBytes) != 1) {
-        return absl::InternalError("no random key");
-      }
-      RETURN_IF_ERROR(FromRocks(PutSynced(k, value), "write key"));
-      ++stats_.keys_created;
-    } else {
-      RETURN_IF_ERROR(FromRocks(s, "read key"));
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    resolved_.wait(lock, [&] { return !resolving_.contains(k); });
+    if (auto it = cache_.find(k); it != cache_.end()) {
+      if (it->second.empty()) return std::nullopt;
+      return it->second;
     }
-    if (cache_.size() >= kMaxCached) cache_.clear();
-    cache_[k] = value;
+    resolving_.insert(k);
   }
+  // This caller alone reads or makes the person's key; other people's keys
+  // are served meanwhile.
+  bool created = false;
+  auto resolve = [&]() -> absl::Status {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), k, &value);
+    if (!s.IsNotFound()) return FromRocks(s, "read key");
+    if (!create) {
+      return absl::DataLossError(
+          absl::StrCat("no key for person ", person_id, " (the key store is not this store's)"));
+    }
+    value.assign(kKeyBytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(value.data()), kKeyBytes) != 1) {
+      return absl::InternalError("no random key");
+    }
+    created = true;
+    return FromRocks(PutSynced(k, value), "write key");
+  };
+  absl::Status resolved = resolve();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resolving_.erase(k);
+    if (resolved.ok()) {
+      if (created) ++stats_.keys_created;
+      if (cache_.size() >= kMaxCached) cache_.clear();
+      cache_[k] = value;
+    }
+  }
+  resolved_.notify_all();
+  RETURN_IF_ERROR(resolved);
   if (value.empty()) return std::nullopt;
   return value;
 }
@@ -249,7 +264,10 @@ absl::Status Vault::Erase(absl::string_view tenant, absl::string_view person_id)
   if (person_id.empty()) return absl::InvalidArgumentError("person_id: is required");
   const std::string k = DbKey(tenant, person_id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    // After any caller still making the person's key (it would overwrite
+    // the tombstone), and before any other.
+    std::unique_lock<std::mutex> lock(mu_);
+    resolved_.wait(lock, [&] { return !resolving_.contains(k); });
     // A tombstone, not a delete: no key is ever made for this person again.
     RETURN_IF_ERROR(FromRocks(PutSynced(k, ""), "erase key"));
     cache_[k] = "";

@@ -20,6 +20,7 @@
 //
 // Thread-safe.
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -104,6 +106,11 @@ class Vault : public eventstore::PayloadCipher {
   mutable std::mutex mu_;
   // Keys read or made, by tenant \0 person; "" = erased. Cleared when large.
   absl::flat_hash_map<std::string, std::string> cache_;
+  // People whose key a caller is reading or making outside mu_ (the synced
+  // write of a new key must not hold up everyone else's); others asking
+  // for the same person wait on resolved_.
+  absl::flat_hash_set<std::string> resolving_;
+  std::condition_variable resolved_;
   absl::flat_hash_map<const google::protobuf::Descriptor*, bool> has_records_;
   VaultStats stats_;
 };

@@ -1,5 +1,9 @@
 #include "libs/pii/vault.h"
 
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "crm/lead/events/v1/lead_events.pb.h"
 #include "gtest/gtest.h"
@@ -73,6 +77,47 @@ TEST_F(VaultTest, SealedPayloadHoldsNoPersonalDataAndOpensBack) {
   Reopen();  // keys are durable
   const auto opened = Open<cev::CustomerCreated>(sealed);
   EXPECT_EQ(opened.SerializeAsString(), Created().SerializeAsString());
+}
+
+// New people's keys are made (and synced) outside the vault's lock; callers
+// sealing for the same person at once still share one key, and an erasure
+// racing them leaves the person erased.
+TEST_F(VaultTest, ConcurrentSealsShareOnePersonsKeyAndErasureWins) {
+  std::vector<std::string> sealed(16);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < sealed.size(); ++t) {
+    threads.emplace_back([&, t] {
+      cev::CustomerCreated e = Created();
+      // Half share person c1/k1/1; the others are people of their own.
+      if (t % 2) e.mutable_profile()->mutable_contacts(0)->set_person_id(absl::StrCat("p", t));
+      sealed[t] = Seal(e);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(vault_->stats().keys_created, 9);
+  Reopen();  // what each opens with is the durable key
+  for (size_t t = 0; t < sealed.size(); ++t) {
+    EXPECT_EQ(Open<cev::CustomerCreated>(sealed[t]).profile().contacts(0).name(), "Ada Lovelace")
+        << t;
+  }
+
+  threads.clear();
+  std::vector<std::string> racing(8);
+  for (size_t t = 0; t < racing.size(); ++t) {
+    threads.emplace_back([&, t] {
+      cev::CustomerCreated e = Created();
+      e.mutable_profile()->mutable_contacts(0)->set_person_id("racer");
+      racing[t] = Seal(e);
+    });
+  }
+  ASSERT_TRUE(vault_->Erase("t1", "racer").ok());
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(*vault_->IsErased("t1", "racer"));
+  Reopen();
+  EXPECT_TRUE(*vault_->IsErased("t1", "racer"));
+  for (const std::string& s : racing) {
+    EXPECT_TRUE(Open<cev::CustomerCreated>(s).profile().contacts(0).name().empty());
+  }
 }
 
 TEST_F(VaultTest, MatchTagsDependOnTenantAndSecret) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/bus/log_tailer.h"
+#include "libs/pii/vault.h"
 #include "libs/rpc/access.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/auth.h"
@@ -264,15 +266,22 @@ void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
-// P8's children. "fill": creates `customers` customers (100 per rep)
+// P8's children. "fill": creates `customers` customers (100 per rep, each
+// with a key person whose contact is sealed with a key of their own)
 // through the service's command handler into `dir`, its list projection
 // following, unsynced for speed. "serve": opens `dir` as the service does
 // (the event store synced, the read store, the list projection caught up),
 // serves 1,000 ListCustomers and 1,000 RecordTouch calls over loopback gRPC
 // and writes its VmRSS and VmHWM (KiB) to dir/memory.
 int MemoryChild(const std::string& mode, const std::string& dir, int64_t customers) {
-  auto store =
-      crm::eventstore::EventStore::Open({.path = dir + "/events", .sync = mode == "serve"});
+  // Contacts are sealed with a key per person, as in the service.
+  auto vault = crm::pii::Vault::Open({dir + "/keys", crm::test::kTestMatchSecret});
+  if (!vault.ok()) {
+    std::cerr << "open the key store: " << vault.status() << "\n";
+    return 1;
+  }
+  auto store = crm::eventstore::EventStore::Open(
+      {.path = dir + "/events", .cipher = vault->get(), .sync = mode == "serve"});
   auto read = crm::readstore::ReadStore::Open(dir + "/read");
   if (!store.ok() || !read.ok()) {
     std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
@@ -281,6 +290,7 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   crm::customer::Policy policy;
   policy.default_capacity = 100;
   crm::customer::CustomerCommandHandler commands(store->get(), crm::SystemClock(), policy);
+  commands.SetVault(vault->get());
   crm::customer::CustomerListProjection list;
   crm::readstore::ProjectionRunner runner(read->get(), &list);
   crm::bus::LogTailer tailer(store->get(), &runner);
@@ -290,16 +300,31 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   }
   tailer.Start();
   if (mode == "fill") {
-    for (int64_t i = 0; i < customers; ++i) {
-      crm::customer::CreateCustomer cmd;
-      cmd.user = absl::StrCat("rep-", i / 100);
-      cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
-      auto created = commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd));
-      if (!created.ok()) {
-        std::cerr << "create " << i << ": " << created.status() << "\n";
-        return 1;
-      }
+    // 16 writers, each its own reps: the key store syncs every new key, and
+    // concurrent writers share the syncs, as the service's callers do.
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 16; ++t) {
+      writers.emplace_back([&, t] {
+        for (int64_t i = t * 100; i < customers && !failed; i += i % 100 == 99 ? 1501 : 1) {
+          crm::customer::CreateCustomer cmd;
+          cmd.user = absl::StrCat("rep-", i / 100);
+          cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
+          auto* contact = cmd.profile.add_contacts();
+          contact->set_name(absl::StrCat("Buyer ", i));
+          contact->set_email(absl::StrCat("buyer", i, "@customer", i, ".example"));
+          contact->set_phone(absl::StrCat("+4930", 1000000 + i));
+          contact->set_key_person(true);
+          auto created = commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd));
+          if (!created.ok()) {
+            std::cerr << "create " << i << ": " << created.status() << "\n";
+            failed = true;
+          }
+        }
+      });
     }
+    for (auto& w : writers) w.join();
+    if (failed) return 1;
     return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
   crm::customer::CustomerServiceImpl service(&commands, read->get());
