@@ -23,6 +23,7 @@ namespace {
 
 constexpr size_t kMaxTokenBytes = 8192;
 constexpr size_t kMinSecretBytes = 32;
+constexpr size_t kMaxVerified = 4096;
 
 absl::Status Unauthenticated(absl::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("bearer token ", why));
@@ -178,6 +179,32 @@ absl::StatusOr<std::shared_ptr<const Key>> Key::FromFile(const std::string& path
 }
 
 absl::StatusOr<Identity> Verifier::Verify(absl::string_view token, absl::Time now) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = verified_.find(token); it != verified_.end()) {
+      if (absl::Status s = CheckTimes(it->second.identity, it->second.not_before, now); !s.ok()) {
+        return s;
+      }
+      return it->second.identity;
+    }
+  }
+  absl::Time not_before;
+  absl::StatusOr<Identity> id = VerifyAnew(token, now, &not_before);
+  if (!id.ok()) return id;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_.emplace(std::string(token), Verified{*id, not_before});
+  return id;
+}
+
+absl::Status Verifier::CheckTimes(const Identity& id, absl::Time not_before, absl::Time now) const {
+  if (now > id.expires + options_.leeway) return Unauthenticated("has expired");
+  if (now + options_.leeway < not_before) return Unauthenticated("is not valid yet (nbf)");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Identity> Verifier::VerifyAnew(absl::string_view token, absl::Time now,
+                                              absl::Time* not_before) const {
   if (token.empty()) return Unauthenticated("is missing");
   if (token.size() > kMaxTokenBytes) {
     return Unauthenticated(absl::StrCat("is longer than ", kMaxTokenBytes, " bytes"));
@@ -226,8 +253,8 @@ absl::StatusOr<Identity> Verifier::Verify(absl::string_view token, absl::Time no
   auto nbf = TimeClaim(*claims, "nbf", false);
   if (!nbf.ok()) return nbf.status();
   id.expires = *exp;
-  if (now > *exp + options_.leeway) return Unauthenticated("has expired");
-  if (now + options_.leeway < *nbf) return Unauthenticated("is not valid yet (nbf)");
+  *not_before = *nbf;
+  if (absl::Status s = CheckTimes(id, *nbf, now); !s.ok()) return s;
   id.issuer = StringClaim(*claims, "iss");
   if (!options_.issuer.empty() && id.issuer != options_.issuer) {
     return Unauthenticated(

@@ -15,10 +15,12 @@
 //   act     {"sub": user}         with role `service`: the user a service acts for
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -77,10 +79,24 @@ class Verifier {
 
   // UNAUTHENTICATED saying why for a malformed, unsigned, badly signed,
   // expired or not-yet-valid token, or one missing a required claim.
+  // A token verified before is not checked again, but its times are.
   absl::StatusOr<Identity> Verify(absl::string_view token, absl::Time now) const;
 
  private:
+  absl::StatusOr<Identity> VerifyAnew(absl::string_view token, absl::Time now,
+                                      absl::Time* not_before) const;
+  // Why `id` (not valid before `not_before`) is refused at `now`, if it is.
+  absl::Status CheckTimes(const Identity& id, absl::Time not_before, absl::Time now) const;
+
   Options options_;
+  // Tokens that verified, with what they carry: clients send the same token
+  // with every call until it expires. Cleared when large.
+  struct Verified {
+    Identity identity;
+    absl::Time not_before;
+  };
+  mutable std::mutex mu_;
+  mutable absl::flat_hash_map<std::string, Verified> verified_;
 };
 
 // Mints tokens (for services acting for users, the CLI and tests).

@@ -4,6 +4,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -94,6 +98,33 @@ TEST(Jwt, RefusesExpiredAndNotYetValidTokensBeyondTheLeeway) {
   auto late = verifier.Verify(token, kNow + absl::Minutes(6));
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(late.status().message(), HasSubstr("expired"));
+}
+
+// A token that verified once is remembered (clients send the same one with
+// every call), from any number of threads at once; its expiry still counts
+// and a different token, however close, is verified on its own.
+TEST(Jwt, ARememberedTokenStillExpiresAndOthersAreVerifiedAnew) {
+  auto key = MustKey(kSecret);
+  Verifier verifier({.keys = {key}});
+  const std::string token = Signer::Create(key)->Mint(Rep(), kNow, absl::Minutes(5));
+  std::vector<std::thread> callers;
+  std::atomic<int> verified{0};
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto id = verifier.Verify(token, kNow + absl::Seconds(i));
+        if (id.ok() && id->user == Rep().user && id->tenant == Rep().tenant) ++verified;
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(verified.load(), 800);
+  EXPECT_EQ(verifier.Verify(token, kNow + absl::Minutes(6)).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  std::string tampered = token;
+  char& first_of_signature = tampered[tampered.rfind('.') + 1];
+  first_of_signature = first_of_signature == 'A' ? 'B' : 'A';
+  EXPECT_EQ(verifier.Verify(tampered, kNow).status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST(Jwt, RefusesTamperedPayloadsAndForeignSecrets) {
