@@ -1,5 +1,6 @@
 #include "libs/rpc/rpc.h"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -133,6 +134,12 @@ absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& 
 }
 
 }  // namespace
+
+void KeepServerThreads(grpc::ServerBuilder& builder, int max_idle) {
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::max(2, max_idle));
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
     const std::string& cert, const std::string& key, const std::string& client_ca) {

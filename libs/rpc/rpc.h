@@ -69,6 +69,12 @@ absl::StatusOr<Caller> CallerFrom(const grpc::ServerContext& context);
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
     const std::string& cert, const std::string& key, const std::string& client_ca);
 
+// Keeps up to `max_idle` request threads of a synchronous server waiting for
+// calls (at least two). gRPC's default keeps two: under more concurrent calls
+// than that it starts a thread per call and ends it after, and calls that
+// wait for a durable write hold their thread for the whole fsync.
+void KeepServerThreads(grpc::ServerBuilder& builder, int max_idle = 64);
+
 // Channel credentials: plaintext when `ca` is empty; else TLS verifying the
 // server against the PEM `ca`, presenting `cert`/`key` when given (mutual
 // TLS).

@@ -255,6 +255,7 @@ absl::Status Server::Start() {
   const std::string listen = config_.Get("grpc-listen", default_grpc_listen_);
   builder.AddListeningPort(listen, credentials, &grpc_port_);
   builder.SetMaxReceiveMessageSize(4 << 20);
+  rpc::KeepServerThreads(builder);
   for (grpc::Service* s : services_) builder.RegisterService(s);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(
