@@ -9,10 +9,6 @@
 //   N customers stored (children of this one, so that nothing else counts).
 // Latency counters are each client's p50/p99, averaged over the clients.
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -42,27 +38,14 @@
 #include "rocksdb/write_batch.h"
 #include "services/customer/projection/customer_list.h"
 #include "services/customer/rpc/customer_service.h"
+#include "tools/bench/memory_child.h"
 
 namespace {
 
 namespace v1 = crm::customer::v1;
 constexpr int kCustomers = 1000;
 
-// A loopback gRPC server for `service`, every call's bearer token verified
-// as in production; returns a channel to it.
-std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
-                                     std::unique_ptr<grpc::Server>* server) {
-  crm::test::InstallTestVerifier();
-  grpc::ServerBuilder builder;
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
-  recorder.push_back(crm::rpc::MethodRecorder());
-  builder.experimental().SetInterceptorCreators(std::move(recorder));
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service);
-  *server = builder.BuildAndStart();
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-}
+using crm::bench::Serve;
 
 // One server for every benchmark: the customer service with its list
 // projection tailing the log, and gRPC's health service as the no-op.
@@ -357,45 +340,14 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
       return 1;
     }
   }
-  std::ifstream status("/proc/self/status");
-  std::ofstream result(dir + "/memory");
-  for (std::string line; std::getline(status, line);) {
-    if (absl::StartsWith(line, "VmRSS:") || absl::StartsWith(line, "VmHWM:")) {
-      result << line << "\n";
-    }
-  }
-  return result ? 0 : 1;
-}
-
-bool RunChild(const std::string& arg) {
-  char* argv[] = {const_cast<char*>("customer_bench"), const_cast<char*>(arg.c_str()), nullptr};
-  pid_t child = 0;
-  int status = 0;
-  return posix_spawn(&child, "/proc/self/exe", nullptr, nullptr, argv, environ) == 0 &&
-         waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return crm::bench::WriteMemory(dir + "/memory") ? 0 : 1;
 }
 
 // P8: resident memory (MiB) of a process serving the customer service with
 // range(0) customers stored, after 1,000 queries and 1,000 touches;
 // counters rss_mib (at the end) and peak_mib (VmHWM).
 void BM_MemoryWithCustomers(benchmark::State& state) {
-  const int64_t customers = state.range(0);
-  for (auto _ : state) {
-    crm::test::TempDir dir;
-    if (!RunChild(absl::StrCat("--memory-child=fill,", dir.path(), ",", customers)) ||
-        !RunChild(absl::StrCat("--memory-child=serve,", dir.path(), ",", customers))) {
-      state.SkipWithError("a memory child failed");
-      break;
-    }
-    std::ifstream in(dir.path() + "/memory");
-    for (std::string line; std::getline(in, line);) {
-      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipWhitespace());
-      double kib = 0;
-      if (parts.size() >= 2 && absl::SimpleAtod(parts[1], &kib)) {
-        state.counters[absl::StartsWith(line, "VmRSS") ? "rss_mib" : "peak_mib"] = kib / 1024;
-      }
-    }
-  }
+  crm::bench::MeasureServiceMemory(state, state.range(0));
 }
 
 BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
@@ -416,14 +368,7 @@ BENCHMARK(BM_MemoryWithCustomers)
 }  // namespace
 
 int main(int argc, char** argv) {
-  constexpr absl::string_view kChild = "--memory-child=";
-  if (argc == 2 && absl::StartsWith(argv[1], kChild)) {  // P8's children
-    const std::vector<std::string> parts =
-        absl::StrSplit(absl::string_view(argv[1]).substr(kChild.size()), ',');
-    int64_t customers = 0;
-    if (parts.size() != 3 || !absl::SimpleAtoi(parts[2], &customers)) return 2;
-    return MemoryChild(parts[0], parts[1], customers);
-  }
+  if (int code = 0; crm::bench::RunMemoryChild(argc, argv, MemoryChild, &code)) return code;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

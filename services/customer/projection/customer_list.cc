@@ -217,6 +217,7 @@ absl::StatusOr<CustomerPage> ListCustomers(readstore::ReadStore* store, const st
                                 ids.emplace_back(key.substr(prefix.size()));
                                 return true;
                               }));
+  page.customers.reserve(ids.size());
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(auto stored, store->Get(RowKey(tenant, id)));
     if (!stored || !page.customers.emplace_back().ParseFromString(*stored)) {

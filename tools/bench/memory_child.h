@@ -1,0 +1,110 @@
+#ifndef CRM_TOOLS_BENCH_MEMORY_CHILD_H_
+#define CRM_TOOLS_BENCH_MEMORY_CHILD_H_
+
+// What the benchmarks of a service's memory (P8) share: a loopback gRPC server
+// set up as the services' own, child processes of the benchmark (so that only
+// the service's memory counts), and the resident memory they report.
+//
+// A benchmark binary handles `--memory-child=MODE,DIR,N` in its main by
+// calling its own child: MODE "fill" stores N aggregates into DIR, "serve"
+// opens DIR as the service does, serves calls and calls WriteMemory.
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "benchmark/benchmark.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/rpc/access.h"
+#include "libs/rpc/rpc.h"
+#include "libs/testing/auth.h"
+#include "libs/testing/temp_dir.h"
+
+namespace crm::bench {
+
+// A loopback gRPC server for `service`, every call's bearer token verified
+// and request threads kept as in production; returns a channel to it.
+inline std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
+                                            std::unique_ptr<grpc::Server>* server) {
+  test::InstallTestVerifier();
+  grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> recorder;
+  recorder.push_back(rpc::MethodRecorder());
+  builder.experimental().SetInterceptorCreators(std::move(recorder));
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service);
+  rpc::KeepServerThreads(builder);  // as libs/runtime's server does
+  *server = builder.BuildAndStart();
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+// The child's side: writes its VmRSS and VmHWM lines to `path`.
+inline bool WriteMemory(const std::string& path) {
+  std::ifstream status("/proc/self/status");
+  std::ofstream result(path);
+  for (std::string line; std::getline(status, line);) {
+    if (absl::StartsWith(line, "VmRSS:") || absl::StartsWith(line, "VmHWM:")) {
+      result << line << "\n";
+    }
+  }
+  return static_cast<bool>(result);
+}
+
+// Runs this binary again with `arg`; true when it exits 0.
+inline bool RunSelf(const std::string& arg) {
+  char* argv[] = {const_cast<char*>("bench"), const_cast<char*>(arg.c_str()), nullptr};
+  pid_t child = 0;
+  int status = 0;
+  return posix_spawn(&child, "/proc/self/exe", nullptr, nullptr, argv, environ) == 0 &&
+         waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The benchmark's side: a fill child and a serve child over a fresh
+// directory with `n` aggregates; counters rss_mib (after serving) and
+// peak_mib (VmHWM).
+inline void MeasureServiceMemory(benchmark::State& state, int64_t n) {
+  for (auto _ : state) {
+    test::TempDir dir;
+    if (!RunSelf(absl::StrCat("--memory-child=fill,", dir.path(), ",", n)) ||
+        !RunSelf(absl::StrCat("--memory-child=serve,", dir.path(), ",", n))) {
+      state.SkipWithError("a memory child failed");
+      break;
+    }
+    std::ifstream in(dir.path() + "/memory");
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+      double kib = 0;
+      if (parts.size() >= 2 && absl::SimpleAtod(parts[1], &kib)) {
+        state.counters[absl::StartsWith(line, "VmRSS") ? "rss_mib" : "peak_mib"] = kib / 1024;
+      }
+    }
+  }
+}
+
+// For main: when argv asks for a memory child, runs `child(mode, dir, n)`
+// and returns its exit code in *code.
+template <typename Child>
+bool RunMemoryChild(int argc, char** argv, Child child, int* code) {
+  constexpr absl::string_view kChild = "--memory-child=";
+  if (argc != 2 || !absl::StartsWith(argv[1], kChild)) return false;
+  const std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(argv[1]).substr(kChild.size()), ',');
+  int64_t n = 0;
+  *code = parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) ? child(parts[0], parts[1], n) : 2;
+  return true;
+}
+
+}  // namespace crm::bench
+
+#endif  // CRM_TOOLS_BENCH_MEMORY_CHILD_H_
