@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/status/status.h"
 #include "libs/storage/rocks.h"
+#include "rocksdb/write_batch.h"
 
 namespace crm::readstore {
 
@@ -72,6 +73,29 @@ absl::Status ReadStore::Scan(absl::string_view prefix, absl::string_view start_a
     }
   }
   return FromRocks(it->status(), "scan rows");
+}
+
+absl::Status ReadStore::DeriveRowsOnce(
+    absl::string_view marker,
+    const std::function<Rows(absl::string_view key, absl::string_view value)>& derive) {
+  ASSIGN_OR_RETURN(auto done, Get(marker));
+  if (done) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), rows_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (const auto& [key, value] : derive(storage::View(it->key()), storage::View(it->value()))) {
+      batch.Put(rows_, key, value);
+    }
+    if (batch.Count() >= 10'000) {
+      RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "derive rows"));
+      batch.Clear();
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan rows"));
+  batch.Put(rows_, rocksdb::Slice(marker.data(), marker.size()), "");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &batch), "derive rows");
 }
 
 }  // namespace crm::readstore

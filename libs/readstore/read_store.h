@@ -39,6 +39,17 @@ class ReadStore {
   absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
 
+  // Rows a read model gains from rows it already has (a new index over
+  // them), added once per store: when the row `marker` is absent, calls
+  // `derive(key, value)` for every row and puts the rows it returns, in
+  // batches, then the marker. Run before the projections start. A run cut
+  // short by a crash runs again whole (derived rows are overwritten with
+  // the same values).
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  absl::Status DeriveRowsOnce(
+      absl::string_view marker,
+      const std::function<Rows(absl::string_view key, absl::string_view value)>& derive);
+
   // Flushes every column family and compacts `tenant`'s rows, so values
   // overwritten or deleted before now are gone from the files (the WAL and
   // older SSTs), not just hidden.

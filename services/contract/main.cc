@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
     LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
     return 1;
   }
+  if (absl::Status s = contract::IndexStoredContracts(read_store->get()); !s.ok()) {
+    LogError("cannot index the stored contracts", {{"error", s.ToString()}});
+    return 1;
+  }
   eventstore::EventStore* es = store->get();
   contract::ContractListProjection list(es);
   readstore::ProjectionRunner list_runner(read_store->get(), &list);

@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   }
   eventstore::EventStore* es = store->get();
   readstore::ReadStore* rs = read_store->get();
+  if (absl::Status s = opportunity::IndexStoredOpportunities(rs); !s.ok()) {
+    LogError("cannot index the stored opportunities", {{"error", s.ToString()}});
+    return 1;
+  }
 
   opportunity::OpportunityListProjection list(es);
   readstore::ProjectionRunner list_runner(rs, &list);

@@ -33,6 +33,13 @@ std::string PaidKey(absl::string_view tenant, absl::string_view customer,
                     absl::string_view installment) {
   return absl::StrCat(PaidPrefix(tenant), customer, kSep, installment);
 }
+// An owner's and a customer's contracts, for lists that name either.
+std::string OwnerIndexPrefix(absl::string_view tenant, absl::string_view owner) {
+  return absl::StrCat(tenant, kSep, "contract-owner", kSep, owner, kSep);
+}
+std::string CustomerIndexPrefix(absl::string_view tenant, absl::string_view customer) {
+  return absl::StrCat(tenant, kSep, "contract-customer", kSep, customer, kSep);
+}
 std::string IndustryKey(absl::string_view tenant, absl::string_view customer) {
   return absl::StrCat(tenant, kSep, "industry", kSep, customer);
 }
@@ -178,6 +185,10 @@ absl::Status ContractListProjection::Apply(const readstore::StoredEvent& event,
   v1::Contract row;
   ToProto(c, &row);
   rows.Put(Key(event.tenant(), c.id), row.SerializeAsString());
+  // A contract's owner and customer never change: the entries are written
+  // again, never moved.
+  rows.Put(OwnerIndexPrefix(event.tenant(), c.owner()) + c.id, "");
+  rows.Put(CustomerIndexPrefix(event.tenant(), c.created.customer_id()) + c.id, "");
   for (const auto& i : c.installments) {
     if (i.paid_in_full == absl::InfiniteFuture()) continue;
     rows.Put(PaidKey(event.tenant(), c.created.customer_id(), i.id),
@@ -208,17 +219,44 @@ absl::Status CustomerIndustryProjection::Apply(const readstore::StoredEvent& eve
   return absl::OkStatus();
 }
 
+absl::Status IndexStoredContracts(readstore::ReadStore* store) {
+  return store->DeriveRowsOnce("~indexed/contract-owner-customer", [](absl::string_view key,
+                                                                      absl::string_view value) {
+    readstore::ReadStore::Rows rows;
+    const std::vector<absl::string_view> parts = absl::StrSplit(key, kSep);
+    v1::Contract c;
+    if (parts.size() != 3 || parts[1] != "contract" ||
+        !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return rows;
+    }
+    rows.emplace_back(OwnerIndexPrefix(parts[0], c.owner_id()) + std::string(parts[2]), "");
+    rows.emplace_back(CustomerIndexPrefix(parts[0], c.customer_id()) + std::string(parts[2]), "");
+    return rows;
+  });
+}
+
 absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* store,
                                                         const std::string& tenant,
                                                         const std::string& owner,
                                                         const std::string& customer) {
-  ASSIGN_OR_RETURN(auto all, ParseRows<v1::Contract>(store, Key(tenant, "")));
+  if (owner.empty() && customer.empty()) return ParseRows<v1::Contract>(store, Key(tenant, ""));
+  // Through the index of the filter given (the owner's when both are), so a
+  // list reads the contracts it returns rather than the tenant's.
+  const std::string prefix =
+      owner.empty() ? CustomerIndexPrefix(tenant, customer) : OwnerIndexPrefix(tenant, owner);
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+    ids.emplace_back(key.substr(prefix.size()));
+    return true;
+  }));
   std::vector<v1::Contract> out;
-  for (auto& c : all) {
-    if ((owner.empty() || c.owner_id() == owner) &&
-        (customer.empty() || c.customer_id() == customer)) {
-      out.push_back(std::move(c));
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(auto stored, store->Get(Key(tenant, id)));
+    v1::Contract c;
+    if (!stored || !c.ParseFromString(*stored)) {
+      return absl::DataLossError("contract row missing for index entry " + id);
     }
+    if (customer.empty() || c.customer_id() == customer) out.push_back(std::move(c));
   }
   return out;
 }

@@ -7,7 +7,10 @@
 // keeps each paid installment's history row for payment prediction
 // (`<tenant>\0paid\0<customer>\0<installment>` -> due, paid) and the notice
 // index the notice scheduler works from
-// (`~notice-due\0<time>\0<tenant>\0<id>` -> version).
+// (`~notice-due\0<time>\0<tenant>\0<id>` -> version), and each
+// contract's entries in its owner's and its customer's index
+// (`<tenant>\0contract-owner\0<owner>\0<id>`, `...contract-customer...`).
+// Stores from before the indexes gain them from IndexStoredContracts.
 //
 // `customer_industry` (from crm.customer.events.v1) keeps each customer's
 // industry (`<tenant>\0industry\0<customer>`) for predictions from similar
@@ -23,7 +26,6 @@
 #include "services/contract/domain/payment_prediction.h"
 
 namespace crm::contract {
-
 
 void ToProto(const Contract& c, v1::Contract* out);
 
@@ -43,6 +45,10 @@ class CustomerIndustryProjection : public readstore::Projection {
   // Events of other aggregates on the topic are skipped, not parked.
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 };
+
+// Adds the owner and customer index entries of contracts stored before the
+// indexes existed, once per read store; call before the projection runs.
+absl::Status IndexStoredContracts(readstore::ReadStore* store);
 
 absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* store,
                                                         const std::string& tenant,

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -202,6 +203,73 @@ class ContractServiceTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::ContractService::Stub> stub_;
 };
+
+// Lists by owner or customer read those contracts through their indexes and
+// return exactly the ones matching every filter given.
+TEST_F(ContractServiceTest, ListsFilterByOwnerAndCustomer) {
+  auto create = [&](const std::string& rid, const std::string& owner, const std::string& customer) {
+    v1::Contract out;
+    v1::CreateContractRequest req;
+    req.set_request_id(rid);
+    req.mutable_contract()->set_customer_id(customer);
+    req.mutable_contract()->set_template_id("std");
+    auto* l = req.mutable_contract()->add_lines();
+    l->set_product_id("seat");
+    l->set_quantity(5);
+    l->set_list_price(120000);
+    grpc::ClientContext ctx;
+    As(ctx, owner);
+    EXPECT_TRUE(stub_->CreateContract(&ctx, req, &out).ok());
+    return out;
+  };
+  const v1::Contract k1 = create("k1", "rep-1", "c-1");
+  create("k2", "rep-1", "c-2");
+  create("k3", "rep-2", "c-1");
+  v1::Contract submitted;  // a later event writes the row and its entries again
+  ASSERT_TRUE(Submit(k1, &submitted).ok());
+  ASSERT_TRUE(tailer_->CatchUp().ok());
+
+  auto list = [&](const std::string& owner, const std::string& customer) {
+    v1::ListContractsRequest req;
+    req.set_owner_id(owner);
+    req.set_customer_id(customer);
+    v1::ListContractsResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    EXPECT_TRUE(stub_->ListContracts(&ctx, req, &resp).ok());
+    std::multiset<std::string> out;  // a contract listed twice would show
+    for (const auto& c : resp.contracts()) out.insert(c.owner_id() + "/" + c.customer_id());
+    return out;
+  };
+  using Set = std::multiset<std::string>;
+  EXPECT_EQ(list("rep-1", ""), (Set{"rep-1/c-1", "rep-1/c-2"}));
+  EXPECT_EQ(list("", "c-1"), (Set{"rep-1/c-1", "rep-2/c-1"}));
+  EXPECT_EQ(list("rep-2", "c-1"), (Set{"rep-2/c-1"}));
+  EXPECT_EQ(list("rep-2", "c-2"), Set{});
+  EXPECT_EQ(list("", ""), (Set{"rep-1/c-1", "rep-1/c-2", "rep-2/c-1"}));
+  EXPECT_EQ(list("rep-3", ""), Set{});
+
+  // A store from before the indexes: its entries are gone until derived.
+  std::vector<std::string> entries;
+  ASSERT_TRUE(read_
+                  ->Scan("acme", "",
+                         [&](absl::string_view key, absl::string_view) {
+                           if (absl::StrContains(key, "contract-owner") ||
+                               absl::StrContains(key, "contract-customer")) {
+                             entries.emplace_back(key);
+                           }
+                           return true;
+                         })
+                  .ok());
+  ASSERT_EQ(entries.size(), 6u);
+  for (const auto& key : entries) {
+    ASSERT_TRUE(read_->db()->Delete(rocksdb::WriteOptions(), read_->rows(), key).ok());
+  }
+  EXPECT_EQ(list("rep-1", ""), Set{});
+  ASSERT_TRUE(IndexStoredContracts(read_.get()).ok());
+  EXPECT_EQ(list("rep-1", ""), (Set{"rep-1/c-1", "rep-1/c-2"}));
+  EXPECT_EQ(list("", "c-1"), (Set{"rep-1/c-1", "rep-2/c-1"}));
+}
 
 TEST_F(ContractServiceTest, ApprovalIsRoutedForThreeThresholdCases) {
   // Below every threshold, standard: approved on submission.

@@ -1,6 +1,7 @@
 #include "services/opportunity/projection/opportunity_list.h"
 
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/numbers.h"
@@ -17,6 +18,13 @@ const std::string kSep(1, '\0');
 
 std::string Key(absl::string_view tenant, absl::string_view kind, absl::string_view rest) {
   return absl::StrCat(tenant, kSep, kind, kSep, rest);
+}
+
+std::string OwnerIndexPrefix(absl::string_view tenant, absl::string_view owner) {
+  return Key(tenant, "opp-owner", absl::StrCat(owner, kSep));
+}
+std::string CustomerIndexPrefix(absl::string_view tenant, absl::string_view customer) {
+  return Key(tenant, "opp-customer", absl::StrCat(customer, kSep));
 }
 
 std::string StatKey(absl::string_view tenant, absl::string_view pipeline, absl::string_view stage) {
@@ -125,6 +133,8 @@ absl::Status OpportunityListProjection::Apply(const readstore::StoredEvent& even
   v1::Opportunity row;
   ToProto(o, {o.stage_probability, false}, &row);
   rows.Put(Key(tenant, "opp", o.id), row.SerializeAsString());
+  rows.Put(OwnerIndexPrefix(tenant, o.owner()) + o.id, "");
+  rows.Put(CustomerIndexPrefix(tenant, o.created.customer_id()) + o.id, "");
 
   if (reached != nullptr) {
     for (const auto& stage : *reached) {
@@ -146,17 +156,55 @@ absl::StatusOr<Calibration> StageProbability(readstore::ReadStore* store, const 
   return Calibrate(stage_default, closed, won, min_closed);
 }
 
+absl::Status IndexStoredOpportunities(readstore::ReadStore* store) {
+  return store->DeriveRowsOnce(
+      "~indexed/opportunity-owner-customer", [](absl::string_view key, absl::string_view value) {
+        readstore::ReadStore::Rows rows;
+        const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
+        v1::Opportunity o;
+        if (parts.size() != 3 || parts[1] != "opp" ||
+            !o.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return rows;
+        }
+        const std::string id(parts[2]);
+        rows.emplace_back(OwnerIndexPrefix(parts[0], o.owner_id()) + id, "");
+        rows.emplace_back(CustomerIndexPrefix(parts[0], o.customer_id()) + id, "");
+        return rows;
+      });
+}
+
 absl::StatusOr<OpportunityPage> ListOpportunities(readstore::ReadStore* store,
                                                   const std::string& tenant,
                                                   const OpportunityFilter& filter, int page_size,
                                                   const std::string& after_id) {
   OpportunityPage page;
-  const std::string prefix = Key(tenant, "opp", "");
   absl::Status error;
   bool more = false;
+  // A list filtered by owner or customer walks that index (the owner's when
+  // both are given) and reads the rows it names; otherwise every row.
+  const bool indexed = !filter.owner.empty() || !filter.customer.empty();
+  const std::string prefix = !filter.owner.empty() ? OwnerIndexPrefix(tenant, filter.owner)
+                             : !filter.customer.empty()
+                                 ? CustomerIndexPrefix(tenant, filter.customer)
+                                 : Key(tenant, "opp", "");
   RETURN_IF_ERROR(
       store->Scan(prefix, after_id.empty() ? "" : prefix + after_id,
-                  [&](absl::string_view, absl::string_view value) {
+                  [&](absl::string_view key, absl::string_view value) {
+                    std::optional<std::string> row;
+                    if (indexed) {
+                      const std::string id(key.substr(prefix.size()));
+                      auto stored = store->Get(Key(tenant, "opp", id));
+                      if (!stored.ok() || !*stored) {
+                        error = stored.ok() ? absl::DataLossError(
+                                                  "opportunity row missing for "
+                                                  "index entry " +
+                                                  id)
+                                            : stored.status();
+                        return false;
+                      }
+                      row = std::move(**stored);
+                      value = *row;
+                    }
                     v1::Opportunity o;
                     if (!o.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
                       error = absl::DataLossError("corrupt opportunity row");

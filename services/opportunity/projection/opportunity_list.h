@@ -7,6 +7,9 @@
 //   `<tenant>\0stat\0<pipeline>\0<stage>` -> "<closed> <won>": closed
 //                            opportunities that reached the stage, and how
 //                            many of them were won (calibration).
+//   `<tenant>\0opp-owner\0<owner>\0<id>`, `<tenant>\0opp-customer\0...`:
+//                            each opportunity under its owner and customer
+//                            (neither changes), for lists filtered by them.
 // Lists, forecasts and calibrated probabilities are read from here.
 
 #include <string>
@@ -18,7 +21,6 @@
 #include "services/opportunity/domain/opportunity.h"
 
 namespace crm::opportunity {
-
 
 // The opportunity as the API shows it, with `probability` for its stage.
 void ToProto(const Opportunity& o, const Calibration& probability, v1::Opportunity* out);
@@ -50,6 +52,10 @@ struct OpportunityPage {
   std::vector<v1::Opportunity> opportunities;
   std::string last_id;  // empty: no more
 };
+
+// Adds the owner and customer index entries of opportunities stored before
+// the indexes existed, once per read store; call before the projection runs.
+absl::Status IndexStoredOpportunities(readstore::ReadStore* store);
 
 absl::StatusOr<OpportunityPage> ListOpportunities(readstore::ReadStore* store,
                                                   const std::string& tenant,

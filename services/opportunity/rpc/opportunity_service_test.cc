@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -202,6 +203,70 @@ class OpportunityServiceTest : public ::testing::Test {
   std::unique_ptr<v1::OpportunityService::Stub> stub_;
   std::string customer_;
 };
+
+// Lists filtered by owner or customer walk those indexes, page through them,
+// and find opportunities stored before the indexes once they are derived.
+TEST_F(OpportunityServiceTest, ListsFilterByOwnerAndCustomerThroughTheirIndexes) {
+  const std::string beta = CreateCustomer("rep-1", "Beta AG", false);
+  const std::string gamma = CreateCustomer("rep-2", "Gamma SE", false);
+  v1::Opportunity out;
+  ASSERT_TRUE(Create("o1", &out).ok());
+  ASSERT_TRUE(Create("o2", &out, {}, "rep-1", "", beta).ok());
+  ASSERT_TRUE(Create("o3", &out, {}, "rep-1").ok());
+  ASSERT_TRUE(Create("o4", &out, {}, "rep-2", "", gamma).ok());
+  Sync();
+
+  // Every page of the list, joined; names of the opportunities.
+  auto list = [&](const std::string& owner, const std::string& customer, int page_size) {
+    std::multiset<std::string> names;
+    std::string token;
+    do {
+      v1::ListOpportunitiesRequest req;
+      req.set_owner_id(owner);
+      req.set_customer_id(customer);
+      req.set_page_size(page_size);
+      req.set_page_token(token);
+      v1::ListOpportunitiesResponse resp;
+      grpc::ClientContext ctx;
+      As(ctx, "boss", "admin");
+      grpc::Status s = stub_->ListOpportunities(&ctx, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (const auto& o : resp.opportunities()) names.insert(o.display_name());
+      token = resp.next_page_token();
+    } while (!token.empty());
+    return names;
+  };
+  using Names = std::multiset<std::string>;
+  const Names rep1{"Rollout o1", "Rollout o2", "Rollout o3"};
+  EXPECT_EQ(list("rep-1", "", 100), rep1);
+  EXPECT_EQ(list("rep-1", "", 1), rep1);
+  EXPECT_EQ(list("", customer_, 1), (Names{"Rollout o1", "Rollout o3"}));
+  EXPECT_EQ(list("rep-1", beta, 100), Names{"Rollout o2"});
+  EXPECT_EQ(list("rep-2", beta, 100), Names{});
+  EXPECT_EQ(list("", "", 2).size(), 4u);
+
+  // A store from before the indexes: its entries are gone until derived.
+  std::vector<std::string> entries;
+  ASSERT_TRUE(read_
+                  ->Scan("acme", "",
+                         [&](absl::string_view key, absl::string_view) {
+                           if (absl::StrContains(key, "opp-owner") ||
+                               absl::StrContains(key, "opp-customer")) {
+                             entries.emplace_back(key);
+                           }
+                           return true;
+                         })
+                  .ok());
+  ASSERT_EQ(entries.size(), 8u);
+  for (const auto& key : entries) {
+    ASSERT_TRUE(read_->db()->Delete(rocksdb::WriteOptions(), read_->rows(), key).ok());
+  }
+  EXPECT_EQ(list("rep-1", "", 100), Names{});
+  ASSERT_TRUE(IndexStoredOpportunities(read_.get()).ok());
+  EXPECT_EQ(list("rep-1", "", 1), rep1);
+  EXPECT_EQ(list("rep-2", gamma, 100), Names{"Rollout o4"});
+}
 
 TEST_F(OpportunityServiceTest, LinesArePricedFromTheBookWithinTheRolesDiscount) {
   v1::Opportunity o;
