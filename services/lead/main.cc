@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
   }
   eventstore::EventStore* es = store->get();
   readstore::ReadStore* rs = read_store->get();
+  if (absl::Status s = lead::IndexStoredLeads(rs); !s.ok()) {
+    LogError("cannot index the stored leads", {{"error", s.ToString()}});
+    return 1;
+  }
   lead::LeadListProjection lead_list(es);
   readstore::ProjectionRunner lead_list_runner(rs, &lead_list);
   bus::LogTailer tailer(es, &lead_list_runner);

@@ -151,6 +151,9 @@ absl::Status LeadListProjection::Apply(const readstore::StoredEvent& event,
                          tenant, kSep, lead.id)
           : ""));
   RETURN_IF_ERROR(ReplaceIndexRow(
+      rows, Key(tenant, "owned-of", lead.id),
+      lead.owner.empty() ? "" : Key(tenant, "owned", absl::StrCat(lead.owner, kSep, lead.id))));
+  RETURN_IF_ERROR(ReplaceIndexRow(
       rows, Key(tenant, "queued-of", lead.id),
       lead.state == LeadState::kQueued ? absl::StrCat(kQueuedPrefix, tenant, kSep, lead.id) : ""));
 
@@ -171,44 +174,65 @@ absl::Status LeadListProjection::Apply(const readstore::StoredEvent& event,
   return absl::OkStatus();
 }
 
+absl::Status IndexStoredLeads(readstore::ReadStore* store) {
+  return store->DeriveRowsOnce("~indexed/lead-owner", [](absl::string_view key,
+                                                         absl::string_view value) {
+    readstore::ReadStore::Rows rows;
+    const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
+    v1::Lead lead;
+    if (parts.size() != 3 || parts[1] != "lead" ||
+        !lead.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+        lead.owner_id().empty()) {
+      return rows;
+    }
+    const std::string owned = Key(parts[0], "owned", absl::StrCat(lead.owner_id(), kSep, parts[2]));
+    rows.emplace_back(owned, "");
+    rows.emplace_back(Key(parts[0], "owned-of", parts[2]), owned);
+    return rows;
+  });
+}
+
 absl::StatusOr<LeadPage> ListLeads(readstore::ReadStore* store, const std::string& tenant,
                                    const LeadFilter& filter, int page_size,
                                    const std::string& after) {
   LeadPage page;
-  const std::string prefix = filter.by_priority ? Key(tenant, "prio", "") : Key(tenant, "lead", "");
+  // An owner's leads in creation order walk the owner index; the priority
+  // order walks its own index and filters.
+  const bool by_owner = !filter.by_priority && !filter.owner.empty();
+  const std::string prefix = filter.by_priority ? Key(tenant, "prio", "")
+                             : by_owner ? Key(tenant, "owned", absl::StrCat(filter.owner, kSep))
+                                        : Key(tenant, "lead", "");
   absl::Status error;
   std::string last;
   bool more = false;
-  RETURN_IF_ERROR(
-      store->Scan(prefix, after.empty() ? "" : prefix + after,
-                  [&](absl::string_view key, absl::string_view value) {
-                    std::string row_value(value);
-                    if (filter.by_priority) {
-                      const std::string id(key.substr(key.rfind('\0') + 1));
-                      auto found = store->Get(Key(tenant, "lead", id));
-                      if (!found.ok() || !*found) {
-                        error = found.ok() ? absl::DataLossError("priority row without its lead")
-                                           : found.status();
-                        return false;
-                      }
-                      row_value = **found;
-                    }
-                    v1::Lead lead;
-                    if (!lead.ParseFromString(row_value)) {
-                      error = absl::DataLossError("corrupt lead row");
-                      return false;
-                    }
-                    if (filter.state != v1::LEAD_STATE_UNSPECIFIED && lead.state() != filter.state)
-                      return true;
-                    if (!filter.owner.empty() && lead.owner_id() != filter.owner) return true;
-                    if (static_cast<int>(page.leads.size()) == page_size) {
-                      more = true;
-                      return false;
-                    }
-                    page.leads.push_back(std::move(lead));
-                    last = std::string(key.substr(prefix.size()));
-                    return true;
-                  }));
+  RETURN_IF_ERROR(store->Scan(
+      prefix, after.empty() ? "" : prefix + after,
+      [&](absl::string_view key, absl::string_view value) {
+        std::string row_value(value);
+        if (filter.by_priority || by_owner) {
+          const std::string id(key.substr(key.rfind('\0') + 1));
+          auto found = store->Get(Key(tenant, "lead", id));
+          if (!found.ok() || !*found) {
+            error = found.ok() ? absl::DataLossError("index row without its lead") : found.status();
+            return false;
+          }
+          row_value = **found;
+        }
+        v1::Lead lead;
+        if (!lead.ParseFromString(row_value)) {
+          error = absl::DataLossError("corrupt lead row");
+          return false;
+        }
+        if (filter.state != v1::LEAD_STATE_UNSPECIFIED && lead.state() != filter.state) return true;
+        if (!filter.owner.empty() && lead.owner_id() != filter.owner) return true;
+        if (static_cast<int>(page.leads.size()) == page_size) {
+          more = true;
+          return false;
+        }
+        page.leads.push_back(std::move(lead));
+        last = std::string(key.substr(prefix.size()));
+        return true;
+      }));
   RETURN_IF_ERROR(error);
   if (more) page.last_key = last;
   return page;

@@ -6,6 +6,7 @@
 //   `<tenant>\0lead\0<lead>`             -> v1::Lead as GetLead shows it
 //   `<tenant>\0prio\0<rank>\0<lead>`     -> "" for open leads, grade then score
 //   `<tenant>\0lmatch\0<key>\0<lead>`    -> "" for open leads' match keys
+//   `<tenant>\0owned\0<owner>\0<lead>`   -> "" for leads with an owner
 //   `~lead-due\0<time>\0<tenant>\0<lead>` -> "" for assigned leads' deadlines
 //   `~lead-queued\0<tenant>\0<lead>`     -> "" for queued leads
 //   `<tenant>\0channel\0<channel>`       -> v1::Channel
@@ -48,6 +49,10 @@ struct LeadPage {
 
 // Up to `page_size` leads matching `filter` after the row `after` (from a
 // previous page's last_key).
+// Adds the owner index entries of leads stored before the index existed,
+// once per read store; call before the projection runs.
+absl::Status IndexStoredLeads(readstore::ReadStore* store);
+
 absl::StatusOr<LeadPage> ListLeads(readstore::ReadStore* store, const std::string& tenant,
                                    const LeadFilter& filter, int page_size,
                                    const std::string& after);

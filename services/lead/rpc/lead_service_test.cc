@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -306,6 +308,56 @@ TEST_F(LeadServiceTest, ChannelsAreAdminsAndEveryLeadNeedsOne) {
   As(c2, "rep-1");
   EXPECT_EQ(Fields(stub_->CreateLead(&c2, lead, &created)),
             std::set<std::string>{"lead.channel_id"});
+}
+
+// An owner's leads are listed through the owner index, page by page, and a
+// store from before the index finds them once it is derived.
+TEST_F(LeadServiceTest, AnOwnersLeadsAreListedThroughTheOwnerIndex) {
+  v1::Lead out;
+  ASSERT_TRUE(Claim("ann", MustCreate("o1", "One"), &out).ok());
+  ASSERT_TRUE(Claim("bob", MustCreate("o2", "Two"), &out).ok());
+  ASSERT_TRUE(Claim("ann", MustCreate("o3", "Three"), &out).ok());
+  MustCreate("o4", "Four");  // in the queue: nobody's
+  Sync();
+  auto owned = [&](const std::string& owner) {
+    std::multiset<std::string> companies;
+    std::string token;
+    do {
+      v1::ListLeadsRequest req;
+      req.set_owner_id(owner);
+      req.set_page_size(1);
+      req.set_page_token(token);
+      v1::ListLeadsResponse resp;
+      grpc::ClientContext ctx;
+      As(ctx, "anyone");
+      grpc::Status s = stub_->ListLeads(&ctx, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (const auto& l : resp.leads()) companies.insert(l.company_name());
+      token = resp.next_page_token();
+    } while (!token.empty());
+    return companies;
+  };
+  using Companies = std::multiset<std::string>;
+  EXPECT_EQ(owned("ann"), (Companies{"One", "Three"}));
+  EXPECT_EQ(owned("bob"), Companies{"Two"});
+  EXPECT_EQ(owned("cat"), Companies{});
+
+  std::vector<std::string> entries;
+  ASSERT_TRUE(read_
+                  ->Scan("acme", "",
+                         [&](absl::string_view key, absl::string_view) {
+                           if (absl::StrContains(key, "owned")) entries.emplace_back(key);
+                           return true;
+                         })
+                  .ok());
+  ASSERT_EQ(entries.size(), 6u);  // three entries, three pointers to them
+  for (const auto& key : entries) {
+    ASSERT_TRUE(read_->db()->Delete(rocksdb::WriteOptions(), read_->rows(), key).ok());
+  }
+  EXPECT_EQ(owned("ann"), Companies{});
+  ASSERT_TRUE(IndexStoredLeads(read_.get()).ok());
+  EXPECT_EQ(owned("ann"), (Companies{"One", "Three"}));
 }
 
 TEST_F(LeadServiceTest, TwoRepsClaimingAtOnceExactlyOneWinsAndCapacityHolds) {
