@@ -5,10 +5,8 @@
 // ListContracts and 1,000 ChangeContract calls over loopback gRPC and
 // reports its resident memory.
 
-#include <atomic>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -49,34 +47,22 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   }
   tailer.Start();
   if (mode == "fill") {
-    std::atomic<bool> failed{false};
-    std::vector<std::thread> writers;
-    for (int t = 0; t < 16; ++t) {
-      writers.emplace_back([&, t] {
-        for (int64_t i = t; i < n && !failed; i += 16) {
-          crm::contract::Create cmd;
-          cmd.customer_id = absl::StrCat("customer-", i);
-          cmd.user = Rep(i);
-          crm::contract::TermsInput terms;
-          terms.document_ref = absl::StrCat("dms://contracts/", i, ".pdf");
-          terms.payment_terms_days = 30;
-          terms.duration_months = 12;
-          auto& line = terms.lines.emplace_back();
-          line.set_product_id("seat");
-          line.set_product_name("Seat");
-          line.set_quantity(10 + i % 40);
-          line.set_list_price(50'000);
-          auto created =
-              commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd), terms);
-          if (!created.ok()) {
-            std::cerr << "create " << i << ": " << created.status() << "\n";
-            failed = true;
-          }
-        }
-      });
-    }
-    for (auto& w : writers) w.join();
-    if (failed) return 1;
+    const bool filled = crm::bench::FillFromWriters(n, [&](int64_t i) {
+      crm::contract::Create cmd;
+      cmd.customer_id = absl::StrCat("customer-", i);
+      cmd.user = Rep(i);
+      crm::contract::TermsInput terms;
+      terms.document_ref = absl::StrCat("dms://contracts/", i, ".pdf");
+      terms.payment_terms_days = 30;
+      terms.duration_months = 12;
+      auto& line = terms.lines.emplace_back();
+      line.set_product_id("seat");
+      line.set_product_name("Seat");
+      line.set_quantity(10 + i % 40);
+      line.set_list_price(50'000);
+      return commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd), terms).status();
+    });
+    if (!filled) return 1;
     return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
   crm::contract::ContractServiceImpl service(&commands, read->get());
@@ -125,11 +111,4 @@ BENCHMARK(BM_MemoryWithContracts)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (int code = 0; crm::bench::RunMemoryChild(argc, argv, MemoryChild, &code)) return code;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }

@@ -283,31 +283,20 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   }
   tailer.Start();
   if (mode == "fill") {
-    // 16 writers, each its own reps: the key store syncs every new key, and
-    // concurrent writers share the syncs, as the service's callers do.
-    std::atomic<bool> failed{false};
-    std::vector<std::thread> writers;
-    for (int t = 0; t < 16; ++t) {
-      writers.emplace_back([&, t] {
-        for (int64_t i = t * 100; i < customers && !failed; i += i % 100 == 99 ? 1501 : 1) {
-          crm::customer::CreateCustomer cmd;
-          cmd.user = absl::StrCat("rep-", i / 100);
-          cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
-          auto* contact = cmd.profile.add_contacts();
-          contact->set_name(absl::StrCat("Buyer ", i));
-          contact->set_email(absl::StrCat("buyer", i, "@customer", i, ".example"));
-          contact->set_phone(absl::StrCat("+4930", 1000000 + i));
-          contact->set_key_person(true);
-          auto created = commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd));
-          if (!created.ok()) {
-            std::cerr << "create " << i << ": " << created.status() << "\n";
-            failed = true;
-          }
-        }
-      });
-    }
-    for (auto& w : writers) w.join();
-    if (failed) return 1;
+    // The key store syncs every new key; concurrent writers share the syncs,
+    // as the service's callers do.
+    const bool filled = crm::bench::FillFromWriters(customers, [&](int64_t i) {
+      crm::customer::CreateCustomer cmd;
+      cmd.user = absl::StrCat("rep-", i / 100);
+      cmd.profile.set_company_name(absl::StrCat("Memory Bench Customer ", i));
+      auto* contact = cmd.profile.add_contacts();
+      contact->set_name(absl::StrCat("Buyer ", i));
+      contact->set_email(absl::StrCat("buyer", i, "@customer", i, ".example"));
+      contact->set_phone(absl::StrCat("+4930", 1000000 + i));
+      contact->set_key_person(true);
+      return commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd)).status();
+    });
+    if (!filled) return 1;
     return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
   crm::customer::CustomerServiceImpl service(&commands, read->get());
@@ -367,11 +356,4 @@ BENCHMARK(BM_MemoryWithCustomers)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (int code = 0; crm::bench::RunMemoryChild(argc, argv, MemoryChild, &code)) return code;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }

@@ -13,12 +13,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,6 +52,26 @@ inline std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
   rpc::KeepServerThreads(builder);  // as libs/runtime's server does
   *server = builder.BuildAndStart();
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+// The fill child's side: calls `create(i)` for i in [0, n) from 16 writers,
+// each taking whole blocks of 100 (a rep's aggregates), as concurrent
+// callers of the service would; false (the first error printed) when one
+// failed.
+inline bool FillFromWriters(int64_t n, const std::function<absl::Status(int64_t)>& create) {
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 16; ++t) {
+    writers.emplace_back([&, t] {
+      for (int64_t i = t * 100; i < n && !failed; i += i % 100 == 99 ? 1501 : 1) {
+        if (absl::Status s = create(i); !s.ok() && !failed.exchange(true)) {
+          std::cerr << "create " << i << ": " << s << "\n";
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  return !failed;
 }
 
 // The child's side: writes its VmRSS and VmHWM lines to `path`.
@@ -92,17 +117,22 @@ inline void MeasureServiceMemory(benchmark::State& state, int64_t n) {
   }
 }
 
-// For main: when argv asks for a memory child, runs `child(mode, dir, n)`
-// and returns its exit code in *code.
+// A benchmark binary's main: runs `child(mode, dir, n)` when argv asks for
+// a memory child, else the benchmarks.
 template <typename Child>
-bool RunMemoryChild(int argc, char** argv, Child child, int* code) {
+int Main(int argc, char** argv, Child child) {
   constexpr absl::string_view kChild = "--memory-child=";
-  if (argc != 2 || !absl::StartsWith(argv[1], kChild)) return false;
-  const std::vector<std::string> parts =
-      absl::StrSplit(absl::string_view(argv[1]).substr(kChild.size()), ',');
-  int64_t n = 0;
-  *code = parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) ? child(parts[0], parts[1], n) : 2;
-  return true;
+  if (argc == 2 && absl::StartsWith(argv[1], kChild)) {
+    const std::vector<std::string> parts =
+        absl::StrSplit(absl::string_view(argv[1]).substr(kChild.size()), ',');
+    int64_t n = 0;
+    return parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) ? child(parts[0], parts[1], n) : 2;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace crm::bench

@@ -5,10 +5,8 @@
 // ListOpportunities and 1,000 RecordNeed calls over loopback gRPC and
 // reports its resident memory.
 
-#include <atomic>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -58,27 +56,18 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   }
   tailer.Start();
   if (mode == "fill") {
-    std::atomic<bool> failed{false};
-    std::vector<std::thread> writers;
-    for (int t = 0; t < 16; ++t) {
-      writers.emplace_back([&, t] {
-        for (int64_t i = t; i < n && !failed; i += 16) {
-          crm::opportunity::Create cmd;
-          cmd.customer_id = absl::StrCat("customer-", i);
-          cmd.name = absl::StrCat("Rollout for customer ", i);
-          cmd.need = "Replace the spreadsheets the sales team forecasts with";
-          cmd.user = Rep(i);
-          auto created = commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd), {},
-                                         crm::opportunity::Role::kRep);
-          if (!created.ok()) {
-            std::cerr << "create " << i << ": " << created.status() << "\n";
-            failed = true;
-          }
-        }
-      });
-    }
-    for (auto& w : writers) w.join();
-    if (failed) return 1;
+    const bool filled = crm::bench::FillFromWriters(n, [&](int64_t i) {
+      crm::opportunity::Create cmd;
+      cmd.customer_id = absl::StrCat("customer-", i);
+      cmd.name = absl::StrCat("Rollout for customer ", i);
+      cmd.need = "Replace the spreadsheets the sales team forecasts with";
+      cmd.user = Rep(i);
+      return commands
+          .Create("bench", absl::StrCat("fill-", i), std::move(cmd), {},
+                  crm::opportunity::Role::kRep)
+          .status();
+    });
+    if (!filled) return 1;
     return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
   crm::opportunity::OpportunityServiceImpl service(&commands, read->get());
@@ -127,11 +116,4 @@ BENCHMARK(BM_MemoryWithOpportunities)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (int code = 0; crm::bench::RunMemoryChild(argc, argv, MemoryChild, &code)) return code;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }
