@@ -75,6 +75,25 @@ absl::Status ReadStore::Scan(absl::string_view prefix, absl::string_view start_a
   return FromRocks(it->status(), "scan rows");
 }
 
+absl::Status ReadStore::ScanListed(
+    absl::string_view prefix, absl::string_view rows_prefix, absl::string_view after_id,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  absl::Status error;
+  const std::string start = after_id.empty() ? "" : absl::StrCat(prefix, after_id);
+  RETURN_IF_ERROR(Scan(prefix, start, [&](absl::string_view key, absl::string_view value) {
+    const absl::string_view id = key.substr(prefix.size());
+    if (rows_prefix.empty()) return fn(id, value);
+    auto row = Get(absl::StrCat(rows_prefix, id));
+    if (!row.ok() || !*row) {
+      error = row.ok() ? absl::DataLossError(absl::StrCat("row missing for index entry ", id))
+                       : row.status();
+      return false;
+    }
+    return fn(id, **row);
+  }));
+  return error;
+}
+
 absl::Status ReadStore::DeriveRowsOnce(
     absl::string_view marker,
     const std::function<Rows(absl::string_view key, absl::string_view value)>& derive) {

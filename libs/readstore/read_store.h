@@ -39,6 +39,15 @@ class ReadStore {
   absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
 
+  // Calls `fn(id, value)` for the rows listed under `prefix` (keys
+  // `<prefix><id>`) in id order, starting after `after_id` (if not empty),
+  // until `fn` returns false. When `rows_prefix` is not empty the entries
+  // under `prefix` are an index: each names the row `<rows_prefix><id>`,
+  // whose value `fn` gets (DATA_LOSS when that row is missing).
+  absl::Status ScanListed(absl::string_view prefix, absl::string_view rows_prefix,
+                          absl::string_view after_id,
+                          const std::function<bool(absl::string_view, absl::string_view)>& fn);
+
   // Rows a read model gains from rows it already has (a new index over
   // them), added once per store: when the row `marker` is absent, calls
   // `derive(key, value)` for every row and puts the rows it returns, in

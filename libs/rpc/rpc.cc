@@ -226,6 +226,7 @@ std::string EncodePageToken(absl::string_view list, absl::string_view last_key) 
 }
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view list, absl::string_view token) {
+  if (token.empty()) return std::string();
   std::string raw;
   const std::string prefix = absl::StrCat("v1|", list, "|");
   if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, prefix)) {

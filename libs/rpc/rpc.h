@@ -124,6 +124,7 @@ absl::StatusOr<std::string> ParseName(absl::string_view collection, const std::s
 
 // Page tokens: opaque to clients, bound to the list they came from.
 std::string EncodePageToken(absl::string_view list, absl::string_view last_key);
+// The position a token names ("" for no token: the first page);
 // INVALID_ARGUMENT (field page_token) for a token not made for `list`.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view list, absl::string_view token);
 

@@ -41,6 +41,7 @@ TEST(RpcTest, ReasonSurvivesTheWire) {
 TEST(RpcTest, PageTokensAreBoundToTheirList) {
   std::string token = EncodePageToken("leads", "l0001");
   EXPECT_EQ(*DecodePageToken("leads", token), "l0001");
+  EXPECT_EQ(*DecodePageToken("leads", ""), "");
   EXPECT_EQ(DecodePageToken("customers", token).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DecodePageToken("leads", "%%%").status().code(), absl::StatusCode::kInvalidArgument);

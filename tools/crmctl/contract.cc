@@ -53,6 +53,7 @@ int ContractCommand(Client& c, const Args& a) {
     kv1::ListContractsRequest req;
     req.set_owner_id(a.Flag("owner", "", ""));
     req.set_customer_id(a.Flag("customer", "", ""));
+    req.set_page_size(1000);
     kv1::ListContractsResponse resp;
     grpc::Status s = c.contract().ListContracts(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);

@@ -235,37 +235,30 @@ absl::Status IndexStoredContracts(readstore::ReadStore* store) {
   });
 }
 
-absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* store,
-                                                        const std::string& tenant,
-                                                        const std::string& owner,
-                                                        const std::string& customer) {
-  if (owner.empty() && customer.empty()) return ParseRows<v1::Contract>(store, Key(tenant, ""));
+absl::StatusOr<readstore::Page<v1::Contract>> ListContracts(readstore::ReadStore* store,
+                                                            const std::string& tenant,
+                                                            const ContractFilter& filter,
+                                                            int page_size,
+                                                            const std::string& after_id) {
   // Through the index of the filter given (the owner's when both are), so a
-  // list reads the contracts it returns rather than the tenant's.
-  const std::string prefix =
-      owner.empty() ? CustomerIndexPrefix(tenant, customer) : OwnerIndexPrefix(tenant, owner);
-  std::vector<std::string> ids;
-  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
-    ids.emplace_back(key.substr(prefix.size()));
-    return true;
-  }));
-  std::vector<v1::Contract> out;
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(auto stored, store->Get(Key(tenant, id)));
-    v1::Contract c;
-    if (!stored || !c.ParseFromString(*stored)) {
-      return absl::DataLossError("contract row missing for index entry " + id);
-    }
-    if (customer.empty() || c.customer_id() == customer) out.push_back(std::move(c));
-  }
-  return out;
+  // page reads the contracts it returns rather than the tenant's.
+  const std::string rows = Key(tenant, "");
+  const bool indexed = !filter.owner.empty() || !filter.customer.empty();
+  const std::string prefix = !filter.owner.empty() ? OwnerIndexPrefix(tenant, filter.owner)
+                             : !filter.customer.empty()
+                                 ? CustomerIndexPrefix(tenant, filter.customer)
+                                 : rows;
+  return readstore::ReadPage<v1::Contract>(
+      store, prefix, indexed ? rows : "", after_id, page_size, [&](const v1::Contract& c) {
+        return filter.customer.empty() || c.customer_id() == filter.customer;
+      });
 }
 
 absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
                                                  const std::string& tenant,
                                                  v1::GetReceivablesRequest::GroupBy group_by,
                                                  absl::Time now) {
-  ASSIGN_OR_RETURN(auto contracts, ListContracts(store, tenant, "", ""));
+  ASSIGN_OR_RETURN(auto contracts, ParseRows<v1::Contract>(store, Key(tenant, "")));
   std::map<std::string, Aging> groups;
   v1::Receivables out;
   for (const auto& c : contracts) {

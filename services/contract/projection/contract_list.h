@@ -21,6 +21,7 @@
 
 #include "crm/contract/v1/contract_service.pb.h"
 #include "libs/eventstore/event_store.h"
+#include "libs/readstore/page.h"
 #include "libs/readstore/projection_runner.h"
 #include "services/contract/domain/contract.h"
 #include "services/contract/domain/payment_prediction.h"
@@ -50,10 +51,19 @@ class CustomerIndustryProjection : public readstore::Projection {
 // indexes existed, once per read store; call before the projection runs.
 absl::Status IndexStoredContracts(readstore::ReadStore* store);
 
-absl::StatusOr<std::vector<v1::Contract>> ListContracts(readstore::ReadStore* store,
-                                                        const std::string& tenant,
-                                                        const std::string& owner,
-                                                        const std::string& customer);
+struct ContractFilter {
+  std::string owner;
+  std::string customer;
+};
+
+// A page of the tenant's contracts (all, or those of `filter`'s owner
+// and/or customer) after `after_id`, read through the owner's or the
+// customer's index when filtered.
+absl::StatusOr<readstore::Page<v1::Contract>> ListContracts(readstore::ReadStore* store,
+                                                            const std::string& tenant,
+                                                            const ContractFilter& filter,
+                                                            int page_size,
+                                                            const std::string& after_id);
 
 // Open amounts of signed contracts by aging bucket at `now`, grouped, and
 // every overdue installment oldest first.

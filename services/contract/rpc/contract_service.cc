@@ -83,10 +83,17 @@ grpc::Status ContractServiceImpl::ListContracts(grpc::ServerContext* ctx,
                                                 v1::ListContractsResponse* resp) {
   auto caller = rpc::CallerFrom(*ctx);
   if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto list =
-      contract::ListContracts(read_store_, caller->tenant, req->owner_id(), req->customer_id());
-  if (!list.ok()) return rpc::ToGrpcStatus(list.status());
-  for (auto& c : *list) *resp->add_contracts() = std::move(c);
+  auto size = rpc::PageSize(req->page_size());
+  if (!size.ok()) return rpc::ToGrpcStatus(size.status());
+  const std::string list =
+      absl::StrCat("contracts:", caller->tenant, ":", req->owner_id(), ":", req->customer_id());
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
+  auto page = contract::ListContracts(read_store_, caller->tenant,
+                                      {req->owner_id(), req->customer_id()}, *size, *after);
+  if (!page.ok()) return rpc::ToGrpcStatus(page.status());
+  for (auto& c : page->items) *resp->add_contracts() = std::move(c);
+  if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }
 

@@ -229,25 +229,60 @@ TEST_F(ContractServiceTest, ListsFilterByOwnerAndCustomer) {
   ASSERT_TRUE(Submit(k1, &submitted).ok());
   ASSERT_TRUE(tailer_->CatchUp().ok());
 
+  // Pages of two, followed to the end.
+  int pages = 0;
   auto list = [&](const std::string& owner, const std::string& customer) {
     v1::ListContractsRequest req;
     req.set_owner_id(owner);
     req.set_customer_id(customer);
-    v1::ListContractsResponse resp;
-    grpc::ClientContext ctx;
-    As(ctx, "rep-1");
-    EXPECT_TRUE(stub_->ListContracts(&ctx, req, &resp).ok());
+    req.set_page_size(2);
     std::multiset<std::string> out;  // a contract listed twice would show
-    for (const auto& c : resp.contracts()) out.insert(c.owner_id() + "/" + c.customer_id());
+    pages = 0;
+    do {
+      v1::ListContractsResponse resp;
+      grpc::ClientContext ctx;
+      As(ctx, "rep-1");
+      EXPECT_TRUE(stub_->ListContracts(&ctx, req, &resp).ok());
+      EXPECT_LE(resp.contracts_size(), 2);
+      for (const auto& c : resp.contracts()) out.insert(c.owner_id() + "/" + c.customer_id());
+      req.set_page_token(resp.next_page_token());
+      ++pages;
+    } while (!req.page_token().empty() && pages < 10);
     return out;
   };
   using Set = std::multiset<std::string>;
   EXPECT_EQ(list("rep-1", ""), (Set{"rep-1/c-1", "rep-1/c-2"}));
+  EXPECT_EQ(pages, 1);
   EXPECT_EQ(list("", "c-1"), (Set{"rep-1/c-1", "rep-2/c-1"}));
   EXPECT_EQ(list("rep-2", "c-1"), (Set{"rep-2/c-1"}));
   EXPECT_EQ(list("rep-2", "c-2"), Set{});
   EXPECT_EQ(list("", ""), (Set{"rep-1/c-1", "rep-1/c-2", "rep-2/c-1"}));
+  EXPECT_EQ(pages, 2);
   EXPECT_EQ(list("rep-3", ""), Set{});
+
+  // A token is good only for the list it came from; sizes are not negative.
+  v1::ListContractsRequest first;
+  first.set_page_size(1);
+  v1::ListContractsResponse page;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(stub_->ListContracts(&ctx, first, &page).ok());
+    ASSERT_FALSE(page.next_page_token().empty());
+  }
+  v1::ListContractsRequest other;
+  other.set_owner_id("rep-1");
+  other.set_page_token(page.next_page_token());
+  v1::ListContractsRequest negative;
+  negative.set_page_size(-1);
+  for (const auto& [req, field] : {std::pair{other, "page_token"}, {negative, "page_size"}}) {
+    v1::ListContractsResponse resp;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    const grpc::Status s = stub_->ListContracts(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(s.error_message(), field)) << s.error_message();
+  }
 
   // A store from before the indexes: its entries are gone until derived.
   std::vector<std::string> entries;

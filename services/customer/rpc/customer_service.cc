@@ -311,13 +311,9 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   }
   const std::string list =
       absl::StrCat("customers:", caller->tenant, ":", req->filter(), ":", caller->user);
-  std::string after;
-  if (!req->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(list, req->page_token());
-    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
-    after = *decoded;
-  }
-  auto page = customer::ListCustomers(read_store_, caller->tenant, owner, *size, after);
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
+  auto page = customer::ListCustomers(read_store_, caller->tenant, owner, *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   auto tiers = LoadTiers(read_store_, caller->tenant);
   if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
@@ -575,14 +571,10 @@ grpc::Status CustomerServiceImpl::ListSegmentCustomers(grpc::ServerContext* ctx,
   auto segment = commands_->GetSegment(caller->tenant, *id);
   if (!segment.ok()) return rpc::ToGrpcStatus(segment.status());
   const std::string list = absl::StrCat("segment:", caller->tenant, ":", *id, ":", caller->user);
-  std::string after;
-  if (!req->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(list, req->page_token());
-    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
-    after = *decoded;
-  }
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
   auto page = ListSegmentMembers(read_store_, caller->tenant, segment->rule(), Viewer(*caller),
-                                 commands_->clock()->Now(), *size, after);
+                                 commands_->clock()->Now(), *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   for (auto& c : page->customers) *resp->add_customers() = std::move(c);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
@@ -624,14 +616,10 @@ grpc::Status CustomerServiceImpl::ListContributions(grpc::ServerContext* ctx,
   }
   const std::string list =
       absl::StrCat("contributions:", caller->tenant, ":", req->rep_id(), ":", customer_id);
-  std::string after;
-  if (!req->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(list, req->page_token());
-    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
-    after = *decoded;
-  }
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
   auto page = customer::ListContributions(read_store_, caller->tenant, req->rep_id(), customer_id,
-                                          *size, after);
+                                          *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   for (auto& c : page->contributions) *resp->add_contributions() = std::move(c);
   if (!page->next.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->next));

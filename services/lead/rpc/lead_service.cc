@@ -123,13 +123,9 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx, const v1::List
   // The token is bound to the tenant, filter and order it came from.
   const std::string list = absl::StrCat("leads:", caller->tenant, ":", filter.state, ":",
                                         filter.owner, ":", req->order_by());
-  std::string after;
-  if (!req->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(list, req->page_token());
-    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
-    after = *decoded;
-  }
-  auto page = lead::ListLeads(read_store_, caller->tenant, filter, *size, after);
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
+  auto page = lead::ListLeads(read_store_, caller->tenant, filter, *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   for (auto& l : page->leads) *resp->add_leads() = std::move(l);
   if (!page->last_key.empty())

@@ -177,55 +177,21 @@ absl::StatusOr<OpportunityPage> ListOpportunities(readstore::ReadStore* store,
                                                   const std::string& tenant,
                                                   const OpportunityFilter& filter, int page_size,
                                                   const std::string& after_id) {
-  OpportunityPage page;
-  absl::Status error;
-  bool more = false;
   // A list filtered by owner or customer walks that index (the owner's when
   // both are given) and reads the rows it names; otherwise every row.
+  const std::string rows = Key(tenant, "opp", "");
   const bool indexed = !filter.owner.empty() || !filter.customer.empty();
   const std::string prefix = !filter.owner.empty() ? OwnerIndexPrefix(tenant, filter.owner)
                              : !filter.customer.empty()
                                  ? CustomerIndexPrefix(tenant, filter.customer)
-                                 : Key(tenant, "opp", "");
-  RETURN_IF_ERROR(
-      store->Scan(prefix, after_id.empty() ? "" : prefix + after_id,
-                  [&](absl::string_view key, absl::string_view value) {
-                    std::optional<std::string> row;
-                    if (indexed) {
-                      const std::string id(key.substr(prefix.size()));
-                      auto stored = store->Get(Key(tenant, "opp", id));
-                      if (!stored.ok() || !*stored) {
-                        error = stored.ok() ? absl::DataLossError(
-                                                  "opportunity row missing for "
-                                                  "index entry " +
-                                                  id)
-                                            : stored.status();
-                        return false;
-                      }
-                      row = std::move(**stored);
-                      value = *row;
-                    }
-                    v1::Opportunity o;
-                    if (!o.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                      error = absl::DataLossError("corrupt opportunity row");
-                      return false;
-                    }
-                    if (!filter.owner.empty() && o.owner_id() != filter.owner) return true;
-                    if (!filter.customer.empty() && o.customer_id() != filter.customer) return true;
-                    if (filter.open_only && o.state() != v1::OPPORTUNITY_STATE_OPEN &&
-                        o.state() != v1::OPPORTUNITY_STATE_LOSS_PENDING) {
-                      return true;
-                    }
-                    if (static_cast<int>(page.opportunities.size()) == page_size) {
-                      more = true;
-                      return false;
-                    }
-                    page.opportunities.push_back(std::move(o));
-                    return true;
-                  }));
-  RETURN_IF_ERROR(error);
-  if (more) page.last_id = page.opportunities.back().opportunity_id();
-  return page;
+                                 : rows;
+  return readstore::ReadPage<v1::Opportunity>(
+      store, prefix, indexed ? rows : "", after_id, page_size, [&](const v1::Opportunity& o) {
+        if (!filter.owner.empty() && o.owner_id() != filter.owner) return false;
+        if (!filter.customer.empty() && o.customer_id() != filter.customer) return false;
+        return !filter.open_only || o.state() == v1::OPPORTUNITY_STATE_OPEN ||
+               o.state() == v1::OPPORTUNITY_STATE_LOSS_PENDING;
+      });
 }
 
 absl::StatusOr<v1::Forecast> BuildForecast(readstore::ReadStore* store, const std::string& tenant,

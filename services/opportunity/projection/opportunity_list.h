@@ -17,6 +17,7 @@
 
 #include "crm/opportunity/v1/opportunity_service.pb.h"
 #include "libs/eventstore/event_store.h"
+#include "libs/readstore/page.h"
 #include "libs/readstore/projection_runner.h"
 #include "services/opportunity/domain/opportunity.h"
 
@@ -48,10 +49,7 @@ struct OpportunityFilter {
   bool open_only = false;
 };
 
-struct OpportunityPage {
-  std::vector<v1::Opportunity> opportunities;
-  std::string last_id;  // empty: no more
-};
+using OpportunityPage = readstore::Page<v1::Opportunity>;
 
 // Adds the owner and customer index entries of opportunities stored before
 // the indexes existed, once per read store; call before the projection runs.

@@ -111,17 +111,13 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* ctx,
   if (!size.ok()) return rpc::ToGrpcStatus(size.status());
   const std::string list = absl::StrCat("opportunities:", caller->tenant, ":", req->owner_id(), ":",
                                         req->customer_id(), ":", req->open_only());
-  std::string after;
-  if (!req->page_token().empty()) {
-    auto decoded = rpc::DecodePageToken(list, req->page_token());
-    if (!decoded.ok()) return rpc::ToGrpcStatus(decoded.status());
-    after = *decoded;
-  }
+  auto after = rpc::DecodePageToken(list, req->page_token());
+  if (!after.ok()) return rpc::ToGrpcStatus(after.status());
   auto page = opportunity::ListOpportunities(
       read_store_, caller->tenant, {req->owner_id(), req->customer_id(), req->open_only()}, *size,
-      after);
+      *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  for (auto& o : page->opportunities) *resp->add_opportunities() = std::move(o);
+  for (auto& o : page->items) *resp->add_opportunities() = std::move(o);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }
