@@ -8,8 +8,9 @@
 namespace crm::lead {
 
 absl::StatusOr<int> WorkScheduler::Tick() {
+  std::lock_guard<std::mutex> lock(mu_);
   int acted = 0;
-  ASSIGN_OR_RETURN(auto due, DueLeads(index_, commands_->clock()->Now()));
+  ASSIGN_OR_RETURN(auto due, DueLeads(index_, commands_->clock()->Now(), batch_));
   for (const auto& [tenant, lead_id] : due) {
     auto lead = commands_->ReturnIfUnworked(tenant, lead_id);
     if (!lead.ok()) {
@@ -19,7 +20,11 @@ absl::StatusOr<int> WorkScheduler::Tick() {
     }
     ++acted;
   }
-  ASSIGN_OR_RETURN(auto queued, QueuedLeads(index_));
+  ASSIGN_OR_RETURN(auto queued, QueuedLeads(index_, queued_after_, batch_));
+  queued_after_ =
+      static_cast<int>(queued.size()) < batch_
+          ? ""
+          : absl::StrCat(queued.back().first, std::string(1, '\0'), queued.back().second);
   for (const auto& [tenant, lead_id] : queued) {
     auto before = commands_->Get(tenant, lead_id);
     if (!before.ok() || before->state != LeadState::kQueued) continue;

@@ -9,6 +9,8 @@
 // action is decided again on the lead's current stream).
 
 #include <atomic>
+#include <mutex>
+#include <string>
 
 #include "libs/readstore/read_store.h"
 #include "libs/runtime/periodic.h"
@@ -18,8 +20,9 @@ namespace crm::lead {
 
 class WorkScheduler {
  public:
-  WorkScheduler(readstore::ReadStore* index, LeadCommandHandler* commands)
-      : index_(index), commands_(commands) {}
+  // A pass looks at up to `batch` due and `batch` queued leads.
+  WorkScheduler(readstore::ReadStore* index, LeadCommandHandler* commands, int batch = 1000)
+      : index_(index), commands_(commands), batch_(batch) {}
   ~WorkScheduler() { Stop(); }
 
   // One pass; returns how many leads it returned or assigned.
@@ -31,6 +34,12 @@ class WorkScheduler {
  private:
   readstore::ReadStore* index_;
   LeadCommandHandler* commands_;
+  const int batch_;
+  std::mutex mu_;  // one pass at a time
+  // Where the next pass resumes in the queue (`<tenant>\0<lead>`; empty:
+  // at its start), so leads that stay queued (claim-mode channels, nobody
+  // with room) do not hide the ones behind them from every pass.
+  std::string queued_after_;
   std::atomic<int64_t> actions_{0};
   runtime::Periodic periodic_{"lead work scheduler"};
 };

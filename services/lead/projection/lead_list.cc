@@ -290,9 +290,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DueLeads(
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueuedLeads(
-    readstore::ReadStore* store, int limit) {
+    readstore::ReadStore* store, const std::string& after, int limit) {
   std::vector<std::pair<std::string, std::string>> out;
-  RETURN_IF_ERROR(store->Scan(kQueuedPrefix, "", [&](absl::string_view key, absl::string_view) {
+  const std::string start = after.empty() ? "" : kQueuedPrefix + after;
+  RETURN_IF_ERROR(store->Scan(kQueuedPrefix, start, [&](absl::string_view key, absl::string_view) {
     absl::string_view rest = key.substr(kQueuedPrefix.size());
     const size_t sep = rest.find('\0');
     out.emplace_back(std::string(rest.substr(0, sep)), std::string(rest.substr(sep + 1)));

@@ -69,9 +69,10 @@ absl::StatusOr<std::vector<v1::Channel>> ListChannels(readstore::ReadStore* stor
 // (tenant, lead) of assigned leads whose work deadline is before `now`.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DueLeads(
     readstore::ReadStore* store, absl::Time now, int limit = 1000);
-// (tenant, lead) of queued leads.
+// (tenant, lead) of queued leads in (tenant, lead) order, after
+// `after` (`<tenant>\0<lead>`; empty: from the first).
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueuedLeads(
-    readstore::ReadStore* store, int limit = 1000);
+    readstore::ReadStore* store, const std::string& after = "", int limit = 1000);
 
 }  // namespace crm::lead
 

@@ -206,15 +206,20 @@ class LeadServiceTest : public ::testing::Test {
 
   std::vector<v1::Lead> List(const std::string& order_by = "",
                              v1::LeadState state = v1::LEAD_STATE_UNSPECIFIED) {
+    v1::ListLeadsRequest req;
+    req.set_page_size(2);
+    req.set_order_by(order_by);
+    req.set_state(state);
+    return List(req);
+  }
+
+  // Every page of `req`, followed to the end.
+  std::vector<v1::Lead> List(v1::ListLeadsRequest req) {
     Sync();
     std::vector<v1::Lead> out;
     std::string token;
     do {
-      v1::ListLeadsRequest req;
-      req.set_page_size(2);
       req.set_page_token(token);
-      req.set_order_by(order_by);
-      req.set_state(state);
       v1::ListLeadsResponse resp;
       grpc::ClientContext ctx;
       As(ctx, "anyone");
@@ -320,22 +325,11 @@ TEST_F(LeadServiceTest, AnOwnersLeadsAreListedThroughTheOwnerIndex) {
   MustCreate("o4", "Four");  // in the queue: nobody's
   Sync();
   auto owned = [&](const std::string& owner) {
+    v1::ListLeadsRequest req;
+    req.set_owner_id(owner);
+    req.set_page_size(1);
     std::multiset<std::string> companies;
-    std::string token;
-    do {
-      v1::ListLeadsRequest req;
-      req.set_owner_id(owner);
-      req.set_page_size(1);
-      req.set_page_token(token);
-      v1::ListLeadsResponse resp;
-      grpc::ClientContext ctx;
-      As(ctx, "anyone");
-      grpc::Status s = stub_->ListLeads(&ctx, req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) break;
-      for (const auto& l : resp.leads()) companies.insert(l.company_name());
-      token = resp.next_page_token();
-    } while (!token.empty());
+    for (const auto& l : List(req)) companies.insert(l.company_name());
     return companies;
   };
   using Companies = std::multiset<std::string>;
@@ -597,6 +591,39 @@ TEST_F(LeadServiceTest, UnworkedLeadsReturnAtTheTimeoutAndGoToTheNextRep) {
   const v1::Lead moved = Get(lead.name());
   EXPECT_EQ(moved.state(), v1::LEAD_STATE_ASSIGNED);
   EXPECT_NE(moved.owner_id(), first);
+}
+
+TEST_F(LeadServiceTest, LeadsThatStayQueuedDoNotHideTheOnesBehindThemFromTheScheduler) {
+  // Three claim-mode leads queue first, then one of an assign-mode channel
+  // while no team is set; the scheduler looks at two queued leads a pass.
+  for (const char* company : {"One", "Two", "Three"}) {
+    MustCreate(company, company);
+    clock_.Advance(absl::Seconds(1));  // ids follow creation
+  }
+  DefineChannel("auto", ev::ASSIGN_MODE_ASSIGN);
+  v1::CreateLeadRequest req;
+  req.set_request_id("auto-1");
+  req.mutable_lead()->set_channel_id("auto");
+  req.mutable_lead()->set_company_name("Four");
+  v1::Lead four;
+  grpc::ClientContext ctx;
+  As(ctx, "web-form");
+  ASSERT_TRUE(stub_->CreateLead(&ctx, req, &four).ok());
+  ASSERT_EQ(four.state(), v1::LEAD_STATE_QUEUED);
+  ev::LeadSettings s;
+  ev::Team* team = s.add_teams();
+  team->set_team_id("t");
+  team->add_members()->set_rep_id("rep-1");
+  Settings(s, {"teams"});
+
+  WorkScheduler scheduler(read_.get(), commands_.get(), /*batch=*/2);
+  Sync();
+  EXPECT_EQ(*scheduler.Tick(), 0);  // One and Two: claim mode
+  EXPECT_EQ(*scheduler.Tick(), 1);  // Three, then Four
+  EXPECT_EQ(Get(four.name()).state(), v1::LEAD_STATE_ASSIGNED);
+  EXPECT_EQ(Get(four.name()).owner_id(), "rep-1");
+  Sync();
+  EXPECT_EQ(*scheduler.Tick(), 0);  // from the start again: claim mode all
 }
 
 TEST_F(LeadServiceTest, QualificationAndEngagementGradeAndOrderByPriority) {
