@@ -45,28 +45,29 @@ Span QuarterSpan(absl::CivilMonth m, int ahead) {
           absl::FromCivil(q, absl::UTCTimeZone()), absl::FromCivil(q + 3, absl::UTCTimeZone())};
 }
 
-// Every opportunity fact of the tenant and its calibration settings over
-// time, loaded once per query.
-struct History {
-  std::vector<facts::OpportunityFact> opps;
-  std::vector<std::pair<absl::Time, int32_t>> min_closed;  // oldest first
-};
+// The tenant's calibration settings over time, oldest first.
+using MinClosedHistory = std::vector<std::pair<absl::Time, int32_t>>;
 
-absl::StatusOr<History> LoadHistory(readstore::ReadStore* store, const std::string& tenant) {
-  History h;
-  RETURN_IF_ERROR(ScanRows<facts::OpportunityFact>(
-      store, RowKey(tenant, "opp"),
-      [&](facts::OpportunityFact&& o) { h.opps.push_back(std::move(o)); }));
+absl::StatusOr<MinClosedHistory> LoadMinClosed(readstore::ReadStore* store,
+                                               const std::string& tenant) {
+  MinClosedHistory out;
   const std::string prefix = RowKey(tenant, "opp-settings");
   RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
     int32_t n = 0;
     (void)absl::SimpleAtoi(value, &n);
-    h.min_closed.emplace_back(
-        absl::FromUnixMicros(readstore::DecodeBigEndian64(key.substr(prefix.size()))),
-        n > 0 ? n : kDefaultMinClosed);
+    out.emplace_back(absl::FromUnixMicros(readstore::DecodeBigEndian64(key.substr(prefix.size()))),
+                     n > 0 ? n : kDefaultMinClosed);
     return true;
   }));
-  return h;
+  return out;
+}
+
+// Every opportunity fact of the tenant, one at a time: a query reads them
+// twice (the calibration from the closed ones, then the figures) rather
+// than holding them all.
+absl::Status EachOpportunity(readstore::ReadStore* store, const std::string& tenant,
+                             const std::function<void(facts::OpportunityFact&&)>& each) {
+  return ScanRows<facts::OpportunityFact>(store, RowKey(tenant, "opp"), each);
 }
 
 // The forecast state the opportunity stood in at `t`; null before it
@@ -84,21 +85,23 @@ bool ClosedBy(const facts::OpportunityFact& o, absl::Time t) {
   return HappenedBy(o.won_time(), t) || HappenedBy(o.lost_time(), t);
 }
 
-// The stages' win probabilities as they were calibrated at `t`.
+// The stages' win probabilities as they were calibrated at `t`, from
+// every opportunity fact Add()ed.
 class Probabilities {
  public:
-  Probabilities(const History& h, absl::Time t) {
-    for (const auto& [since, n] : h.min_closed) {
+  Probabilities(const MinClosedHistory& min_closed, absl::Time t) : t_(t) {
+    for (const auto& [since, n] : min_closed) {
       if (since <= t) min_closed_ = n;
     }
-    for (const auto& o : h.opps) {
-      if (!ClosedBy(o, t)) continue;
-      const bool won = HappenedBy(o.won_time(), t);
-      for (const auto& stage : o.stages_reached()) {
-        auto& [closed, wins] = stats_[{o.pipeline_id(), stage}];
-        ++closed;
-        wins += won ? 1 : 0;
-      }
+  }
+
+  void Add(const facts::OpportunityFact& o) {
+    if (!ClosedBy(o, t_)) return;
+    const bool won = HappenedBy(o.won_time(), t_);
+    for (const auto& stage : o.stages_reached()) {
+      auto& [closed, wins] = stats_[{o.pipeline_id(), stage}];
+      ++closed;
+      wins += won ? 1 : 0;
     }
   }
 
@@ -125,6 +128,7 @@ class Probabilities {
   }
 
  private:
+  absl::Time t_;
   int32_t min_closed_ = kDefaultMinClosed;
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> stats_;
   std::map<std::pair<std::string, std::string>, v1::StageProbability> used_;
@@ -155,7 +159,7 @@ int64_t Rounded(__int128 percent_sum) { return static_cast<int64_t>((percent_sum
 absl::StatusOr<v1::Forecast> BuildForecast(readstore::ReadStore* store, const std::string& tenant,
                                            GroupBy group_by, absl::Time as_of) {
   ASSIGN_OR_RETURN(auto group_of, Grouping(group_by));
-  ASSIGN_OR_RETURN(History h, LoadHistory(store, tenant));
+  ASSIGN_OR_RETURN(const MinClosedHistory min_closed, LoadMinClosed(store, tenant));
   const absl::CivilMonth month = absl::ToCivilMonth(as_of, absl::UTCTimeZone());
   const std::vector<Span> spans = {MonthSpan(month), MonthSpan(month + 1), QuarterSpan(month, 0),
                                    QuarterSpan(month, 1)};
@@ -164,12 +168,14 @@ absl::StatusOr<v1::Forecast> BuildForecast(readstore::ReadStore* store, const st
     __int128 weighted = 0, calibrated = 0;
   };
   std::map<std::string, std::vector<Acc>> groups;
-  Probabilities probabilities(h, as_of);
-  for (const auto& o : h.opps) {
+  Probabilities probabilities(min_closed, as_of);
+  RETURN_IF_ERROR(
+      EachOpportunity(store, tenant, [&](facts::OpportunityFact&& o) { probabilities.Add(o); }));
+  RETURN_IF_ERROR(EachOpportunity(store, tenant, [&](facts::OpportunityFact&& o) {
     const facts::ForecastState* s = StateAt(o, as_of);
-    if (s == nullptr || HappenedBy(o.lost_time(), as_of)) continue;
+    if (s == nullptr || HappenedBy(o.lost_time(), as_of)) return;
     const bool won = HappenedBy(o.won_time(), as_of);
-    if (!won && !IsSet(s->expected_close_time())) continue;  // not scheduled
+    if (!won && !IsSet(s->expected_close_time())) return;  // not scheduled
     // An open deal whose expected close has passed is expected now.
     const absl::Time when = won ? FromTimestamp(o.won_time())
                                 : std::max(FromTimestamp(s->expected_close_time()), as_of);
@@ -194,7 +200,7 @@ absl::StatusOr<v1::Forecast> BuildForecast(readstore::ReadStore* store, const st
       accs[i].weighted += static_cast<__int128>(s->amount()) * s->probability();
       accs[i].calibrated += static_cast<__int128>(s->amount()) * probability;
     }
-  }
+  }));
   v1::Forecast out;
   *out.mutable_as_of() = ToTimestamp(as_of);
   for (auto& [group, accs] : groups) {
@@ -220,17 +226,26 @@ absl::StatusOr<v1::ForecastAccuracy> BuildForecastAccuracy(readstore::ReadStore*
     group_by = v1::GetFunnelRequest::GROUP_BY_REP;
   }
   ASSIGN_OR_RETURN(auto group_of, Grouping(group_by));
-  ASSIGN_OR_RETURN(History h, LoadHistory(store, tenant));
+  ASSIGN_OR_RETURN(const MinClosedHistory min_closed, LoadMinClosed(store, tenant));
   const absl::CivilMonth current = absl::ToCivilMonth(as_of, absl::UTCTimeZone());
   struct Month {
     __int128 forecast = 0, stage_default = 0;
     int64_t actual = 0;
   };
   std::map<std::string, std::vector<Month>> groups;
+  // Each month's calibration at its first moment, from one pass.
+  std::vector<Span> spans;
+  std::vector<Probabilities> probabilities;
   for (int i = 0; i < months; ++i) {
-    const Span span = MonthSpan(current - months + i);
-    Probabilities probabilities(h, span.start);
-    for (const auto& o : h.opps) {
+    spans.push_back(MonthSpan(current - months + i));
+    probabilities.emplace_back(min_closed, spans.back().start);
+  }
+  RETURN_IF_ERROR(EachOpportunity(store, tenant, [&](facts::OpportunityFact&& o) {
+    for (Probabilities& p : probabilities) p.Add(o);
+  }));
+  RETURN_IF_ERROR(EachOpportunity(store, tenant, [&](facts::OpportunityFact&& o) {
+    for (int i = 0; i < months; ++i) {
+      const Span& span = spans[static_cast<size_t>(i)];
       Month* m = nullptr;
       auto month = [&]() {
         if (m == nullptr) {
@@ -248,11 +263,11 @@ absl::StatusOr<v1::ForecastAccuracy> BuildForecastAccuracy(readstore::ReadStore*
       const facts::ForecastState* s = StateAt(o, span.start);
       if (s == nullptr || ClosedBy(o, span.start) || !IsSet(s->expected_close_time())) continue;
       if (FromTimestamp(s->expected_close_time()) >= span.end) continue;
-      month()->forecast +=
-          static_cast<__int128>(s->amount()) * probabilities.Of(o.pipeline_id(), *s);
+      month()->forecast += static_cast<__int128>(s->amount()) *
+                           probabilities[static_cast<size_t>(i)].Of(o.pipeline_id(), *s);
       month()->stage_default += static_cast<__int128>(s->amount()) * s->probability();
     }
-  }
+  }));
   // Sum |forecast - actual| / sum actual; 1 when only the forecast is non-zero.
   auto error = [](int64_t off, int64_t actual) {
     if (actual == 0) return off == 0 ? 0.0 : 1.0;

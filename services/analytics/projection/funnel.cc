@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -201,70 +200,75 @@ Window WindowOf(const v1::Period& p, absl::Time now) {
 
 namespace {
 
-// The leads of the window's cohort (created in [from, to), by as_of), and
-// the opportunities of the customers they became, as of as_of.
-struct Cohort {
-  std::vector<facts::LeadFact> leads;
-  std::map<std::string, std::vector<facts::OpportunityFact>> opps_by_customer;
+// What the funnel needs of a converted customer's opportunities as of as_of.
+struct CustomerOpportunities {
+  int64_t count = 0, won = 0, won_amount = 0;
+  double won_days = 0;
+  absl::Time first = absl::InfiniteFuture();
 };
-
-absl::StatusOr<Cohort> LoadCohort(readstore::ReadStore* store, const std::string& tenant,
-                                  const Window& w) {
-  Cohort c;
-  std::set<std::string> customers;
-  RETURN_IF_ERROR(
-      ScanRows<facts::LeadFact>(store, RowKey(tenant, "lead"), [&](facts::LeadFact&& l) {
-        if (!IsSet(l.create_time())) return;
-        const absl::Time t = FromTimestamp(l.create_time());
-        if (t < w.from || t >= w.to || t > w.as_of) return;
-        if (HappenedBy(l.convert_time(), w.as_of)) customers.insert(l.customer_id());
-        c.leads.push_back(std::move(l));
-      }));
-  RETURN_IF_ERROR(ScanRows<facts::OpportunityFact>(
-      store, RowKey(tenant, "opp"), [&](facts::OpportunityFact&& o) {
-        if (!customers.count(o.customer_id()) || !HappenedBy(o.create_time(), w.as_of)) return;
-        c.opps_by_customer[o.customer_id()].push_back(std::move(o));
-      }));
-  return c;
-}
 
 }  // namespace
 
 absl::StatusOr<v1::Funnel> BuildFunnel(readstore::ReadStore* store, const std::string& tenant,
                                        v1::GetFunnelRequest::GroupBy group_by, const Window& w) {
-  ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(store, tenant, w));
   struct Acc {
     v1::FunnelRow row;
     double lead_days = 0, opp_days = 0, won_days = 0;
     int64_t firsts = 0;
   };
+  struct Converted {
+    std::string group, customer;
+    absl::Time at;
+  };
+  // One pass over the leads of the window's cohort (created in [from, to),
+  // by as_of) counts each in its group; converted ones are kept until their
+  // customers' opportunities are known, so a query holds the conversions,
+  // not the tenant's leads and opportunities.
   std::map<std::string, Acc> groups;
-  for (const auto& l : cohort.leads) {
-    std::string group;
-    if (group_by == v1::GetFunnelRequest::GROUP_BY_CHANNEL) group = l.channel_id();
-    if (group_by == v1::GetFunnelRequest::GROUP_BY_REP) group = RepOf(l, w.as_of);
-    if (group_by == v1::GetFunnelRequest::GROUP_BY_TEAM) group = TeamOf(l, w.as_of);
-    Acc& a = groups[group];
-    a.row.set_leads(a.row.leads() + 1);
-    if (!HappenedBy(l.convert_time(), w.as_of)) continue;
-    const absl::Time converted = FromTimestamp(l.convert_time());
-    a.row.set_customers(a.row.customers() + 1);
-    a.lead_days += Days(converted - FromTimestamp(l.create_time()));
-    auto it = cohort.opps_by_customer.find(l.customer_id());
-    if (it == cohort.opps_by_customer.end()) continue;
+  std::vector<Converted> converted;
+  std::map<std::string, CustomerOpportunities> opportunities;  // of converted customers
+  RETURN_IF_ERROR(
+      ScanRows<facts::LeadFact>(store, RowKey(tenant, "lead"), [&](facts::LeadFact&& l) {
+        if (!IsSet(l.create_time())) return;
+        const absl::Time created = FromTimestamp(l.create_time());
+        if (created < w.from || created >= w.to || created > w.as_of) return;
+        std::string group;
+        if (group_by == v1::GetFunnelRequest::GROUP_BY_CHANNEL) group = l.channel_id();
+        if (group_by == v1::GetFunnelRequest::GROUP_BY_REP) group = RepOf(l, w.as_of);
+        if (group_by == v1::GetFunnelRequest::GROUP_BY_TEAM) group = TeamOf(l, w.as_of);
+        Acc& a = groups[group];
+        a.row.set_leads(a.row.leads() + 1);
+        if (!HappenedBy(l.convert_time(), w.as_of)) return;
+        const absl::Time at = FromTimestamp(l.convert_time());
+        a.row.set_customers(a.row.customers() + 1);
+        a.lead_days += Days(at - created);
+        opportunities.try_emplace(l.customer_id());
+        converted.push_back({std::move(group), l.customer_id(), at});
+      }));
+  RETURN_IF_ERROR(ScanRows<facts::OpportunityFact>(
+      store, RowKey(tenant, "opp"), [&](facts::OpportunityFact&& o) {
+        auto it = opportunities.find(o.customer_id());
+        if (it == opportunities.end() || !HappenedBy(o.create_time(), w.as_of)) return;
+        CustomerOpportunities& c = it->second;
+        const absl::Time created = FromTimestamp(o.create_time());
+        c.first = std::min(c.first, created);
+        ++c.count;
+        if (HappenedBy(o.won_time(), w.as_of)) {
+          ++c.won;
+          c.won_amount += o.won_amount();
+          c.won_days += Days(FromTimestamp(o.won_time()) - created);
+        }
+      }));
+  for (const Converted& l : converted) {
+    const CustomerOpportunities& c = opportunities[l.customer];
+    if (c.count == 0) continue;
+    Acc& a = groups[l.group];
     a.row.set_customers_with_opportunities(a.row.customers_with_opportunities() + 1);
-    absl::Time first = absl::InfiniteFuture();
-    for (const auto& o : it->second) {
-      const absl::Time created = FromTimestamp(o.create_time());
-      first = std::min(first, created);
-      a.row.set_opportunities(a.row.opportunities() + 1);
-      if (HappenedBy(o.won_time(), w.as_of)) {
-        a.row.set_won(a.row.won() + 1);
-        a.row.set_won_amount(a.row.won_amount() + o.won_amount());
-        a.won_days += Days(FromTimestamp(o.won_time()) - created);
-      }
-    }
-    a.opp_days += Days(std::max(absl::ZeroDuration(), first - converted));
+    a.row.set_opportunities(a.row.opportunities() + c.count);
+    a.row.set_won(a.row.won() + c.won);
+    a.row.set_won_amount(a.row.won_amount() + c.won_amount);
+    a.won_days += c.won_days;
+    a.opp_days += Days(std::max(absl::ZeroDuration(), c.first - l.at));
     ++a.firsts;
   }
   v1::Funnel out;
