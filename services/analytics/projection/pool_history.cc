@@ -93,6 +93,55 @@ absl::Status Each(readstore::ReadStore* store, const std::string& prefix,
   });
 }
 
+// Each customer's latest row of one kind as of a moment, for customers
+// asked in ascending order (`<kind>` rows sort by customer, then time): a
+// cursor walking beside another scan of customers, so a query over the
+// tenant holds one customer's rows at a time.
+class LatestAsOf {
+ public:
+  LatestAsOf(readstore::ReadStore* store, const std::string& tenant, absl::string_view kind,
+             absl::Time as_of)
+      : prefix_(RowKey(tenant, kind)),
+        as_of_(as_of),
+        it_(store->db()->NewIterator(rocksdb::ReadOptions(), store->rows())) {
+    it_->Seek(prefix_);
+  }
+
+  // The value of `customer`'s latest row by as_of; nullopt when none.
+  std::optional<std::string> For(absl::string_view customer) {
+    std::optional<std::string> out;
+    for (; it_->Valid() && it_->key().starts_with(prefix_); it_->Next()) {
+      absl::string_view rest(it_->key().data(), it_->key().size());
+      rest.remove_prefix(prefix_.size());
+      if (rest.size() < 17) continue;
+      const absl::string_view of = rest.substr(0, rest.size() - 17);
+      if (of < customer) continue;
+      if (of > customer) break;
+      if (WhenTime(rest.substr(rest.size() - 16)) <= as_of_) out = it_->value().ToString();
+    }
+    return out;
+  }
+
+  absl::Status status() const { return readstore::FromRocks(it_->status(), "scan rows"); }
+
+ private:
+  const std::string prefix_;
+  const absl::Time as_of_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// `customer`'s region (or industry) at `as_of`; "" when unknown.
+absl::StatusOr<std::string> ProfileAsOf(readstore::ReadStore* store, const std::string& tenant,
+                                        const std::string& customer, absl::Time as_of,
+                                        bool industry) {
+  LatestAsOf profile(store, tenant, "profile", as_of);
+  const std::optional<std::string> value = profile.For(customer);
+  RETURN_IF_ERROR(profile.status());
+  if (!value) return std::string();
+  const size_t nl = value->find('\n');
+  return industry ? value->substr(nl + 1) : value->substr(0, nl);
+}
+
 }  // namespace
 
 absl::Status PoolHistoryProjection::Apply(const readstore::StoredEvent& event,
@@ -245,42 +294,22 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
                                                const std::string& tenant, const Window& w,
                                                v1::GetPoolHealthRequest::GroupBy group_by) {
   using Req = v1::GetPoolHealthRequest;
-  std::map<std::string, std::string> owner;  // customer -> owner at as_of
-  RETURN_IF_ERROR(
-      Each(store, RowKey(tenant, "own"), [&](absl::string_view rest, absl::string_view value) {
-        if (WhenTime(rest.substr(rest.size() - 16)) > w.as_of) return;
-        owner[std::string(rest.substr(0, rest.size() - 17))] =
-            std::string(value.substr(0, value.find('\n')));
-      }));
-  std::map<std::string, int> completeness;
-  RETURN_IF_ERROR(
-      Each(store, RowKey(tenant, "compl"), [&](absl::string_view rest, absl::string_view value) {
-        if (WhenTime(rest.substr(rest.size() - 16)) > w.as_of) return;
-        int c = 0;
-        if (absl::SimpleAtoi(value, &c))
-          completeness[std::string(rest.substr(0, rest.size() - 17))] = c;
-      }));
-  std::map<std::string, std::string> region;  // customer -> region at as_of
-  if (group_by == Req::GROUP_BY_REGION) {
-    ASSIGN_OR_RETURN(region, CustomerProfilesAsOf(store, tenant, w.as_of, /*industry=*/false));
-  }
   std::map<std::string, std::string> team;  // rep -> team at as_of
   if (group_by == Req::GROUP_BY_TEAM) {
     ASSIGN_OR_RETURN(team, RepTeamsAsOf(store, tenant, w.as_of));
   }
-  // The group a figure about `customer` and `rep` counts for; nullopt: none.
-  auto group_of = [&](const std::string& customer,
-                      const std::string& rep) -> std::optional<std::string> {
+  // The group a figure about `customer` (whose region is `region`, when
+  // grouping by region) and `rep` counts for; nullopt: none.
+  auto group_of = [&](const std::string& rep,
+                      const std::string& region) -> std::optional<std::string> {
     switch (group_by) {
       case Req::GROUP_BY_REP:
         return rep.empty() ? std::nullopt : std::optional<std::string>(rep);
       case Req::GROUP_BY_TEAM:
         if (rep.empty()) return std::nullopt;
         return team.count(rep) ? team[rep] : "";
-      case Req::GROUP_BY_REGION: {
-        auto it = region.find(customer);
-        return it == region.end() ? "" : it->second;
-      }
+      case Req::GROUP_BY_REGION:
+        return region;
       default:
         return std::nullopt;
     }
@@ -294,9 +323,18 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
     g.set_group(*group);
     return &g;
   };
-  for (const auto& [customer, o] : owner) {
-    const int c = completeness.count(customer) ? completeness[customer] : 0;
-    for (v1::PoolHealth* h : {&out, health(group_of(customer, o))}) {
+  // Customers one at a time, in id order: the owner rows, with the
+  // completeness and profile rows read beside them.
+  LatestAsOf completeness(store, tenant, "compl", w.as_of);
+  LatestAsOf profiles(store, tenant, "profile", w.as_of);
+  auto count = [&](const std::string& customer, const std::string& o) {
+    int c = 0;
+    if (auto value = completeness.For(customer); !value || !absl::SimpleAtoi(*value, &c)) c = 0;
+    std::string region;
+    if (group_by == Req::GROUP_BY_REGION) {
+      if (auto value = profiles.For(customer)) region = value->substr(0, value->find('\n'));
+    }
+    for (v1::PoolHealth* h : {&out, health(group_of(o, region))}) {
       if (h == nullptr) continue;
       h->set_customers(h->customers() + 1);
       if (o.empty()) {
@@ -309,7 +347,24 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
                                   h->completeness_buckets(std::min(c / 20, 4)) + 1);
       completeness_sum[h] += c;
     }
-  }
+  };
+  std::string customer;
+  std::optional<std::string> owner;  // the customer's at as_of; nullopt: not yet
+  RETURN_IF_ERROR(
+      Each(store, RowKey(tenant, "own"), [&](absl::string_view rest, absl::string_view value) {
+        const absl::string_view of = rest.substr(0, rest.size() - 17);
+        if (of != customer) {
+          if (owner) count(customer, *owner);
+          customer = std::string(of);
+          owner.reset();
+        }
+        if (WhenTime(rest.substr(rest.size() - 16)) > w.as_of) return;
+        owner = std::string(value.substr(0, value.find('\n')));
+      }));
+  if (owner) count(customer, *owner);
+  RETURN_IF_ERROR(completeness.status());
+  RETURN_IF_ERROR(profiles.status());
+  absl::Status error;
   RETURN_IF_ERROR(Each(
       store, RowKey(tenant, "pool-event"), [&](absl::string_view rest, absl::string_view value) {
         const absl::Time at = WhenTime(rest);
@@ -319,8 +374,17 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
         const std::string rep(parts.size() > 1 ? parts[1] : "");
         int64_t amount = 0;
         if (parts.size() > 2 && !absl::SimpleAtoi(parts[2], &amount)) amount = 0;
-        const std::string customer(rest.substr(17));
-        v1::PoolHealth* g = kind == "conflict" ? nullptr : health(group_of(customer, rep));
+        std::string region;
+        if (group_by == Req::GROUP_BY_REGION && kind != "conflict") {
+          auto profile = ProfileAsOf(store, tenant, std::string(rest.substr(17)), w.as_of,
+                                     /*industry=*/false);
+          if (!profile.ok()) {
+            error = profile.status();
+            return;
+          }
+          region = *std::move(profile);
+        }
+        v1::PoolHealth* g = kind == "conflict" ? nullptr : health(group_of(rep, region));
         for (v1::PoolHealth* h : {&out, g}) {
           if (h == nullptr) continue;
           if (kind == "reserve") ++reservations_open[h];
@@ -340,6 +404,7 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
           }
         }
       }));
+  RETURN_IF_ERROR(error);
   auto finish = [&](v1::PoolHealth& h) {
     if (h.completeness_buckets_size() == 0) h.mutable_completeness_buckets()->Resize(5, 0);
     if (h.customers() > 0) {
