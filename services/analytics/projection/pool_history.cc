@@ -94,17 +94,17 @@ absl::Status Each(readstore::ReadStore* store, const std::string& prefix,
 }
 
 // Each customer's latest row of one kind as of a moment, for customers
-// asked in ascending order (`<kind>` rows sort by customer, then time): a
-// cursor walking beside another scan of customers, so a query over the
-// tenant holds one customer's rows at a time.
+// asked in ascending order from `first` (`<kind>` rows sort by customer,
+// then time): a cursor walking beside another scan of customers, so a
+// query over the tenant holds one customer's rows at a time.
 class LatestAsOf {
  public:
   LatestAsOf(readstore::ReadStore* store, const std::string& tenant, absl::string_view kind,
-             absl::Time as_of)
+             absl::Time as_of, absl::string_view first = "")
       : prefix_(RowKey(tenant, kind)),
         as_of_(as_of),
         it_(store->db()->NewIterator(rocksdb::ReadOptions(), store->rows())) {
-    it_->Seek(prefix_);
+    it_->Seek(prefix_ + std::string(first));
   }
 
   // The value of `customer`'s latest row by as_of; nullopt when none.
@@ -129,18 +129,6 @@ class LatestAsOf {
   const absl::Time as_of_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
-
-// `customer`'s region (or industry) at `as_of`; "" when unknown.
-absl::StatusOr<std::string> ProfileAsOf(readstore::ReadStore* store, const std::string& tenant,
-                                        const std::string& customer, absl::Time as_of,
-                                        bool industry) {
-  LatestAsOf profile(store, tenant, "profile", as_of);
-  const std::optional<std::string> value = profile.For(customer);
-  RETURN_IF_ERROR(profile.status());
-  if (!value) return std::string();
-  const size_t nl = value->find('\n');
-  return industry ? value->substr(nl + 1) : value->substr(0, nl);
-}
 
 }  // namespace
 
@@ -420,19 +408,15 @@ absl::StatusOr<v1::PoolHealth> BuildPoolHealth(readstore::ReadStore* store,
   return out;
 }
 
-absl::StatusOr<std::map<std::string, std::string>> CustomerProfilesAsOf(readstore::ReadStore* store,
-                                                                        const std::string& tenant,
-                                                                        absl::Time as_of,
-                                                                        bool industry) {
-  std::map<std::string, std::string> out;
-  RETURN_IF_ERROR(
-      Each(store, RowKey(tenant, "profile"), [&](absl::string_view rest, absl::string_view value) {
-        if (WhenTime(rest.substr(rest.size() - 16)) > as_of) return;
-        const size_t nl = value.find('\n');
-        out[std::string(rest.substr(0, rest.size() - 17))] =
-            std::string(industry ? value.substr(nl + 1) : value.substr(0, nl));
-      }));
-  return out;
+absl::StatusOr<std::string> ProfileAsOf(readstore::ReadStore* store, const std::string& tenant,
+                                        const std::string& customer, absl::Time as_of,
+                                        bool industry) {
+  LatestAsOf profile(store, tenant, "profile", as_of, customer);
+  const std::optional<std::string> value = profile.For(customer);
+  RETURN_IF_ERROR(profile.status());
+  if (!value) return std::string();
+  const size_t nl = value->find('\n');
+  return industry ? value->substr(nl + 1) : value->substr(0, nl);
 }
 
 }  // namespace crm::analytics

@@ -51,11 +51,10 @@ absl::StatusOr<crm::analytics::v1::PoolHealth> BuildPoolHealth(
     crm::analytics::v1::GetPoolHealthRequest::GroupBy group_by =
         crm::analytics::v1::GetPoolHealthRequest::GROUP_BY_UNSPECIFIED);
 
-// Each customer's region (or industry) at `as_of`.
-absl::StatusOr<std::map<std::string, std::string>> CustomerProfilesAsOf(readstore::ReadStore* store,
-                                                                        const std::string& tenant,
-                                                                        absl::Time as_of,
-                                                                        bool industry);
+// `customer`'s region (or industry) at `as_of`; "" when unknown.
+absl::StatusOr<std::string> ProfileAsOf(readstore::ReadStore* store, const std::string& tenant,
+                                        const std::string& customer, absl::Time as_of,
+                                        bool industry);
 
 }  // namespace crm::analytics
 

@@ -70,25 +70,6 @@ absl::StatusOr<v1::ReceivablesAging> BuildReceivables(readstore::ReadStore* stor
     v.Add("group_by", "groups receivables by tenant, rep or team");
     return v.ToStatus();
   }
-  // Every contract as it stood at as_of.
-  std::map<std::string, contract::Contract> contracts;
-  const std::string prefix = RowKey(tenant, "contract");
-  absl::Status error;
-  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
-    const absl::string_view rest = key.substr(prefix.size());
-    if (WhenTime(rest.substr(rest.size() - 16)) > as_of) return true;
-    cev::ContractEvent e;
-    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      error = absl::DataLossError("corrupt contract fact");
-      return false;
-    }
-    contract::Contract& c = contracts[std::string(rest.substr(0, rest.size() - 17))];
-    c = contract::Evolve(std::move(c), e);
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
-  ASSIGN_OR_RETURN(auto industries, CustomerProfilesAsOf(store, tenant, as_of, /*industry=*/true));
-
   auto group_of = [&](const contract::Contract& c) -> absl::StatusOr<std::string> {
     if (group_by == Req::GROUP_BY_REP) return c.owner();
     if (group_by == Req::GROUP_BY_TENANT || c.created.opportunity_id().empty()) return "";
@@ -101,17 +82,22 @@ absl::StatusOr<v1::ReceivablesAging> BuildReceivables(readstore::ReadStore* stor
   if (group_by == Req::GROUP_BY_TENANT) rows[""];
   std::vector<contract::PaidInstallment> history;
   std::vector<std::string> history_groups;
-  for (const auto& [id, c] : contracts) {
+  // Counts a contract as it stood at as_of.
+  auto count = [&](const contract::Contract& c) -> absl::Status {
     ASSIGN_OR_RETURN(const std::string group, group_of(c));
     const std::string& customer = c.created.customer_id();
+    std::optional<std::string> industry;
     for (const auto& i : c.installments) {
       if (i.paid_in_full > as_of) continue;
-      auto industry = industries.find(customer);
-      history.push_back(
-          {customer, industry == industries.end() ? "" : industry->second, i.due, i.paid_in_full});
+      if (!industry) {
+        ASSIGN_OR_RETURN(industry, ProfileAsOf(store, tenant, customer, as_of, /*industry=*/true));
+      }
+      history.push_back({customer, *industry, i.due, i.paid_in_full});
       history_groups.push_back(group);
     }
-    if (c.state != contract::State::kActive && c.state != contract::State::kCompleted) continue;
+    if (c.state != contract::State::kActive && c.state != contract::State::kCompleted) {
+      return absl::OkStatus();
+    }
     const contract::Aging a = contract::AgingOf(c, as_of);
     v1::ReceivablesRow& r = rows[group];
     r.set_not_due(r.not_due() + a.not_due);
@@ -124,7 +110,34 @@ absl::StatusOr<v1::ReceivablesAging> BuildReceivables(readstore::ReadStore* stor
     for (const auto& i : c.installments) {
       if (i.open() > 0 && i.due <= as_of) r.set_overdue_installments(r.overdue_installments() + 1);
     }
-  }
+    return absl::OkStatus();
+  };
+  // The contract facts sort by contract, then time: each contract is
+  // rebuilt to as_of from its rows and counted before the next is read.
+  const std::string prefix = RowKey(tenant, "contract");
+  std::string id;
+  std::optional<contract::Contract> current;  // nullopt: no fact by as_of yet
+  absl::Status error;
+  RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+    const absl::string_view rest = key.substr(prefix.size());
+    const absl::string_view of = rest.substr(0, rest.size() - 17);
+    if (of != id) {
+      if (current) error = count(*current);
+      if (!error.ok()) return false;
+      id = std::string(of);
+      current.reset();
+    }
+    if (WhenTime(rest.substr(rest.size() - 16)) > as_of) return true;
+    cev::ContractEvent e;
+    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      error = absl::DataLossError("corrupt contract fact");
+      return false;
+    }
+    current = contract::Evolve(current ? *std::move(current) : contract::Contract(), e);
+    return true;
+  }));
+  RETURN_IF_ERROR(error);
+  if (current) RETURN_IF_ERROR(count(*current));
   // Every paid installment predicted from the whole tenant's history before
   // it, then the errors split by group.
   const std::vector<double> errors = contract::PredictionErrorsDays(history);
