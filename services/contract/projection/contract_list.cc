@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "libs/clock/timestamp.h"
@@ -40,6 +41,23 @@ std::string OwnerIndexPrefix(absl::string_view tenant, absl::string_view owner) 
 std::string CustomerIndexPrefix(absl::string_view tenant, absl::string_view customer) {
   return absl::StrCat(tenant, kSep, "contract-customer", kSep, customer, kSep);
 }
+// The contracts with a milestone `user` delivers, for their reminders; the
+// users a contract is listed under are kept beside it to move them.
+std::string MilestoneOwnerIndexPrefix(absl::string_view tenant, absl::string_view user) {
+  return absl::StrCat(tenant, kSep, "contract-milestone-owner", kSep, user, kSep);
+}
+std::string MilestoneOwnersKey(absl::string_view tenant, absl::string_view id) {
+  return absl::StrCat(tenant, kSep, "contract-milestone-owners", kSep, id);
+}
+// The distinct owners of `milestones`, sorted, one per line.
+template <typename Milestones, typename OwnerOf>
+std::string MilestoneOwners(const Milestones& milestones, OwnerOf owner_of) {
+  std::set<std::string> owners;
+  for (const auto& m : milestones) {
+    if (!owner_of(m).empty()) owners.insert(owner_of(m));
+  }
+  return absl::StrJoin(owners, "\n");
+}
 std::string IndustryKey(absl::string_view tenant, absl::string_view customer) {
   return absl::StrCat(tenant, kSep, "industry", kSep, customer);
 }
@@ -63,20 +81,21 @@ void IndexNotice(const std::string& tenant, const Contract& c, readstore::RowWri
   rows.Put(NoticeOfKey(tenant, c.id), key);
 }
 
+// Calls `each` with every row under `prefix`, parsed, one at a time.
 template <typename Message>
-absl::StatusOr<std::vector<Message>> ParseRows(readstore::ReadStore* store,
-                                               const std::string& prefix) {
-  std::vector<Message> out;
+absl::Status EachRow(readstore::ReadStore* store, const std::string& prefix,
+                     const std::function<void(const Message&)>& each) {
   absl::Status error;
   RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view, absl::string_view value) {
-    if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    Message m;
+    if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       error = absl::DataLossError("corrupt row under " + prefix);
       return false;
     }
+    each(m);
     return true;
   }));
-  RETURN_IF_ERROR(error);
-  return out;
+  return error;
 }
 
 v1::ContractReminder Reminder(const v1::Contract& c, std::string rule, absl::Time due,
@@ -189,6 +208,19 @@ absl::Status ContractListProjection::Apply(const readstore::StoredEvent& event,
   // again, never moved.
   rows.Put(OwnerIndexPrefix(event.tenant(), c.owner()) + c.id, "");
   rows.Put(CustomerIndexPrefix(event.tenant(), c.created.customer_id()) + c.id, "");
+  const std::string owners =
+      MilestoneOwners(c.milestones, [](const auto& m) -> const std::string& { return m.owner; });
+  ASSIGN_OR_RETURN(auto old_owners, rows.Get(MilestoneOwnersKey(event.tenant(), c.id)));
+  if (old_owners.value_or("") != owners) {
+    for (absl::string_view user :
+         absl::StrSplit(old_owners.value_or(""), '\n', absl::SkipEmpty())) {
+      rows.Delete(MilestoneOwnerIndexPrefix(event.tenant(), user) + c.id);
+    }
+    for (absl::string_view user : absl::StrSplit(owners, '\n', absl::SkipEmpty())) {
+      rows.Put(MilestoneOwnerIndexPrefix(event.tenant(), user) + c.id, "");
+    }
+    rows.Put(MilestoneOwnersKey(event.tenant(), c.id), owners);
+  }
   for (const auto& i : c.installments) {
     if (i.paid_in_full == absl::InfiniteFuture()) continue;
     rows.Put(PaidKey(event.tenant(), c.created.customer_id(), i.id),
@@ -220,6 +252,24 @@ absl::Status CustomerIndustryProjection::Apply(const readstore::StoredEvent& eve
 }
 
 absl::Status IndexStoredContracts(readstore::ReadStore* store) {
+  RETURN_IF_ERROR(store->DeriveRowsOnce(
+      "~indexed/contract-milestone-owner", [](absl::string_view key, absl::string_view value) {
+        readstore::ReadStore::Rows rows;
+        const std::vector<absl::string_view> parts = absl::StrSplit(key, kSep);
+        v1::Contract c;
+        if (parts.size() != 3 || parts[1] != "contract" ||
+            !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return rows;
+        }
+        const std::string owners = MilestoneOwners(
+            c.milestones(),
+            [](const v1::Milestone& m) -> const std::string& { return m.owner_id(); });
+        for (absl::string_view user : absl::StrSplit(owners, '\n', absl::SkipEmpty())) {
+          rows.emplace_back(MilestoneOwnerIndexPrefix(parts[0], user) + std::string(parts[2]), "");
+        }
+        rows.emplace_back(MilestoneOwnersKey(parts[0], parts[2]), owners);
+        return rows;
+      }));
   return store->DeriveRowsOnce("~indexed/contract-owner-customer", [](absl::string_view key,
                                                                       absl::string_view value) {
     readstore::ReadStore::Rows rows;
@@ -258,12 +308,11 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
                                                  const std::string& tenant,
                                                  v1::GetReceivablesRequest::GroupBy group_by,
                                                  absl::Time now) {
-  ASSIGN_OR_RETURN(auto contracts, ParseRows<v1::Contract>(store, Key(tenant, "")));
   std::map<std::string, Aging> groups;
   v1::Receivables out;
-  for (const auto& c : contracts) {
+  RETURN_IF_ERROR(EachRow<v1::Contract>(store, Key(tenant, ""), [&](const v1::Contract& c) {
     if (c.state() != v1::CONTRACT_STATE_ACTIVE && c.state() != v1::CONTRACT_STATE_COMPLETED) {
-      continue;
+      return;
     }
     std::vector<InstallmentState> installments;
     for (const auto& i : c.installments()) {
@@ -292,7 +341,7 @@ absl::StatusOr<v1::Receivables> BuildReceivables(readstore::ReadStore* store,
     g.days_31_60 += a.days_31_60;
     g.days_61_90 += a.days_61_90;
     g.over_90 += a.over_90;
-  }
+  }));
   for (const auto& [group, a] : groups) {
     auto* r = out.add_rows();
     r->set_group(group);
@@ -385,16 +434,48 @@ absl::StatusOr<std::vector<v1::ContractReminder>> ListReminders(readstore::ReadS
                                                                 const std::string& tenant,
                                                                 const std::string& user,
                                                                 absl::Time now) {
-  ASSIGN_OR_RETURN(auto contracts, ParseRows<v1::Contract>(store, Key(tenant, "")));
+  // The contracts `user` owns or delivers a milestone of, through their
+  // indexes; renewals and the latest contract of each of their customers
+  // from the customers' contracts.
+  std::set<std::string> ids;
+  for (const std::string& prefix :
+       {OwnerIndexPrefix(tenant, user), MilestoneOwnerIndexPrefix(tenant, user)}) {
+    RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+      ids.emplace(key.substr(prefix.size()));
+      return true;
+    }));
+  }
+  auto load = [&](const std::string& id) -> absl::StatusOr<v1::Contract> {
+    ASSIGN_OR_RETURN(auto stored, store->Get(Key(tenant, id)));
+    v1::Contract c;
+    if (!stored || !c.ParseFromString(*stored)) {
+      return absl::DataLossError("contract row missing for index entry " + id);
+    }
+    return c;
+  };
+  std::vector<v1::Contract> contracts;
+  std::set<std::string> customers;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(contracts.emplace_back(), load(id));
+    customers.insert(contracts.back().customer_id());
+  }
   std::set<std::string> renewed;
   // Per customer, when its latest contract was created: a newer contract
   // answers a follow-up.
   std::map<std::string, absl::Time> latest_contract;
-  for (const auto& c : contracts) {
-    if (!c.renewal_of().empty()) renewed.insert(c.renewal_of());
-    absl::Time& t =
-        latest_contract.try_emplace(c.customer_id(), absl::InfinitePast()).first->second;
-    t = std::max(t, FromTimestamp(c.create_time()));
+  for (const std::string& customer : customers) {
+    std::vector<std::string> theirs;
+    const std::string prefix = CustomerIndexPrefix(tenant, customer);
+    RETURN_IF_ERROR(store->Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+      theirs.emplace_back(key.substr(prefix.size()));
+      return true;
+    }));
+    absl::Time& t = latest_contract.try_emplace(customer, absl::InfinitePast()).first->second;
+    for (const std::string& id : theirs) {
+      ASSIGN_OR_RETURN(const v1::Contract c, load(id));
+      if (!c.renewal_of().empty()) renewed.insert(c.renewal_of());
+      t = std::max(t, FromTimestamp(c.create_time()));
+    }
   }
   constexpr absl::Duration kMilestoneAhead = absl::Hours(24 * 7);
   constexpr absl::Duration kFollowUpWindow = absl::Hours(24 * 30);

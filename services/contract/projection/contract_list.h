@@ -9,7 +9,10 @@
 // index the notice scheduler works from
 // (`~notice-due\0<time>\0<tenant>\0<id>` -> version), and each
 // contract's entries in its owner's and its customer's index
-// (`<tenant>\0contract-owner\0<owner>\0<id>`, `...contract-customer...`).
+// (`<tenant>\0contract-owner\0<owner>\0<id>`, `...contract-customer...`)
+// and in the index of each user who delivers one of its milestones
+// (`...contract-milestone-owner...`, the users kept in
+// `<tenant>\0contract-milestone-owners\0<id>`) for their reminders.
 // Stores from before the indexes gain them from IndexStoredContracts.
 //
 // `customer_industry` (from crm.customer.events.v1) keeps each customer's
@@ -47,8 +50,9 @@ class CustomerIndustryProjection : public readstore::Projection {
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 };
 
-// Adds the owner and customer index entries of contracts stored before the
-// indexes existed, once per read store; call before the projection runs.
+// Adds the owner, customer and milestone owner index entries of contracts
+// stored before those indexes existed, once per read store; call before the
+// projection runs.
 absl::Status IndexStoredContracts(readstore::ReadStore* store);
 
 struct ContractFilter {

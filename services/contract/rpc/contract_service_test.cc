@@ -469,6 +469,24 @@ TEST_F(ContractServiceTest, MilestonesNoticesAndRemindersFollowTheContract) {
   EXPECT_EQ(Reminders("rep-1"), std::vector<std::string>{"milestone-due:" + milestone});
   EXPECT_EQ(Reminders("cs-1"), std::vector<std::string>{"milestone-due:" + milestone});
 
+  // A store from before the milestone owners' index: cs-1 finds nothing
+  // there until the entries are derived.
+  std::vector<std::string> derived;
+  ASSERT_TRUE(read_
+                  ->Scan("", "",
+                         [&](absl::string_view key, absl::string_view) {
+                           if (absl::StrContains(key, "milestone-owner")) derived.emplace_back(key);
+                           return true;
+                         })
+                  .ok());
+  ASSERT_EQ(derived.size(), 2u);  // cs-1's entry and the contract's owners
+  for (const auto& key : derived) {
+    ASSERT_TRUE(read_->db()->Delete(rocksdb::WriteOptions(), read_->rows(), key).ok());
+  }
+  EXPECT_TRUE(Reminders("cs-1").empty());
+  ASSERT_TRUE(IndexStoredContracts(read_.get()).ok());
+  EXPECT_EQ(Reminders("cs-1"), std::vector<std::string>{"milestone-due:" + milestone});
+
   v1::CompleteMilestoneRequest done;
   done.set_request_id("m1-done");
   done.set_name(c.name());
