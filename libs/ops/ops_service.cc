@@ -22,11 +22,12 @@ grpc::Status OpsServiceImpl::ListParkedEvents(grpc::ServerContext* ctx,
     resp->add_projections(r->name());
     if (!req->projection().empty() && r->name() != req->projection()) continue;
     known = true;
-    auto parked = r->Parked(static_cast<size_t>(*size));
+    // A page of the caller's own, however many of other tenants' come first.
+    auto parked = r->Parked(static_cast<size_t>(*size), [&](const readstore::ParkedEvent& p) {
+      return operator_role || p.event().tenant() == caller->tenant;
+    });
     if (!parked.ok()) return rpc::ToGrpcStatus(parked.status());
-    for (auto& p : *parked) {
-      if (operator_role || p.event().tenant() == caller->tenant) *resp->add_events() = std::move(p);
-    }
+    for (auto& p : *parked) *resp->add_events() = std::move(p);
   }
   if (!known) {
     FieldViolations v;

@@ -12,7 +12,6 @@
 namespace crm::ops {
 namespace {
 
-
 // Refuses "poison" payloads until fixed.
 class PickyProjection : public readstore::Projection {
  public:
@@ -25,11 +24,12 @@ class PickyProjection : public readstore::Projection {
   bool fixed = false;
 };
 
-readstore::Envelope Event(int64_t offset, const std::string& payload) {
+readstore::Envelope Event(int64_t offset, const std::string& payload,
+                          const std::string& tenant = "acme") {
   readstore::Envelope e;
   e.source = "crm.test.events.v1";
   e.offset = offset;
-  e.event.set_tenant("acme");
+  e.event.set_tenant(tenant);
   e.event.set_stream_id("s1");
   e.event.set_version(offset + 1);
   e.event.set_event_id(absl::StrCat("e", offset));
@@ -82,6 +82,34 @@ TEST(OpsServiceTest, AdminsSeeParkedEventsAndAFixReplaysThemAtStart) {
   v1::ListParkedEventsResponse after;
   ASSERT_TRUE(list("admin", "picky", &after).ok());
   EXPECT_EQ(after.events_size(), 0);
+  server->Shutdown();
+}
+
+TEST(OpsServiceTest, AnAdminsPageHoldsTheirParkedEventsWhateverOtherTenantsParkedFirst) {
+  test::TempDir dir;
+  auto store = *readstore::ReadStore::Open(dir.path());
+  PickyProjection projection;
+  readstore::ProjectionRunner runner(store.get(), &projection);
+  std::vector<readstore::Envelope> batch = {
+      Event(0, "poison", "globex"), Event(1, "poison", "globex"), Event(2, "poison", "acme")};
+  for (auto& e : batch) {  // one aggregate each
+    e.event.set_stream_id(e.event.event_id());
+    e.event.set_version(1);
+  }
+  ASSERT_TRUE(runner.ApplyBatch(batch).ok());
+  ASSERT_EQ(runner.stats().parked, 3);
+  OpsServiceImpl service({&runner});
+  int port = 0;
+  auto server = test::Serve(&service, &port);
+  auto stub = v1::OpsService::NewStub(test::ChannelTo(port));
+  grpc::ClientContext ctx;
+  test::Authorize(ctx, "ops", "acme", "admin");
+  v1::ListParkedEventsRequest req;
+  req.set_page_size(1);
+  v1::ListParkedEventsResponse resp;
+  ASSERT_TRUE(stub->ListParkedEvents(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.events_size(), 1);
+  EXPECT_EQ(resp.events(0).event().event_id(), "e2");
   server->Shutdown();
 }
 

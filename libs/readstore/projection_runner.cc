@@ -184,7 +184,8 @@ absl::StatusOr<bool> ProjectionRunner::BindCluster(absl::string_view source,
   return dropped;
 }
 
-absl::StatusOr<std::vector<ParkedEvent>> ProjectionRunner::Parked(size_t limit) {
+absl::StatusOr<std::vector<ParkedEvent>> ProjectionRunner::Parked(
+    size_t limit, const std::function<bool(const ParkedEvent&)>& keep) {
   std::vector<ParkedEvent> out;
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->parked()));
@@ -194,6 +195,7 @@ absl::StatusOr<std::vector<ParkedEvent>> ProjectionRunner::Parked(size_t limit) 
     if (!out.emplace_back().ParseFromArray(it->value().data(), int(it->value().size()))) {
       return absl::DataLossError("corrupt parked event");
     }
+    if (keep && !keep(out.back())) out.pop_back();
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read parked events"));
   return out;

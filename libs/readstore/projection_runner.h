@@ -100,8 +100,10 @@ class ProjectionRunner {
   // Returns true when the offsets were dropped.
   absl::StatusOr<bool> BindCluster(absl::string_view source, absl::string_view cluster_id);
 
-  // Parked events, oldest first (at most `limit`).
-  absl::StatusOr<std::vector<ParkedEvent>> Parked(size_t limit);
+  // Parked events, oldest first: at most `limit` of those `keep` accepts
+  // (all when null).
+  absl::StatusOr<std::vector<ParkedEvent>> Parked(
+      size_t limit, const std::function<bool(const ParkedEvent&)>& keep = nullptr);
 
   // Applies every parked event again; those that now apply are removed.
   // Returns how many remain parked.
