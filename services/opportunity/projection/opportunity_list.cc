@@ -26,6 +26,10 @@ std::string OwnerIndexPrefix(absl::string_view tenant, absl::string_view owner) 
 std::string CustomerIndexPrefix(absl::string_view tenant, absl::string_view customer) {
   return Key(tenant, "opp-customer", absl::StrCat(customer, kSep));
 }
+std::string OpenIndexPrefix(absl::string_view tenant) { return Key(tenant, "opp-open", ""); }
+bool Open(v1::OpportunityState state) {
+  return state == v1::OPPORTUNITY_STATE_OPEN || state == v1::OPPORTUNITY_STATE_LOSS_PENDING;
+}
 
 std::string StatKey(absl::string_view tenant, absl::string_view pipeline, absl::string_view stage) {
   return Key(tenant, "stat", absl::StrCat(pipeline, kSep, stage));
@@ -135,6 +139,11 @@ absl::Status OpportunityListProjection::Apply(const readstore::StoredEvent& even
   rows.Put(Key(tenant, "opp", o.id), row.SerializeAsString());
   rows.Put(OwnerIndexPrefix(tenant, o.owner()) + o.id, "");
   rows.Put(CustomerIndexPrefix(tenant, o.created.customer_id()) + o.id, "");
+  if (Open(row.state())) {
+    rows.Put(OpenIndexPrefix(tenant) + o.id, "");
+  } else {
+    rows.Delete(OpenIndexPrefix(tenant) + o.id);
+  }
 
   if (reached != nullptr) {
     for (const auto& stage : *reached) {
@@ -157,6 +166,17 @@ absl::StatusOr<Calibration> StageProbability(readstore::ReadStore* store, const 
 }
 
 absl::Status IndexStoredOpportunities(readstore::ReadStore* store) {
+  RETURN_IF_ERROR(store->DeriveRowsOnce(
+      "~indexed/opportunity-open", [](absl::string_view key, absl::string_view value) {
+        readstore::ReadStore::Rows rows;
+        const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
+        v1::Opportunity o;
+        if (parts.size() == 3 && parts[1] == "opp" &&
+            o.ParseFromArray(value.data(), static_cast<int>(value.size())) && Open(o.state())) {
+          rows.emplace_back(OpenIndexPrefix(parts[0]) + std::string(parts[2]), "");
+        }
+        return rows;
+      }));
   return store->DeriveRowsOnce(
       "~indexed/opportunity-owner-customer", [](absl::string_view key, absl::string_view value) {
         readstore::ReadStore::Rows rows;
@@ -178,19 +198,20 @@ absl::StatusOr<OpportunityPage> ListOpportunities(readstore::ReadStore* store,
                                                   const OpportunityFilter& filter, int page_size,
                                                   const std::string& after_id) {
   // A list filtered by owner or customer walks that index (the owner's when
-  // both are given) and reads the rows it names; otherwise every row.
+  // both are given), one of open ones only the open index, and reads the
+  // rows it names; otherwise every row.
   const std::string rows = Key(tenant, "opp", "");
-  const bool indexed = !filter.owner.empty() || !filter.customer.empty();
+  const bool indexed = !filter.owner.empty() || !filter.customer.empty() || filter.open_only;
   const std::string prefix = !filter.owner.empty() ? OwnerIndexPrefix(tenant, filter.owner)
                              : !filter.customer.empty()
                                  ? CustomerIndexPrefix(tenant, filter.customer)
-                                 : rows;
+                             : filter.open_only ? OpenIndexPrefix(tenant)
+                                                : rows;
   return readstore::ReadPage<v1::Opportunity>(
       store, prefix, indexed ? rows : "", after_id, page_size, [&](const v1::Opportunity& o) {
         if (!filter.owner.empty() && o.owner_id() != filter.owner) return false;
         if (!filter.customer.empty() && o.customer_id() != filter.customer) return false;
-        return !filter.open_only || o.state() == v1::OPPORTUNITY_STATE_OPEN ||
-               o.state() == v1::OPPORTUNITY_STATE_LOSS_PENDING;
+        return !filter.open_only || Open(o.state());
       });
 }
 

@@ -9,7 +9,8 @@
 //                            many of them were won (calibration).
 //   `<tenant>\0opp-owner\0<owner>\0<id>`, `<tenant>\0opp-customer\0...`:
 //                            each opportunity under its owner and customer
-//                            (neither changes), for lists filtered by them.
+//                            (neither changes), for lists filtered by them;
+//   `<tenant>\0opp-open\0<id>`: each open (or loss-pending) opportunity.
 // Lists, forecasts and calibrated probabilities are read from here.
 
 #include <string>

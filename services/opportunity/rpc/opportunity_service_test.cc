@@ -204,26 +204,43 @@ class OpportunityServiceTest : public ::testing::Test {
   std::string customer_;
 };
 
-// Lists filtered by owner or customer walk those indexes, page through them,
-// and find opportunities stored before the indexes once they are derived.
+// Lists filtered by owner or customer, or of open ones only, walk those
+// indexes, page through them, and find opportunities stored before the
+// indexes once they are derived.
 TEST_F(OpportunityServiceTest, ListsFilterByOwnerAndCustomerThroughTheirIndexes) {
   const std::string beta = CreateCustomer("rep-1", "Beta AG", false);
   const std::string gamma = CreateCustomer("rep-2", "Gamma SE", false);
   v1::Opportunity out;
   ASSERT_TRUE(Create("o1", &out).ok());
   ASSERT_TRUE(Create("o2", &out, {}, "rep-1", "", beta).ok());
-  ASSERT_TRUE(Create("o3", &out, {}, "rep-1").ok());
+  v1::Opportunity o3;
+  ASSERT_TRUE(Create("o3", &o3, {}, "rep-1").ok());
   ASSERT_TRUE(Create("o4", &out, {}, "rep-2", "", gamma).ok());
+  // o3 is lost.
+  v1::RequestCloseLostRequest lose;
+  lose.set_request_id("lose-o3");
+  lose.set_name(o3.name());
+  lose.set_reason(crm::opportunity::events::v1::LOSS_REASON_COMPETITOR);
+  ASSERT_TRUE(Call(&v1::OpportunityService::Stub::RequestCloseLost, lose, &out).ok());
+  v1::DecideCloseLostRequest decide;
+  decide.set_request_id("decide-o3");
+  decide.set_name(o3.name());
+  decide.set_approve(true);
+  ASSERT_TRUE(
+      Call(&v1::OpportunityService::Stub::DecideCloseLost, decide, &out, "lead-9", "manager").ok());
+  ASSERT_EQ(out.state(), v1::OPPORTUNITY_STATE_LOST);
   Sync();
 
   // Every page of the list, joined; names of the opportunities.
-  auto list = [&](const std::string& owner, const std::string& customer, int page_size) {
+  auto list = [&](const std::string& owner, const std::string& customer, int page_size,
+                  bool open_only = false) {
     std::multiset<std::string> names;
     std::string token;
     do {
       v1::ListOpportunitiesRequest req;
       req.set_owner_id(owner);
       req.set_customer_id(customer);
+      req.set_open_only(open_only);
       req.set_page_size(page_size);
       req.set_page_token(token);
       v1::ListOpportunitiesResponse resp;
@@ -245,6 +262,9 @@ TEST_F(OpportunityServiceTest, ListsFilterByOwnerAndCustomerThroughTheirIndexes)
   EXPECT_EQ(list("rep-1", beta, 100), Names{"Rollout o2"});
   EXPECT_EQ(list("rep-2", beta, 100), Names{});
   EXPECT_EQ(list("", "", 2).size(), 4u);
+  const Names open{"Rollout o1", "Rollout o2", "Rollout o4"};
+  EXPECT_EQ(list("", "", 1, true), open);
+  EXPECT_EQ(list("rep-1", "", 1, true), (Names{"Rollout o1", "Rollout o2"}));
 
   // A store from before the indexes: its entries are gone until derived.
   std::vector<std::string> entries;
@@ -252,19 +272,22 @@ TEST_F(OpportunityServiceTest, ListsFilterByOwnerAndCustomerThroughTheirIndexes)
                   ->Scan("acme", "",
                          [&](absl::string_view key, absl::string_view) {
                            if (absl::StrContains(key, "opp-owner") ||
-                               absl::StrContains(key, "opp-customer")) {
+                               absl::StrContains(key, "opp-customer") ||
+                               absl::StrContains(key, "opp-open")) {
                              entries.emplace_back(key);
                            }
                            return true;
                          })
                   .ok());
-  ASSERT_EQ(entries.size(), 8u);
+  ASSERT_EQ(entries.size(), 11u);
   for (const auto& key : entries) {
     ASSERT_TRUE(read_->db()->Delete(rocksdb::WriteOptions(), read_->rows(), key).ok());
   }
   EXPECT_EQ(list("rep-1", "", 100), Names{});
+  EXPECT_EQ(list("", "", 100, true), Names{});
   ASSERT_TRUE(IndexStoredOpportunities(read_.get()).ok());
   EXPECT_EQ(list("rep-1", "", 1), rep1);
+  EXPECT_EQ(list("", "", 1, true), open);
   EXPECT_EQ(list("rep-2", gamma, 100), Names{"Rollout o4"});
 }
 
