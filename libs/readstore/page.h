@@ -4,7 +4,8 @@
 // One page of a list read from a read store: rows of protobuf `Message`
 // listed under a prefix, directly or through an index (ReadStore::ScanListed),
 // filtered, at most `page_size` of them. A page reads the rows it returns
-// and those its filter skips, never the rest of the list.
+// and those its filter skips, never the rest of the list. `keep` may change
+// the rows it keeps.
 
 #include <functional>
 #include <string>
@@ -27,8 +28,7 @@ struct Page {
 template <typename Message>
 absl::StatusOr<Page<Message>> ReadPage(ReadStore* store, absl::string_view prefix,
                                        absl::string_view rows_prefix, absl::string_view after_id,
-                                       int page_size,
-                                       const std::function<bool(const Message&)>& keep) {
+                                       int page_size, const std::function<bool(Message&)>& keep) {
   Page<Message> page;
   absl::Status error;
   std::string last;

@@ -204,28 +204,11 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
 absl::StatusOr<CustomerPage> ListCustomers(readstore::ReadStore* store, const std::string& tenant,
                                            std::optional<std::string> owner, int page_size,
                                            const std::string& after_id) {
-  CustomerPage page;
-  const std::string prefix = owner ? PoolPrefix(tenant, *owner) : RowKey(tenant, "");
-  std::vector<std::string> ids;
-  bool more = false;
-  RETURN_IF_ERROR(store->Scan(prefix, after_id.empty() ? "" : prefix + after_id,
-                              [&](absl::string_view key, absl::string_view) {
-                                if (static_cast<int>(ids.size()) == page_size) {
-                                  more = true;
-                                  return false;
-                                }
-                                ids.emplace_back(key.substr(prefix.size()));
-                                return true;
-                              }));
-  page.customers.reserve(ids.size());
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(auto stored, store->Get(RowKey(tenant, id)));
-    if (!stored || !page.customers.emplace_back().ParseFromString(*stored)) {
-      return absl::DataLossError("customer row missing for index entry " + id);
-    }
-  }
-  if (more) page.last_id = ids.back();
-  return page;
+  // An owner's through the pool index, the tenant's from the rows.
+  const std::string rows = RowKey(tenant, "");
+  return readstore::ReadPage<Row>(store, owner ? PoolPrefix(tenant, *owner) : rows,
+                                  owner ? rows : "", after_id, page_size,
+                                  [](const Row&) { return true; });
 }
 
 absl::Status ForEachRep(readstore::ReadStore* store,
@@ -245,8 +228,8 @@ absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::
   std::string after;
   do {
     ASSIGN_OR_RETURN(CustomerPage page, ListCustomers(store, tenant, rep, 500, after));
-    for (const Row& c : page.customers) sum += c.completeness();
-    q.customers += static_cast<int32_t>(page.customers.size());
+    for (const Row& c : page.items) sum += c.completeness();
+    q.customers += static_cast<int32_t>(page.items.size());
     after = page.last_id;
   } while (!after.empty());
   q.average_completeness = q.customers == 0 ? 0 : static_cast<int32_t>(sum / q.customers);
@@ -305,7 +288,7 @@ absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore*
   std::string after;
   do {
     ASSIGN_OR_RETURN(CustomerPage page, ListCustomers(store, tenant, rep, 500, after));
-    for (const Row& c : page.customers) {
+    for (const Row& c : page.items) {
       absl::Status parse;
       RETURN_IF_ERROR(store->Scan(PushedMotPrefix(tenant, c.customer_id()), "",
                                   [&](absl::string_view, absl::string_view value) {
@@ -374,36 +357,16 @@ absl::StatusOr<CustomerPage> ListSegmentMembers(readstore::ReadStore* store,
                                                 const std::string& viewer, absl::Time now,
                                                 int page_size, const std::string& after_id) {
   ASSIGN_OR_RETURN(auto tiers, LoadTiers(store, tenant));
-  CustomerPage page;
-  const std::string prefix = RowKey(tenant, "");
-  absl::Status parse = absl::OkStatus();
-  std::string last;
-  RETURN_IF_ERROR(store->Scan(
-      prefix, after_id.empty() ? "" : prefix + after_id,
-      [&](absl::string_view, absl::string_view value) {
-        Row c;
-        if (!c.ParseFromArray(value.data(), int(value.size()))) {
-          parse = absl::DataLossError("corrupt customer row");
-          return false;
-        }
-        if (!viewer.empty() && !c.owner_id().empty() && c.owner_id() != viewer) return true;
-        Decorate(tiers, now, &c);
-        SegmentCandidate candidate{{c.tags().begin(), c.tags().end()},
-                                   c.tier(),
-                                   c.region(),
-                                   TimeOf(c.last_valid_touch_time(), absl::InfinitePast()),
-                                   c.score()};
-        if (!InSegment(rule, candidate)) return true;
-        if (static_cast<int>(page.customers.size()) == page_size) {
-          page.last_id = last;
-          return false;
-        }
-        last = c.customer_id();
-        page.customers.push_back(std::move(c));
-        return true;
-      }));
-  RETURN_IF_ERROR(parse);
-  return page;
+  return readstore::ReadPage<Row>(store, RowKey(tenant, ""), "", after_id, page_size, [&](Row& c) {
+    if (!viewer.empty() && !c.owner_id().empty() && c.owner_id() != viewer) return false;
+    Decorate(tiers, now, &c);
+    SegmentCandidate candidate{{c.tags().begin(), c.tags().end()},
+                               c.tier(),
+                               c.region(),
+                               TimeOf(c.last_valid_touch_time(), absl::InfinitePast()),
+                               c.score()};
+    return InSegment(rule, candidate);
+  });
 }
 
 }  // namespace crm::customer

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "crm/customer/v1/customer_service.pb.h"
+#include "libs/readstore/page.h"
 #include "libs/readstore/projection_runner.h"
 #include "services/customer/domain/tiering.h"
 
@@ -28,10 +29,7 @@ class CustomerListProjection : public readstore::Projection {
   absl::Status Apply(const readstore::StoredEvent& event, readstore::RowWriter& rows) override;
 };
 
-struct CustomerPage {
-  std::vector<crm::customer::v1::Customer> customers;
-  std::string last_id;  // empty when there are no more
-};
+using CustomerPage = readstore::Page<crm::customer::v1::Customer>;
 
 // Up to `page_size` customers after `after_id`: all of the tenant's when
 // `owner` is nullopt, else those in `owner`'s private pool ("" = public pool).

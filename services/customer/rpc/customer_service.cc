@@ -319,7 +319,7 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
   auto access = AccessOf(*caller);
   if (!access.ok()) return rpc::ToGrpcStatus(access.status());
-  for (auto& c : page->customers) {
+  for (auto& c : page->items) {
     Decorate(*tiers, commands_->clock()->Now(), &c);
     if (!access->SeesAll(c.owner_id())) Restrict(c.owner_id(), caller->user, &c);
     *resp->add_customers() = std::move(c);
@@ -576,7 +576,7 @@ grpc::Status CustomerServiceImpl::ListSegmentCustomers(grpc::ServerContext* ctx,
   auto page = ListSegmentMembers(read_store_, caller->tenant, segment->rule(), Viewer(*caller),
                                  commands_->clock()->Now(), *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  for (auto& c : page->customers) *resp->add_customers() = std::move(c);
+  for (auto& c : page->items) *resp->add_customers() = std::move(c);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }
