@@ -13,6 +13,7 @@
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
 #include "libs/money/money.h"
+#include "libs/readstore/derive.h"
 #include "libs/status/status.h"
 
 namespace crm::contract {
@@ -252,37 +253,25 @@ absl::Status CustomerIndustryProjection::Apply(const readstore::StoredEvent& eve
 }
 
 absl::Status IndexStoredContracts(readstore::ReadStore* store) {
-  RETURN_IF_ERROR(store->DeriveRowsOnce(
-      "~indexed/contract-milestone-owner", [](absl::string_view key, absl::string_view value) {
-        readstore::ReadStore::Rows rows;
-        const std::vector<absl::string_view> parts = absl::StrSplit(key, kSep);
-        v1::Contract c;
-        if (parts.size() != 3 || parts[1] != "contract" ||
-            !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          return rows;
-        }
+  RETURN_IF_ERROR(readstore::DeriveFromRows<v1::Contract>(
+      store, "~indexed/contract-milestone-owner", "contract",
+      [](absl::string_view tenant, const std::string& id, const v1::Contract& c,
+         readstore::ReadStore::Rows& rows) {
         const std::string owners = MilestoneOwners(
             c.milestones(),
             [](const v1::Milestone& m) -> const std::string& { return m.owner_id(); });
         for (absl::string_view user : absl::StrSplit(owners, '\n', absl::SkipEmpty())) {
-          rows.emplace_back(MilestoneOwnerIndexPrefix(parts[0], user) + std::string(parts[2]), "");
+          rows.emplace_back(MilestoneOwnerIndexPrefix(tenant, user) + id, "");
         }
-        rows.emplace_back(MilestoneOwnersKey(parts[0], parts[2]), owners);
-        return rows;
+        rows.emplace_back(MilestoneOwnersKey(tenant, id), owners);
       }));
-  return store->DeriveRowsOnce("~indexed/contract-owner-customer", [](absl::string_view key,
-                                                                      absl::string_view value) {
-    readstore::ReadStore::Rows rows;
-    const std::vector<absl::string_view> parts = absl::StrSplit(key, kSep);
-    v1::Contract c;
-    if (parts.size() != 3 || parts[1] != "contract" ||
-        !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return rows;
-    }
-    rows.emplace_back(OwnerIndexPrefix(parts[0], c.owner_id()) + std::string(parts[2]), "");
-    rows.emplace_back(CustomerIndexPrefix(parts[0], c.customer_id()) + std::string(parts[2]), "");
-    return rows;
-  });
+  return readstore::DeriveFromRows<v1::Contract>(
+      store, "~indexed/contract-owner-customer", "contract",
+      [](absl::string_view tenant, const std::string& id, const v1::Contract& c,
+         readstore::ReadStore::Rows& rows) {
+        rows.emplace_back(OwnerIndexPrefix(tenant, c.owner_id()) + id, "");
+        rows.emplace_back(CustomerIndexPrefix(tenant, c.customer_id()) + id, "");
+      });
 }
 
 absl::StatusOr<readstore::Page<v1::Contract>> ListContracts(readstore::ReadStore* store,

@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
+#include "libs/readstore/derive.h"
 #include "libs/status/status.h"
 
 namespace crm::lead {
@@ -175,21 +176,15 @@ absl::Status LeadListProjection::Apply(const readstore::StoredEvent& event,
 }
 
 absl::Status IndexStoredLeads(readstore::ReadStore* store) {
-  return store->DeriveRowsOnce("~indexed/lead-owner", [](absl::string_view key,
-                                                         absl::string_view value) {
-    readstore::ReadStore::Rows rows;
-    const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
-    v1::Lead lead;
-    if (parts.size() != 3 || parts[1] != "lead" ||
-        !lead.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-        lead.owner_id().empty()) {
-      return rows;
-    }
-    const std::string owned = Key(parts[0], "owned", absl::StrCat(lead.owner_id(), kSep, parts[2]));
-    rows.emplace_back(owned, "");
-    rows.emplace_back(Key(parts[0], "owned-of", parts[2]), owned);
-    return rows;
-  });
+  return readstore::DeriveFromRows<v1::Lead>(
+      store, "~indexed/lead-owner", "lead",
+      [](absl::string_view tenant, const std::string& id, const v1::Lead& lead,
+         readstore::ReadStore::Rows& rows) {
+        if (lead.owner_id().empty()) return;
+        const std::string owned = Key(tenant, "owned", absl::StrCat(lead.owner_id(), kSep, id));
+        rows.emplace_back(owned, "");
+        rows.emplace_back(Key(tenant, "owned-of", id), owned);
+      });
 }
 
 absl::StatusOr<LeadPage> ListLeads(readstore::ReadStore* store, const std::string& tenant,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/clock/timestamp.h"
 #include "libs/eventstore/codec.h"
+#include "libs/readstore/derive.h"
 #include "libs/status/status.h"
 
 namespace crm::opportunity {
@@ -166,30 +167,17 @@ absl::StatusOr<Calibration> StageProbability(readstore::ReadStore* store, const 
 }
 
 absl::Status IndexStoredOpportunities(readstore::ReadStore* store) {
-  RETURN_IF_ERROR(store->DeriveRowsOnce(
-      "~indexed/opportunity-open", [](absl::string_view key, absl::string_view value) {
-        readstore::ReadStore::Rows rows;
-        const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
-        v1::Opportunity o;
-        if (parts.size() == 3 && parts[1] == "opp" &&
-            o.ParseFromArray(value.data(), static_cast<int>(value.size())) && Open(o.state())) {
-          rows.emplace_back(OpenIndexPrefix(parts[0]) + std::string(parts[2]), "");
-        }
-        return rows;
+  using Rows = readstore::ReadStore::Rows;
+  RETURN_IF_ERROR(readstore::DeriveFromRows<v1::Opportunity>(
+      store, "~indexed/opportunity-open", "opp",
+      [](absl::string_view tenant, const std::string& id, const v1::Opportunity& o, Rows& rows) {
+        if (Open(o.state())) rows.emplace_back(OpenIndexPrefix(tenant) + id, "");
       }));
-  return store->DeriveRowsOnce(
-      "~indexed/opportunity-owner-customer", [](absl::string_view key, absl::string_view value) {
-        readstore::ReadStore::Rows rows;
-        const std::vector<absl::string_view> parts = absl::StrSplit(key, '\0');
-        v1::Opportunity o;
-        if (parts.size() != 3 || parts[1] != "opp" ||
-            !o.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          return rows;
-        }
-        const std::string id(parts[2]);
-        rows.emplace_back(OwnerIndexPrefix(parts[0], o.owner_id()) + id, "");
-        rows.emplace_back(CustomerIndexPrefix(parts[0], o.customer_id()) + id, "");
-        return rows;
+  return readstore::DeriveFromRows<v1::Opportunity>(
+      store, "~indexed/opportunity-owner-customer", "opp",
+      [](absl::string_view tenant, const std::string& id, const v1::Opportunity& o, Rows& rows) {
+        rows.emplace_back(OwnerIndexPrefix(tenant, o.owner_id()) + id, "");
+        rows.emplace_back(CustomerIndexPrefix(tenant, o.customer_id()) + id, "");
       });
 }
 
