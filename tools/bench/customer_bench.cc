@@ -332,13 +332,6 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   return crm::bench::WriteMemory(dir + "/memory") ? 0 : 1;
 }
 
-// P8: resident memory (MiB) of a process serving the customer service with
-// range(0) customers stored, after 1,000 queries and 1,000 touches;
-// counters rss_mib (at the end) and peak_mib (VmHWM).
-void BM_MemoryWithCustomers(benchmark::State& state) {
-  crm::bench::MeasureServiceMemory(state, state.range(0));
-}
-
 BENCHMARK(BM_NoOpRpc)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
@@ -347,13 +340,9 @@ BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(20'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RebuildCustomerList)->Arg(20'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RawRocksDbUnsyncedRows)->Arg(100'000)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_RebuildCustomerList)->Arg(100'000)->Iterations(3)->UseRealTime();
-BENCHMARK(BM_MemoryWithCustomers)
-    ->Arg(10'000)
-    ->Arg(1'000'000)
-    ->Iterations(1)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
 
 }  // namespace
 
-int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }
+int main(int argc, char** argv) {
+  return crm::bench::Main(argc, argv, MemoryChild, "BM_MemoryWithCustomers");
+}

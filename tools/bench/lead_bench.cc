@@ -137,19 +137,8 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   return crm::bench::WriteMemory(dir + "/memory") ? 0 : 1;
 }
 
-// P8: resident memory (MiB) of a process serving the lead service with
-// range(0) leads stored; counters rss_mib and peak_mib.
-void BM_MemoryWithLeads(benchmark::State& state) {
-  crm::bench::MeasureServiceMemory(state, state.range(0));
-}
-
-BENCHMARK(BM_MemoryWithLeads)
-    ->Arg(10'000)
-    ->Arg(1'000'000)
-    ->Iterations(1)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
-
 }  // namespace
 
-int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }
+int main(int argc, char** argv) {
+  return crm::bench::Main(argc, argv, MemoryChild, "BM_MemoryWithLeads");
+}

@@ -101,19 +101,8 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   return crm::bench::WriteMemory(dir + "/memory") ? 0 : 1;
 }
 
-// P8: resident memory (MiB) of a process serving the opportunity service
-// with range(0) opportunities stored; counters rss_mib and peak_mib.
-void BM_MemoryWithOpportunities(benchmark::State& state) {
-  crm::bench::MeasureServiceMemory(state, state.range(0));
-}
-
-BENCHMARK(BM_MemoryWithOpportunities)
-    ->Arg(10'000)
-    ->Arg(1'000'000)
-    ->Iterations(1)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
-
 }  // namespace
 
-int main(int argc, char** argv) { return crm::bench::Main(argc, argv, MemoryChild); }
+int main(int argc, char** argv) {
+  return crm::bench::Main(argc, argv, MemoryChild, "BM_MemoryWithOpportunities");
+}
