@@ -36,7 +36,7 @@ absl::StatusOr<Page<Message>> ReadPage(ReadStore* store, absl::string_view prefi
       prefix, rows_prefix, after_id, [&](absl::string_view id, absl::string_view value) {
         Message m;
         if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError(absl::StrCat("corrupt row ", id, " under ", prefix));
+          error = absl::DataLossError(absl::StrCat("corrupt row ", id));
           return false;
         }
         if (!keep(m)) return true;
