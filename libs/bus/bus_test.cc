@@ -2,14 +2,18 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "libs/bus/local_broker.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
+#include "libs/clock/timestamp.h"
 #include "libs/testing/process.h"
 #include "libs/testing/temp_dir.h"
 
@@ -95,6 +99,34 @@ class BusTest : public ::testing::Test {
   std::unique_ptr<TopicConsumer> consumer_;
 };
 
+TEST(CeTime, MatchesTheGeneralFormatterAcrossCenturies) {
+  // Every day boundary's neighbourhood and leap days included: 1970 to 2400
+  // in steps that walk through every month, plus the edges of the fast path.
+  std::vector<int64_t> seconds = {0,
+                                  1,
+                                  86399,
+                                  86400,
+                                  951782400 /* 2000-02-29 */,
+                                  4107542399 /* 2100-02-28T23:59:59 */,
+                                  253402300799};
+  for (int64_t s = 0; s < 13'569'465'600; s += 86'400 * 7 + 3'607) seconds.push_back(s);
+  for (int64_t s : seconds) {
+    for (int32_t nanos : {0, 999, 1'000, 123'456'789, 999'999'999}) {
+      google::protobuf::Timestamp t;
+      t.set_seconds(s);
+      t.set_nanos(nanos);
+      char out[kCeTimeSize];
+      ASSERT_EQ(std::string(FormatCeTime(t, out)),
+                absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", FromTimestamp(t), absl::UTCTimeZone()))
+          << s << "s " << nanos << "ns";
+    }
+  }
+  google::protobuf::Timestamp before_1970;
+  before_1970.set_seconds(-1);
+  char out[kCeTimeSize];
+  EXPECT_EQ(FormatCeTime(before_1970, out), "1969-12-31T23:59:59.000000Z");
+}
+
 TEST_F(BusTest, RelayPublishesEveryEventWithCloudEventsHeaders) {
   StartBroker();
   Append(5, 4, "a");
@@ -118,6 +150,11 @@ TEST_F(BusTest, RelayPublishesEveryEventWithCloudEventsHeaders) {
   }
   ASSERT_EQ(rd_kafka_assign(rk.get(), list), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(list);
+  std::map<std::string, google::protobuf::Timestamp> stored_time;  // by event id
+  auto stored = store_->ReadLog(1, 100);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 20u);
+  for (const auto& e : *stored) stored_time[e.event_id()] = e.time();
   std::set<std::string> payloads;
   std::map<std::string, int32_t> partition_of_key;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -144,6 +181,11 @@ TEST_F(BusTest, RelayPublishesEveryEventWithCloudEventsHeaders) {
       ASSERT_EQ(rd_kafka_header_get_last(h, kCeSource, &v, &n), RD_KAFKA_RESP_ERR_NO_ERROR);
       EXPECT_EQ(std::string(static_cast<const char*>(v), n), "/crm/lead");
       ASSERT_EQ(rd_kafka_header_get_last(h, kCeSpecVersion, &v, &n), RD_KAFKA_RESP_ERR_NO_ERROR);
+      ASSERT_EQ(rd_kafka_header_get_last(h, kCeTime, &v, &n), RD_KAFKA_RESP_ERR_NO_ERROR);
+      EXPECT_EQ(
+          std::string(static_cast<const char*>(v), n),
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", FromTimestamp(stored_time[e.event.event_id()]),
+                           absl::UTCTimeZone()));
     }
     rd_kafka_message_destroy(m);
   }

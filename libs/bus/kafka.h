@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace crm::bus {
 
@@ -78,6 +79,12 @@ inline constexpr char kVersionHeader[] = "crm_version";
 inline constexpr char kPositionHeader[] = "crm_position";
 inline constexpr char kActorHeader[] = "crm_actor";
 inline constexpr char kActorServiceHeader[] = "crm_actor_service";
+
+// ce_time's value: RFC 3339 UTC to the microsecond
+// ("2026-12-03T10:22:44.143000Z"), written into `out` digit by digit
+// (absl::FormatTime was a tenth of the relay's own time per event).
+inline constexpr size_t kCeTimeSize = 40;
+absl::string_view FormatCeTime(const google::protobuf::Timestamp& t, char (&out)[kCeTimeSize]);
 
 }  // namespace crm::bus
 

@@ -1,5 +1,7 @@
 #include "libs/bus/relay.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -15,11 +17,6 @@ constexpr int kPending = -1'000'000;
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   *static_cast<int*>(msg->_private) = static_cast<int>(msg->err);
-}
-
-std::string FormatTime(const google::protobuf::Timestamp& t) {
-  absl::Time time = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -111,11 +108,12 @@ bool Relay::Produce(const eventstore::StoredEvent& e) {
   add(kCeType, e.type());
   add(kCeSource, source_);
   add(kCeSubject, e.stream_id());
-  add(kCeTime, FormatTime(e.time()));
+  char time[kCeTimeSize];
+  add(kCeTime, FormatCeTime(e.time(), time));
   add(kContentType, "application/protobuf");
   add(kTenantHeader, e.tenant());
-  add(kVersionHeader, absl::StrCat(e.version()));
-  add(kPositionHeader, absl::StrCat(e.position()));
+  add(kVersionHeader, absl::AlphaNum(e.version()).Piece());
+  add(kPositionHeader, absl::AlphaNum(e.position()).Piece());
   if (!e.actor().empty()) add(kActorHeader, e.actor());
   if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
   InFlight& slot = in_flight_.emplace_back(InFlight{e.position(), kPending});
@@ -138,18 +136,16 @@ bool Relay::ProduceMore() {
   if (store_->LastPosition() <= produced_ || in_flight_.size() >= options_.max_in_flight) {
     return true;
   }
-  auto events = store_->ReadLog(
+  bool accepted = true;
+  absl::Status read = store_->ScanLog(
       produced_ + 1, std::min(options_.batch_size, options_.max_in_flight - in_flight_.size()),
-      eventstore::EventStore::Payloads::kSealed);
-  if (!events.ok()) {
-    LogError("relay read log", {{"error", events.status().ToString()}});
+      eventstore::EventStore::Payloads::kSealed,
+      [&](const eventstore::StoredEvent& e) { return accepted = Produce(e); });
+  if (!read.ok()) {
+    LogError("relay read log", {{"error", read.ToString()}});
     absl::SleepFor(absl::Seconds(1));
-    return true;
   }
-  for (const auto& e : *events) {
-    if (!Produce(e)) return false;
-  }
-  return true;
+  return accepted;
 }
 
 bool Relay::Advance() {

@@ -372,19 +372,29 @@ absl::Status EventStore::OpenPayload(StoredEvent& event) {
 absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_position, size_t max,
                                                              Payloads payloads) {
   std::vector<StoredEvent> out;
+  RETURN_IF_ERROR(ScanLog(from_position, max, payloads, [&](const StoredEvent& e) {
+    out.push_back(e);
+    return true;
+  }));
+  return out;
+}
+
+absl::Status EventStore::ScanLog(int64_t from_position, size_t max, Payloads payloads,
+                                 absl::FunctionRef<bool(const StoredEvent&)> fn) {
   const int64_t last = committed_position_.load();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  for (it->Seek(EncodeBigEndian64(std::max<int64_t>(from_position, 1)));
-       it->Valid() && out.size() < max; it->Next()) {
+  StoredEvent ev;  // parsing into it again reuses its fields' memory
+  size_t read = 0;
+  for (it->Seek(EncodeBigEndian64(std::max<int64_t>(from_position, 1))); it->Valid() && read < max;
+       it->Next(), ++read) {
     if (DecodeBigEndian64(storage::View(it->key())) > last) break;
-    StoredEvent& ev = out.emplace_back();
     if (!ev.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("corrupt stored event");
     }
     if (payloads == Payloads::kOpen) RETURN_IF_ERROR(OpenPayload(ev));
+    if (!fn(ev)) return absl::OkStatus();
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
-  return out;
+  return FromRocks(it->status(), "read log");
 }
 
 bool EventStore::WaitForPosition(int64_t position, absl::Duration timeout) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -138,6 +139,10 @@ class EventStore {
   // Up to `max` log events with position >= from_position, in order.
   absl::StatusOr<std::vector<StoredEvent>> ReadLog(int64_t from_position, size_t max,
                                                    Payloads payloads = Payloads::kOpen);
+  // The same events handed to `fn` one at a time in one message reused for
+  // each (no copy kept); `fn` returns false to stop early.
+  absl::Status ScanLog(int64_t from_position, size_t max, Payloads payloads,
+                       absl::FunctionRef<bool(const StoredEvent&)> fn);
 
   // Position of the last durable event; 0 for an empty log.
   int64_t LastPosition() const { return committed_position_.load(); }
