@@ -100,7 +100,7 @@ ops::v1::ProjectionProgress CaughtUp(Platform& p, const std::string& name, bool 
   EXPECT_TRUE(Eventually(
       [&] {
         grpc::ClientContext ctx;
-        Authorize(ctx, "ops", "acme", "admin");
+        Authorize(ctx, "ops", "platform", "operator");
         progress.Clear();
         if (!stub->GetProjectionProgress(&ctx, {}, &progress).ok()) return false;
         for (const auto& c : progress.consumers()) {

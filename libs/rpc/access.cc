@@ -122,7 +122,7 @@ constexpr Rule kRules[] = {
     {"crm.analytics.v1.AnalyticsService/BacktestPoolRules", "staff bi"},
     // Operations, on every service.
     {"crm.ops.v1.OpsService/ListParkedEvents", "admin operator"},
-    {"crm.ops.v1.OpsService/GetProjectionProgress", "admin operator"},
+    {"crm.ops.v1.OpsService/GetProjectionProgress", "operator"},
 };
 // clang-format on
 

@@ -171,7 +171,7 @@ const char kUsage[] =
     "                                    replay the pool history under proposed rules: what\n"
     "                                    would have been released or refused, per rep\n"
     "  ops parked SERVICE [--projection=P]   (admin) events a service's projections parked\n"
-    "  ops progress SERVICE [--wait]     (admin) how far its read models have read their\n"
+    "  ops progress SERVICE [--wait]  (operator) how far its read models have read their\n"
     "                                    topics (a rebuild): bar with rate and ETA\n"
     "  call SERVICE METHOD [JSON]        any RPC by name (e.g. call contract CreateContract\n"
     "                                    '{\"customer_id\": \"c1\"}'), request JSON from the\n"
