@@ -60,6 +60,7 @@ class Replay {
                 const std::vector<std::pair<absl::Time, cev::CustomerEvent>>& facts) {
     customer::Customer c;
     c.id = id;
+    releases_.clear();
     bool fired = false;          // the proposal released it in this holding
     Release* release = nullptr;  // ... within the window
     for (const auto& [at, e] : facts) {
@@ -82,6 +83,19 @@ class Replay {
       }
     }
     if (!fired) Due(c, to_, &release);
+    // This customer's proposed releases are complete: count those the live
+    // rules did not make, and keep the earliest kMaxReleases of all.
+    for (Release& r : releases_) {
+      if (!r.live_release_time) ++Rep(r.rep).released_only_proposed;
+      ++release_count_;
+      if (earliest_.size() == kMaxReleases) {
+        if (!Earlier(r, earliest_.front())) continue;
+        std::pop_heap(earliest_.begin(), earliest_.end(), Earlier);
+        earliest_.pop_back();
+      }
+      earliest_.push_back(std::move(r));
+      std::push_heap(earliest_.begin(), earliest_.end(), Earlier);
+    }
   }
 
   // Acquisitions and departures of one rep's private pool, oldest first
@@ -124,12 +138,7 @@ class Replay {
   }
 
   void Finish() {
-    std::sort(releases_.begin(), releases_.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.time, a.customer, a.rep) < std::tie(b.time, b.customer, b.rep);
-    });
-    for (const auto& r : releases_) {
-      if (!r.live_release_time) ++Rep(r.rep).released_only_proposed;
-    }
+    std::sort_heap(earliest_.begin(), earliest_.end(), Earlier);
     v1::BacktestRepRow total;
     for (auto& [rep, r] : reps_) {
       v1::BacktestRepRow* row = out_->add_reps();
@@ -143,11 +152,8 @@ class Replay {
       row->set_peak_pool_live(r.peak_pool_live);
       row->set_peak_pool_proposed(r.peak_pool_proposed);
     }
-    for (const auto& r : releases_) {
-      if (static_cast<size_t>(out_->releases_size()) == kMaxReleases) {
-        out_->set_releases_truncated(true);
-        continue;
-      }
+    out_->set_releases_truncated(release_count_ > static_cast<int64_t>(earliest_.size()));
+    for (const auto& r : earliest_) {
       v1::BacktestRelease* release = out_->add_releases();
       release->set_customer_id(r.customer);
       release->set_rep_id(r.rep);
@@ -180,6 +186,10 @@ class Replay {
     std::optional<google::protobuf::Timestamp> live_release_time;
   };
 
+  static bool Earlier(const Release& a, const Release& b) {
+    return std::tie(a.time, a.customer, a.rep) < std::tie(b.time, b.customer, b.rep);
+  }
+
   RepFigures& Rep(const std::string& rep) { return reps_[rep]; }
 
   // Whether the proposal's drop deadline for `c` passed before `at`
@@ -200,7 +210,11 @@ class Replay {
   customer::Policy proposed_;
   v1::PoolRulesBacktest* out_;
   std::map<std::string, RepFigures> reps_;
-  std::deque<Release> releases_;  // stable addresses
+  std::deque<Release> releases_;  // the current customer's; stable addresses
+  // The earliest kMaxReleases proposed releases so far (a max-heap by
+  // Earlier), of release_count_.
+  std::vector<Release> earliest_;
+  int64_t release_count_ = 0;
 };
 
 }  // namespace
@@ -256,23 +270,30 @@ absl::StatusOr<v1::PoolRulesBacktest> BacktestPoolRules(readstore::ReadStore* st
   RETURN_IF_ERROR(error);
   if (!history.empty()) replay.Customer(customer_id, history);
 
-  // Capacity, rep by rep: `held` rows are `<rep>\0<customer>\0<when>`.
-  std::map<std::string, std::vector<std::tuple<absl::Time, std::string, bool>>> moves;
+  // Capacity, rep by rep: `held` rows are `<rep>\0<customer>\0<when>`,
+  // sorted by rep, so one rep's moves are held at a time.
+  std::string rep;
+  std::vector<std::tuple<absl::Time, std::string, bool>> moves;
+  auto replay_rep = [&] {
+    std::stable_sort(moves.begin(), moves.end(),
+                     [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    replay.Pool(rep, moves);
+    moves.clear();
+  };
   const std::string held = RowKey(tenant, "held");
   RETURN_IF_ERROR(store->Scan(held, "", [&](absl::string_view key, absl::string_view value) {
     const absl::string_view rest = key.substr(held.size());
     const absl::string_view rep_customer = rest.substr(0, rest.size() - 17);
     const size_t sep = rep_customer.find('\0');
-    moves[std::string(rep_customer.substr(0, sep))].emplace_back(
-        WhenTime(rest.substr(rest.size() - 16)), std::string(rep_customer.substr(sep + 1)),
-        value == "1");
+    if (rep_customer.substr(0, sep) != rep) {
+      if (!moves.empty()) replay_rep();
+      rep = std::string(rep_customer.substr(0, sep));
+    }
+    moves.emplace_back(WhenTime(rest.substr(rest.size() - 16)),
+                       std::string(rep_customer.substr(sep + 1)), value == "1");
     return true;
   }));
-  for (auto& [rep, m] : moves) {
-    std::stable_sort(m.begin(), m.end(),
-                     [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
-    replay.Pool(rep, m);
-  }
+  if (!moves.empty()) replay_rep();
   replay.Finish();
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "absl/strings/str_format.h"
 #include "crm/customer/events/v1/customer_events.pb.h"
 #include "crm/lead/events/v1/lead_events.pb.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -507,6 +508,28 @@ TEST_F(BacktestTest, AProposalTheCustomerServiceWouldRefuseIsRefused) {
   *empty.mutable_to() = ToTimestamp(Day(10));
   EXPECT_EQ(BacktestPoolRules(store_.get(), "acme", empty, Day(100)).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// More proposed releases than a response lists: the earliest 1,000 by time
+// (then customer), every one of them counted, whichever customer the rows
+// hold first.
+TEST_F(BacktestTest, TheEarliestThousandReleasesAreListedAndEveryOneCounted) {
+  PolicySet(50, -10);
+  for (int i = 0; i < 1005; ++i) Created(absl::StrFormat("c%04d", i), "ann", 50, 1);
+  Created("z-first", "bo", 50, 0);  // last in the rows, first to be released
+  cev::PolicySettings proposal;
+  proposal.set_smb_no_follow_up_days(20);
+  auto b = Backtest(proposal, {"smb_no_follow_up_days"});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->total().released_proposed(), 1006);
+  EXPECT_EQ(b->total().released_only_proposed(), 1006);
+  EXPECT_TRUE(b->releases_truncated());
+  ASSERT_EQ(b->releases_size(), 1000);
+  EXPECT_EQ(b->releases(0).customer_id(), "z-first");
+  EXPECT_EQ(FromTimestamp(b->releases(0).release_time()), Day(20));
+  EXPECT_EQ(b->releases(1).customer_id(), "c0000");
+  EXPECT_EQ(b->releases(999).customer_id(), "c0998");
+  EXPECT_EQ(FromTimestamp(b->releases(999).release_time()), Day(21));
 }
 
 // What the backtest keeps of a customer's history carries no free text.
