@@ -7,6 +7,7 @@
 #include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "libs/runtime/stores.h"
 #include "services/contract/app/notice_scheduler.h"
 #include "services/contract/projection/contract_list.h"
 #include "services/contract/rpc/contract_service.h"
@@ -19,35 +20,30 @@ int main(int argc, char** argv) {
     return 2;
   }
   const runtime::Config* config = &process->config;
-  auto store = eventstore::EventStore::Open(
-      {.path = process->data_dir + "/events", .clock = process->clock});
-  if (!store.ok()) {
-    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+  auto stores = runtime::OpenStores(*process);
+  if (!stores.ok()) {
+    LogError("cannot open the stores", {{"error", stores.status().ToString()}});
     return 1;
   }
-  auto read_store = readstore::ReadStore::Open(process->data_dir + "/read");
-  if (!read_store.ok()) {
-    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
-    return 1;
-  }
-  if (absl::Status s = contract::IndexStoredContracts(read_store->get()); !s.ok()) {
+  eventstore::EventStore* es = stores->events.get();
+  readstore::ReadStore* rs = stores->read.get();
+  if (absl::Status s = contract::IndexStoredContracts(rs); !s.ok()) {
     LogError("cannot index the stored contracts", {{"error", s.ToString()}});
     return 1;
   }
-  eventstore::EventStore* es = store->get();
   contract::ContractListProjection list(es);
-  readstore::ProjectionRunner list_runner(read_store->get(), &list);
+  readstore::ProjectionRunner list_runner(rs, &list);
   bus::LogTailer tailer(es, &list_runner);
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"contract", kafka});
   contract::CustomerIndustryProjection industry;
-  readstore::ProjectionRunner industry_runner(read_store->get(), &industry);
+  readstore::ProjectionRunner industry_runner(rs, &industry);
   bus::TopicConsumer customer_consumer(
       &industry_runner, {bus::TopicFor("customer"), "crm-contract-customer-industry", kafka});
   contract::ContractCommandHandler commands(es, process->clock);
-  contract::NoticeScheduler notices(read_store->get(), &commands);
-  contract::ContractServiceImpl service(&commands, read_store->get());
+  contract::NoticeScheduler notices(rs, &commands);
+  contract::ContractServiceImpl service(&commands, rs);
   // Parked events apply again at start: deploying a fix replays them.
   ops::OpsServiceImpl ops({&list_runner, &industry_runner}, {&customer_consumer});
   if (auto left = ops.ReplayParkedAtStart(); !left.ok()) {

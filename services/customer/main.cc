@@ -7,6 +7,7 @@
 #include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "libs/runtime/stores.h"
 #include "services/customer/app/contract_signals.h"
 #include "services/customer/app/drop_protection.h"
 #include "services/customer/app/match_index.h"
@@ -24,67 +25,61 @@ int main(int argc, char** argv) {
     return 2;
   }
   const runtime::Config* config = &process->config;
-  const std::string& data_dir = process->data_dir;
   auto vault = runtime::OpenVault(*process);
   if (!vault.ok()) {
     LogError("cannot open the key store", {{"error", vault.status().ToString()}});
     return 2;
   }
   // Personal fields are stored and published sealed with per-person keys.
-  auto store = eventstore::EventStore::Open(
-      {.path = data_dir + "/events", .cipher = vault->get(), .clock = process->clock});
-  if (!store.ok()) {
-    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+  auto stores = runtime::OpenStores(*process, vault->get());
+  if (!stores.ok()) {
+    LogError("cannot open the stores", {{"error", stores.status().ToString()}});
     return 1;
   }
-  auto read_store = readstore::ReadStore::Open(data_dir + "/read");
-  if (!read_store.ok()) {
-    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
-    return 1;
-  }
-  eventstore::EventStore* es = store->get();
+  eventstore::EventStore* es = stores->events.get();
+  readstore::ReadStore* rs = stores->read.get();
   customer::CustomerCommandHandler commands(es, process->clock, customer::Policy{});
   commands.SetVault(vault->get());
 
   customer::CustomerListProjection list;
-  readstore::ProjectionRunner list_runner(read_store->get(), &list);
+  readstore::ProjectionRunner list_runner(rs, &list);
   bus::LogTailer list_tailer(es, &list_runner);
   customer::DropIndexProjection drop_index(es, &commands);
-  readstore::ProjectionRunner drop_runner(read_store->get(), &drop_index);
+  readstore::ProjectionRunner drop_runner(rs, &drop_index);
   bus::LogTailer drop_tailer(es, &drop_runner);
   customer::ContributionProjection contributions;
-  readstore::ProjectionRunner contributions_runner(read_store->get(), &contributions);
+  readstore::ProjectionRunner contributions_runner(rs, &contributions);
   bus::LogTailer contributions_tailer(es, &contributions_runner);
   customer::MatchIndexProjection match;
-  readstore::ProjectionRunner match_runner(read_store->get(), &match);
+  readstore::ProjectionRunner match_runner(rs, &match);
   bus::LogTailer match_tailer(es, &match_runner);
   commands.SetMatchLookup([&](const std::string& tenant, const std::vector<std::string>& keys,
                               const std::string& exclude) {
     // Read this service's own earlier writes; past the wait, detect on what
     // the index has (a lagging index only delays detection to the next claim).
     match_tailer.WaitFor(es->LastPosition(), absl::Seconds(2));
-    return customer::FindMatches(read_store->get(), tenant, keys, exclude, 20);
+    return customer::FindMatches(rs, tenant, keys, exclude, 20);
   });
-  customer::DropScheduler scheduler(read_store->get(), &commands);
+  customer::DropScheduler scheduler(rs, &commands);
 
   bus::KafkaOptions kafka{
       config->Get("kafka-bootstrap", ""), config->Get("kafka-bootstrap-file", ""), {}};
   bus::Relay relay(es, {"customer", kafka});
   customer::ContractSignals contract_signals(&commands);
-  readstore::ProjectionRunner contract_runner(read_store->get(), &contract_signals);
+  readstore::ProjectionRunner contract_runner(rs, &contract_signals);
   bus::TopicConsumer contract_consumer(
       &contract_runner, {bus::TopicFor("contract"), "crm-customer-contract-signals", kafka});
   customer::OpportunitySignals opportunity_signals(&commands);
-  readstore::ProjectionRunner opportunity_runner(read_store->get(), &opportunity_signals);
+  readstore::ProjectionRunner opportunity_runner(rs, &opportunity_signals);
   bus::TopicConsumer opportunity_consumer(
       &opportunity_runner,
       {bus::TopicFor("opportunity"), "crm-customer-opportunity-signals", kafka});
   customer::TeamsProjection teams;
-  readstore::ProjectionRunner teams_runner(read_store->get(), &teams);
+  readstore::ProjectionRunner teams_runner(rs, &teams);
   bus::TopicConsumer lead_consumer(&teams_runner,
                                    {bus::TopicFor("lead"), "crm-customer-teams", kafka});
 
-  customer::CustomerServiceImpl service(&commands, read_store->get());
+  customer::CustomerServiceImpl service(&commands, rs);
   // Parked events apply again at start: deploying a fix replays them.
   ops::OpsServiceImpl ops({&list_runner, &drop_runner, &contributions_runner, &match_runner,
                            &contract_runner, &opportunity_runner, &teams_runner},
@@ -122,7 +117,7 @@ int main(int argc, char** argv) {
   }
   auto period = config->GetInt("drop-check-seconds", 60);
   scheduler.Start(absl::Seconds(period.ok() ? *period : 60));
-  customer::StandingReviewer reviewer(read_store->get(), &commands);
+  customer::StandingReviewer reviewer(rs, &commands);
   auto review_period = config->GetInt("standing-review-seconds", 3600);
   reviewer.Start(absl::Seconds(review_period.ok() ? *review_period : 3600));
   relay.Start();

@@ -8,6 +8,7 @@
 #include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "libs/runtime/stores.h"
 #include "services/lead/app/customer_client.h"
 #include "services/lead/app/work_scheduler.h"
 #include "services/lead/projection/customer_directory.h"
@@ -22,7 +23,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const runtime::Config* config = &process->config;
-  const std::string& data_dir = process->data_dir;
 
   auto vault = runtime::OpenVault(*process);
   if (!vault.ok()) {
@@ -30,19 +30,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Personal fields are stored and published sealed with per-person keys.
-  auto store = eventstore::EventStore::Open(
-      {.path = data_dir + "/events", .cipher = vault->get(), .clock = process->clock});
-  if (!store.ok()) {
-    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+  auto stores = runtime::OpenStores(*process, vault->get());
+  if (!stores.ok()) {
+    LogError("cannot open the stores", {{"error", stores.status().ToString()}});
     return 1;
   }
-  auto read_store = readstore::ReadStore::Open(data_dir + "/read");
-  if (!read_store.ok()) {
-    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
-    return 1;
-  }
-  eventstore::EventStore* es = store->get();
-  readstore::ReadStore* rs = read_store->get();
+  eventstore::EventStore* es = stores->events.get();
+  readstore::ReadStore* rs = stores->read.get();
   if (absl::Status s = lead::IndexStoredLeads(rs); !s.ok()) {
     LogError("cannot index the stored leads", {{"error", s.ToString()}});
     return 1;

@@ -8,6 +8,7 @@
 #include "libs/ops/ops_service.h"
 #include "libs/runtime/log.h"
 #include "libs/runtime/server.h"
+#include "libs/runtime/stores.h"
 #include "services/opportunity/app/contract_client.h"
 #include "services/opportunity/projection/customer_facts.h"
 #include "services/opportunity/projection/opportunity_list.h"
@@ -21,20 +22,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const runtime::Config* config = &process->config;
-  const std::string& data_dir = process->data_dir;
-  auto store =
-      eventstore::EventStore::Open({.path = data_dir + "/events", .clock = process->clock});
-  if (!store.ok()) {
-    LogError("cannot open the event store", {{"error", store.status().ToString()}});
+  auto stores = runtime::OpenStores(*process);
+  if (!stores.ok()) {
+    LogError("cannot open the stores", {{"error", stores.status().ToString()}});
     return 1;
   }
-  auto read_store = readstore::ReadStore::Open(data_dir + "/read");
-  if (!read_store.ok()) {
-    LogError("cannot open the read store", {{"error", read_store.status().ToString()}});
-    return 1;
-  }
-  eventstore::EventStore* es = store->get();
-  readstore::ReadStore* rs = read_store->get();
+  eventstore::EventStore* es = stores->events.get();
+  readstore::ReadStore* rs = stores->read.get();
   if (absl::Status s = opportunity::IndexStoredOpportunities(rs); !s.ok()) {
     LogError("cannot index the stored opportunities", {{"error", s.ToString()}});
     return 1;

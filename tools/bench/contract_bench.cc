@@ -30,17 +30,12 @@ namespace v1 = crm::contract::v1;
 std::string Rep(int64_t i) { return absl::StrCat("rep-", i / 100); }
 
 int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
-  auto store =
-      crm::eventstore::EventStore::Open({.path = dir + "/events", .sync = mode == "serve"});
-  auto read = crm::readstore::ReadStore::Open(dir + "/read");
-  if (!store.ok() || !read.ok()) {
-    std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
-    return 1;
-  }
-  crm::contract::ContractCommandHandler commands(store->get(), crm::SystemClock());
-  crm::contract::ContractListProjection list(store->get());
-  crm::readstore::ProjectionRunner runner(read->get(), &list);
-  crm::bus::LogTailer tailer(store->get(), &runner);
+  auto stores = crm::bench::OpenStores(mode, dir, /*sealed=*/false);
+  if (!stores) return 1;
+  crm::contract::ContractCommandHandler commands(stores->events.get(), crm::SystemClock());
+  crm::contract::ContractListProjection list(stores->events.get());
+  crm::readstore::ProjectionRunner runner(stores->read.get(), &list);
+  crm::bus::LogTailer tailer(stores->events.get(), &runner);
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     std::cerr << "catch up: " << s << "\n";
     return 1;
@@ -63,9 +58,9 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
       return commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd), terms).status();
     });
     if (!filled) return 1;
-    return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
+    return tailer.WaitFor(stores->events->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
-  crm::contract::ContractServiceImpl service(&commands, read->get());
+  crm::contract::ContractServiceImpl service(&commands, stores->read.get());
   std::unique_ptr<grpc::Server> server;
   auto stub = v1::ContractService::NewStub(crm::bench::Serve(&service, &server));
   for (int i = 0; i < 1000; ++i) {

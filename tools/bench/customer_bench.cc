@@ -258,25 +258,15 @@ void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
 // and writes its VmRSS and VmHWM (KiB) to dir/memory.
 int MemoryChild(const std::string& mode, const std::string& dir, int64_t customers) {
   // Contacts are sealed with a key per person, as in the service.
-  auto vault = crm::pii::Vault::Open({dir + "/keys", crm::test::kTestMatchSecret});
-  if (!vault.ok()) {
-    std::cerr << "open the key store: " << vault.status() << "\n";
-    return 1;
-  }
-  auto store = crm::eventstore::EventStore::Open(
-      {.path = dir + "/events", .cipher = vault->get(), .sync = mode == "serve"});
-  auto read = crm::readstore::ReadStore::Open(dir + "/read");
-  if (!store.ok() || !read.ok()) {
-    std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
-    return 1;
-  }
+  auto stores = crm::bench::OpenStores(mode, dir, /*sealed=*/true);
+  if (!stores) return 1;
   crm::customer::Policy policy;
   policy.default_capacity = 100;
-  crm::customer::CustomerCommandHandler commands(store->get(), crm::SystemClock(), policy);
-  commands.SetVault(vault->get());
+  crm::customer::CustomerCommandHandler commands(stores->events.get(), crm::SystemClock(), policy);
+  commands.SetVault(stores->vault.get());
   crm::customer::CustomerListProjection list;
-  crm::readstore::ProjectionRunner runner(read->get(), &list);
-  crm::bus::LogTailer tailer(store->get(), &runner);
+  crm::readstore::ProjectionRunner runner(stores->read.get(), &list);
+  crm::bus::LogTailer tailer(stores->events.get(), &runner);
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     std::cerr << "catch up: " << s << "\n";
     return 1;
@@ -297,9 +287,9 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
       return commands.Create("bench", absl::StrCat("fill-", i), std::move(cmd)).status();
     });
     if (!filled) return 1;
-    return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
+    return tailer.WaitFor(stores->events->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
-  crm::customer::CustomerServiceImpl service(&commands, read->get());
+  crm::customer::CustomerServiceImpl service(&commands, stores->read.get());
   std::unique_ptr<grpc::Server> server;
   auto stub = v1::CustomerService::NewStub(Serve(&service, &server));
   for (int i = 0; i < 1000; ++i) {

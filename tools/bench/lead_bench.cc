@@ -36,20 +36,10 @@ std::string Rep(int64_t i) { return absl::StrCat("rep-", i / 100); }
 bool Claimed(int64_t i) { return i % 100 < 20; }
 
 int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
-  auto vault = crm::pii::Vault::Open({dir + "/keys", crm::test::kTestMatchSecret});
-  if (!vault.ok()) {
-    std::cerr << "open the key store: " << vault.status() << "\n";
-    return 1;
-  }
-  auto store = crm::eventstore::EventStore::Open(
-      {.path = dir + "/events", .cipher = vault->get(), .sync = mode == "serve"});
-  auto read = crm::readstore::ReadStore::Open(dir + "/read");
-  if (!store.ok() || !read.ok()) {
-    std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
-    return 1;
-  }
-  crm::eventstore::EventStore* es = store->get();
-  crm::readstore::ReadStore* rs = read->get();
+  auto stores = crm::bench::OpenStores(mode, dir, /*sealed=*/true);
+  if (!stores) return 1;
+  crm::eventstore::EventStore* es = stores->events.get();
+  crm::readstore::ReadStore* rs = stores->read.get();
   if (absl::Status s = crm::lead::IndexStoredLeads(rs); !s.ok()) {
     std::cerr << "index: " << s << "\n";
     return 1;
@@ -60,15 +50,15 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   // As the service: duplicates are matched on the list's index, after it
   // has caught up with this process's own writes.
   crm::lead::LeadCommandHandler commands(es, crm::SystemClock());
-  commands.SetVault(vault->get());
+  commands.SetVault(stores->vault.get());
   commands.SetLeadMatcher([&](const std::string& tenant, const std::vector<std::string>& keys) {
     tailer.WaitFor(es->LastPosition(), absl::Seconds(2));
     return crm::lead::FindLeadMatches(rs, tenant, keys);
   });
-  commands.SetCustomerMatcher(
-      [rs, v = vault->get()](const std::string& tenant, const std::vector<std::string>& keys) {
-        return crm::lead::FindCustomer(rs, tenant, crm::lead::TagKeys(*v, tenant, keys));
-      });
+  commands.SetCustomerMatcher([rs, v = stores->vault.get()](const std::string& tenant,
+                                                            const std::vector<std::string>& keys) {
+    return crm::lead::FindCustomer(rs, tenant, crm::lead::TagKeys(*v, tenant, keys));
+  });
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     std::cerr << "catch up: " << s << "\n";
     return 1;

@@ -30,12 +30,47 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/eventstore/event_store.h"
+#include "libs/pii/vault.h"
+#include "libs/readstore/read_store.h"
 #include "libs/rpc/access.h"
 #include "libs/rpc/rpc.h"
 #include "libs/testing/auth.h"
 #include "libs/testing/temp_dir.h"
 
 namespace crm::bench {
+
+// The stores a child opens in `dir` as the service does: the event store
+// (synced to serve; the fill only sets up, unsynced), the read store and,
+// with `sealed`, the key store that seals the events' personal fields. Null,
+// the error printed, when one cannot be opened.
+struct ChildStores {
+  std::unique_ptr<pii::Vault> vault;
+  std::unique_ptr<eventstore::EventStore> events;
+  std::unique_ptr<readstore::ReadStore> read;
+};
+inline std::unique_ptr<ChildStores> OpenStores(const std::string& mode, const std::string& dir,
+                                               bool sealed) {
+  auto stores = std::make_unique<ChildStores>();
+  if (sealed) {
+    auto vault = pii::Vault::Open({dir + "/keys", test::kTestMatchSecret});
+    if (!vault.ok()) {
+      std::cerr << "open the key store: " << vault.status() << "\n";
+      return nullptr;
+    }
+    stores->vault = std::move(*vault);
+  }
+  auto events = eventstore::EventStore::Open(
+      {.path = dir + "/events", .cipher = stores->vault.get(), .sync = mode == "serve"});
+  auto read = readstore::ReadStore::Open(dir + "/read");
+  if (!events.ok() || !read.ok()) {
+    std::cerr << "open " << dir << ": " << events.status() << " " << read.status() << "\n";
+    return nullptr;
+  }
+  stores->events = std::move(*events);
+  stores->read = std::move(*read);
+  return stores;
+}
 
 // A loopback gRPC server for `service`, every call's bearer token verified
 // and request threads kept as in production; returns a channel to it.

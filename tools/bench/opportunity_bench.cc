@@ -31,14 +31,9 @@ namespace v1 = crm::opportunity::v1;
 std::string Rep(int64_t i) { return absl::StrCat("rep-", i / 100); }
 
 int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
-  auto store =
-      crm::eventstore::EventStore::Open({.path = dir + "/events", .sync = mode == "serve"});
-  auto read = crm::readstore::ReadStore::Open(dir + "/read");
-  if (!store.ok() || !read.ok()) {
-    std::cerr << "open " << dir << ": " << store.status() << " " << read.status() << "\n";
-    return 1;
-  }
-  crm::opportunity::OpportunityCommandHandler commands(store->get(), crm::SystemClock());
+  auto stores = crm::bench::OpenStores(mode, dir, /*sealed=*/false);
+  if (!stores) return 1;
+  crm::opportunity::OpportunityCommandHandler commands(stores->events.get(), crm::SystemClock());
   // What the customer topic would say: customer-i is in its rep's pool.
   commands.SetCustomerFacts([](const std::string&, const std::string& customer_id) {
     int64_t i = 0;
@@ -47,9 +42,9 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
     facts.owner = Rep(i);
     return facts;
   });
-  crm::opportunity::OpportunityListProjection list(store->get());
-  crm::readstore::ProjectionRunner runner(read->get(), &list);
-  crm::bus::LogTailer tailer(store->get(), &runner);
+  crm::opportunity::OpportunityListProjection list(stores->events.get());
+  crm::readstore::ProjectionRunner runner(stores->read.get(), &list);
+  crm::bus::LogTailer tailer(stores->events.get(), &runner);
   if (absl::Status s = tailer.CatchUp(); !s.ok()) {
     std::cerr << "catch up: " << s << "\n";
     return 1;
@@ -68,9 +63,9 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
           .status();
     });
     if (!filled) return 1;
-    return tailer.WaitFor((*store)->LastPosition(), absl::Minutes(10)) ? 0 : 1;
+    return tailer.WaitFor(stores->events->LastPosition(), absl::Minutes(10)) ? 0 : 1;
   }
-  crm::opportunity::OpportunityServiceImpl service(&commands, read->get());
+  crm::opportunity::OpportunityServiceImpl service(&commands, stores->read.get());
   std::unique_ptr<grpc::Server> server;
   auto stub = v1::OpportunityService::NewStub(crm::bench::Serve(&service, &server));
   for (int i = 0; i < 1000; ++i) {
