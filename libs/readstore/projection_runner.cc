@@ -14,6 +14,34 @@ rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.
 
 std::string Sep() { return std::string(1, kSep); }
 
+// Each key's last write in `wb` (an index that overwrites keys), in `out`:
+// a batch rewrites the same rows many times (applied versions, per-rep and
+// per-tenant rows), and the store needs only where each ended.
+rocksdb::Status LatestOnly(rocksdb::WriteBatchWithIndex& wb,
+                           std::initializer_list<rocksdb::ColumnFamilyHandle*> families,
+                           rocksdb::WriteBatch* out) {
+  for (rocksdb::ColumnFamilyHandle* cf : families) {
+    std::unique_ptr<rocksdb::WBWIIterator> it(wb.NewIterator(cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const rocksdb::WriteEntry e = it->Entry();
+      rocksdb::Status s;
+      switch (e.type) {
+        case rocksdb::kPutRecord:
+          s = out->Put(cf, e.key, e.value);
+          break;
+        case rocksdb::kDeleteRecord:
+          s = out->Delete(cf, e.key);
+          break;
+        default:
+          return rocksdb::Status::NotSupported("projection batches only put and delete");
+      }
+      if (!s.ok()) return s;
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  return rocksdb::Status::OK();
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<std::string>> RowWriter::Get(absl::string_view key) {
@@ -139,7 +167,10 @@ absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
   for (const auto& [key, offset] : offsets) {
     wb.Put(store_->progress(), key, EncodeBigEndian64(offset));
   }
-  rocksdb::Status s = storage::Write(store_->db(), rocksdb::WriteOptions(), wb.GetWriteBatch());
+  rocksdb::WriteBatch latest;
+  rocksdb::Status s =
+      LatestOnly(wb, {store_->rows(), store_->progress(), store_->parked()}, &latest);
+  if (s.ok()) s = storage::Write(store_->db(), rocksdb::WriteOptions(), &latest);
   if (!s.ok()) {
     park_seq_ = seq_before;
     return FromRocks(s, "write projection batch");
