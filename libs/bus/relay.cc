@@ -140,7 +140,7 @@ bool Relay::ProduceMore() {
   absl::Status read = store_->ScanLog(
       produced_ + 1, std::min(options_.batch_size, options_.max_in_flight - in_flight_.size()),
       eventstore::EventStore::Payloads::kSealed,
-      [&](const eventstore::StoredEvent& e) { return accepted = Produce(e); });
+      [&](eventstore::StoredEvent& e) { return accepted = Produce(e); });
   if (!read.ok()) {
     LogError("relay read log", {{"error", read.ToString()}});
     absl::SleepFor(absl::Seconds(1));

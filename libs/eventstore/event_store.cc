@@ -372,18 +372,18 @@ absl::Status EventStore::OpenPayload(StoredEvent& event) {
 absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_position, size_t max,
                                                              Payloads payloads) {
   std::vector<StoredEvent> out;
-  RETURN_IF_ERROR(ScanLog(from_position, max, payloads, [&](const StoredEvent& e) {
-    out.push_back(e);
+  RETURN_IF_ERROR(ScanLog(from_position, max, payloads, [&](StoredEvent& e) {
+    out.push_back(std::move(e));
     return true;
   }));
   return out;
 }
 
 absl::Status EventStore::ScanLog(int64_t from_position, size_t max, Payloads payloads,
-                                 absl::FunctionRef<bool(const StoredEvent&)> fn) {
+                                 absl::FunctionRef<bool(StoredEvent&)> fn) {
   const int64_t last = committed_position_.load();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  StoredEvent ev;  // parsing into it again reuses its fields' memory
+  StoredEvent ev;  // parsing into it again reuses its fields' memory (unless moved from)
   size_t read = 0;
   for (it->Seek(EncodeBigEndian64(std::max<int64_t>(from_position, 1))); it->Valid() && read < max;
        it->Next(), ++read) {

@@ -140,9 +140,9 @@ class EventStore {
   absl::StatusOr<std::vector<StoredEvent>> ReadLog(int64_t from_position, size_t max,
                                                    Payloads payloads = Payloads::kOpen);
   // The same events handed to `fn` one at a time in one message reused for
-  // each (no copy kept); `fn` returns false to stop early.
+  // each; `fn` may move from it to keep it, and returns false to stop early.
   absl::Status ScanLog(int64_t from_position, size_t max, Payloads payloads,
-                       absl::FunctionRef<bool(const StoredEvent&)> fn);
+                       absl::FunctionRef<bool(StoredEvent&)> fn);
 
   // Position of the last durable event; 0 for an empty log.
   int64_t LastPosition() const { return committed_position_.load(); }
