@@ -1,6 +1,7 @@
 #include "libs/readstore/projection_runner.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/status/status.h"
 #include "libs/storage/rocks.h"
@@ -14,64 +15,77 @@ rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.
 
 std::string Sep() { return std::string(1, kSep); }
 
-// Each key's last write in `wb` (an index that overwrites keys), in `out`:
-// a batch rewrites the same rows many times (applied versions, per-rep and
-// per-tenant rows), and the store needs only where each ended.
-rocksdb::Status LatestOnly(rocksdb::WriteBatchWithIndex& wb,
-                           std::initializer_list<rocksdb::ColumnFamilyHandle*> families,
-                           rocksdb::WriteBatch* out) {
-  for (rocksdb::ColumnFamilyHandle* cf : families) {
-    std::unique_ptr<rocksdb::WBWIIterator> it(wb.NewIterator(cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const rocksdb::WriteEntry e = it->Entry();
-      rocksdb::Status s;
-      switch (e.type) {
-        case rocksdb::kPutRecord:
-          s = out->Put(cf, e.key, e.value);
-          break;
-        case rocksdb::kDeleteRecord:
-          s = out->Delete(cf, e.key);
-          break;
-        default:
-          return rocksdb::Status::NotSupported("projection batches only put and delete");
-      }
-      if (!s.ok()) return s;
-    }
-    if (!it->status().ok()) return it->status();
-  }
-  return rocksdb::Status::OK();
-}
+absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
 }  // namespace
 
 absl::StatusOr<std::optional<std::string>> RowWriter::Get(absl::string_view key) {
-  std::string value;
-  rocksdb::Status s = batch_->GetFromBatchAndDB(store_->db(), rocksdb::ReadOptions(),
-                                                store_->rows(), ToSlice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  RETURN_IF_ERROR(FromRocks(s, "read row"));
-  return value;
+  if (auto it = writes_.find(key); it != writes_.end()) return it->second;
+  return store_->Get(key);
 }
 
 absl::Status RowWriter::Scan(absl::string_view prefix,
                              const std::function<bool(absl::string_view, absl::string_view)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-      store_->rows(), store_->db()->NewIterator(rocksdb::ReadOptions(), store_->rows())));
+  // The stored rows and the batch's writes, merged in key order; a write
+  // shadows the stored row of its key.
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->rows()));
   const rocksdb::Slice p = ToSlice(prefix);
-  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
-    if (!fn(absl::string_view(it->key().data(), it->key().size()),
-            absl::string_view(it->value().data(), it->value().size()))) {
-      break;
+  it->Seek(p);
+  auto w = writes_.lower_bound(prefix);
+  for (;;) {
+    const bool stored = it->Valid() && it->key().starts_with(p);
+    const bool written = w != writes_.end() && absl::StartsWith(w->first, prefix);
+    if (!stored && !written) break;
+    if (written && (!stored || w->first <= View(it->key()))) {
+      if (stored && w->first == View(it->key())) it->Next();
+      const auto& [key, value] = *w++;
+      if (value && !fn(key, *value)) break;
+    } else {
+      if (!fn(View(it->key()), View(it->value()))) break;
+      it->Next();
     }
   }
   return FromRocks(it->status(), "scan rows");
 }
 
 void RowWriter::Put(absl::string_view key, absl::string_view value) {
-  batch_->Put(store_->rows(), ToSlice(key), ToSlice(value));
+  Write(key, std::string(value));
 }
 
-void RowWriter::Delete(absl::string_view key) { batch_->Delete(store_->rows(), ToSlice(key)); }
+void RowWriter::Delete(absl::string_view key) { Write(key, std::nullopt); }
+
+void RowWriter::Write(absl::string_view key, std::optional<std::string> value) {
+  auto it = writes_.lower_bound(key);
+  if (it != writes_.end() && it->first == key) {
+    undo_.push_back({std::string(key), true, std::move(it->second)});
+    it->second = std::move(value);
+  } else {
+    undo_.push_back({std::string(key), false, std::nullopt});
+    writes_.emplace_hint(it, std::string(key), std::move(value));
+  }
+}
+
+void RowWriter::Undo() {
+  for (auto p = undo_.rbegin(); p != undo_.rend(); ++p) {
+    if (p->in_batch) {
+      writes_.find(p->key)->second = std::move(p->write);
+    } else {
+      writes_.erase(p->key);
+    }
+  }
+  undo_.clear();
+}
+
+void RowWriter::AddTo(rocksdb::WriteBatch* out) const {
+  for (const auto& [key, value] : writes_) {
+    if (value) {
+      out->Put(store_->rows(), key, *value);
+    } else {
+      out->Delete(store_->rows(), key);
+    }
+  }
+}
 
 ProjectionRunner::ProjectionRunner(ReadStore* store, Projection* projection, Clock* clock)
     : store_(store), projection_(projection), clock_(clock), name_(projection->name()) {
@@ -93,8 +107,8 @@ std::string ProjectionRunner::VersionKey(const StoredEvent& e) const {
   return absl::StrCat(e.tenant(), Sep(), "version", Sep(), name_, Sep(), e.stream_id());
 }
 
-void ProjectionRunner::Park(rocksdb::WriteBatchWithIndex& batch, const Envelope& e,
-                            absl::string_view error) {
+std::pair<std::string, std::string> ProjectionRunner::Park(const Envelope& e,
+                                                           absl::string_view error) {
   ParkedEvent p;
   p.set_projection(name_);
   p.set_source(e.source);
@@ -105,14 +119,14 @@ void ProjectionRunner::Park(rocksdb::WriteBatchWithIndex& batch, const Envelope&
   p.set_raw(e.raw);
   const absl::Time now = clock_->Now();
   p.mutable_parked_time()->set_seconds(absl::ToUnixSeconds(now));
-  const std::string key = name_ + Sep() + EncodeBigEndian64(++park_seq_);
-  batch.Put(store_->parked(), key, p.SerializeAsString());
+  return {name_ + Sep() + EncodeBigEndian64(++park_seq_), p.SerializeAsString()};
 }
 
 absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
-  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  RowWriter rows(store_, &wb);
-  absl::flat_hash_map<std::string, int64_t> offsets;  // key -> offset, this batch
+  RowWriter rows(store_);
+  // This batch's offsets and applied versions, and the events it parks.
+  absl::flat_hash_map<std::string, int64_t> offsets, versions;
+  std::vector<std::pair<std::string, std::string>> parked_rows;
   int64_t applied = 0, dups = 0, gaps = 0, parked = 0, last_micros = 0;
   const int64_t seq_before = park_seq_;
 
@@ -131,16 +145,22 @@ absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
     offsets[okey] = e.offset;
 
     if (!e.decode_error.empty()) {
-      Park(wb, e, e.decode_error);
+      parked_rows.push_back(Park(e, e.decode_error));
       ++parked;
       continue;
     }
-    const std::string vkey = VersionKey(e.event);
-    std::string vvalue;
-    rocksdb::Status vs = wb.GetFromBatchAndDB(store_->db(), rocksdb::ReadOptions(),
-                                              store_->progress(), vkey, &vvalue);
-    if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "read applied version");
-    const int64_t version = vs.ok() ? DecodeBigEndian64(vvalue) : 0;
+    std::string vkey = VersionKey(e.event);
+    auto known = versions.find(vkey);
+    int64_t version = 0;
+    if (known != versions.end()) {
+      version = known->second;
+    } else {
+      std::string stored;
+      rocksdb::Status vs =
+          store_->db()->Get(rocksdb::ReadOptions(), store_->progress(), vkey, &stored);
+      if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "read applied version");
+      if (vs.ok()) version = DecodeBigEndian64(stored);
+    }
     if (e.event.version() <= version) {
       ++dups;
       continue;
@@ -149,28 +169,33 @@ absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
       ++gaps;
       continue;
     }
-    wb.SetSavePoint();
+    rows.StartEvent();
     absl::Status st = projection_->Apply(e.event, rows);
     if (!st.ok()) {
-      wb.RollbackToSavePoint();
-      Park(wb, e, st.ToString());
+      rows.Undo();
+      parked_rows.push_back(Park(e, st.ToString()));
       ++parked;
     } else {
-      wb.PopSavePoint();
       ++applied;
       last_micros = e.event.time().seconds() * 1'000'000 + e.event.time().nanos() / 1000;
     }
     // A parked event still advances the version, so the aggregate's later
     // events keep flowing; replaying the parked one applies it out of band.
-    wb.Put(store_->progress(), vkey, EncodeBigEndian64(e.event.version()));
+    if (known != versions.end()) {
+      known->second = e.event.version();
+    } else {
+      versions.emplace(std::move(vkey), e.event.version());
+    }
   }
-  for (const auto& [key, offset] : offsets) {
-    wb.Put(store_->progress(), key, EncodeBigEndian64(offset));
+  rocksdb::WriteBatch wb;
+  rows.AddTo(&wb);
+  for (const auto* progress : {&versions, &offsets}) {
+    for (const auto& [key, value] : *progress) {
+      wb.Put(store_->progress(), key, EncodeBigEndian64(value));
+    }
   }
-  rocksdb::WriteBatch latest;
-  rocksdb::Status s =
-      LatestOnly(wb, {store_->rows(), store_->progress(), store_->parked()}, &latest);
-  if (s.ok()) s = storage::Write(store_->db(), rocksdb::WriteOptions(), &latest);
+  for (const auto& [key, value] : parked_rows) wb.Put(store_->parked(), key, value);
+  rocksdb::Status s = storage::Write(store_->db(), rocksdb::WriteOptions(), &wb);
   if (!s.ok()) {
     park_seq_ = seq_before;
     return FromRocks(s, "write projection batch");
@@ -233,8 +258,8 @@ absl::StatusOr<std::vector<ParkedEvent>> ProjectionRunner::Parked(
 }
 
 absl::StatusOr<int64_t> ProjectionRunner::ReplayParked() {
-  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, true);
-  RowWriter rows(store_, &wb);
+  RowWriter rows(store_);
+  std::vector<std::string> replayed_keys;
   int64_t remaining = 0, replayed = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->parked()));
@@ -246,18 +271,21 @@ absl::StatusOr<int64_t> ProjectionRunner::ReplayParked() {
       ++remaining;
       continue;
     }
-    wb.SetSavePoint();
+    rows.StartEvent();
     if (projection_->Apply(p.event(), rows).ok()) {
-      wb.PopSavePoint();
-      wb.Delete(store_->parked(), it->key());
+      replayed_keys.emplace_back(View(it->key()));
       ++replayed;
     } else {
-      wb.RollbackToSavePoint();
+      rows.Undo();
       ++remaining;
     }
   }
-  RETURN_IF_ERROR(FromRocks(
-      storage::Write(store_->db(), rocksdb::WriteOptions(), wb.GetWriteBatch()), "write replay"));
+  RETURN_IF_ERROR(FromRocks(it->status(), "read parked events"));
+  rocksdb::WriteBatch wb;
+  rows.AddTo(&wb);
+  for (const std::string& key : replayed_keys) wb.Delete(store_->parked(), key);
+  RETURN_IF_ERROR(
+      FromRocks(storage::Write(store_->db(), rocksdb::WriteOptions(), &wb), "write replay"));
   applied_ += replayed;
   return remaining;
 }

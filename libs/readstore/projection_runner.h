@@ -17,14 +17,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "crm/eventstore/v1/stored_event.pb.h"
 #include "crm/projection/v1/parked_event.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/readstore/read_store.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
 
 namespace crm::readstore {
 
@@ -43,13 +45,15 @@ struct Envelope {
 };
 
 // Reads and writes rows inside the batch being built: reads see earlier
-// writes of the same batch.
+// writes of the same batch. The batch holds each key's last write only (a
+// batch rewrites the same rows many times: a customer touched twice, a
+// rep's or a tenant's rows), so the store gets each row once, as it ended.
 class RowWriter {
  public:
-  RowWriter(ReadStore* store, rocksdb::WriteBatchWithIndex* batch) : store_(store), batch_(batch) {}
+  explicit RowWriter(ReadStore* store) : store_(store) {}
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
   // Every row under `prefix`, in key order, the batch's writes included,
-  // until `fn` returns false.
+  // until `fn` returns false. `fn` must not write rows.
   absl::Status Scan(absl::string_view prefix,
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
   void Put(absl::string_view key, absl::string_view value);
@@ -61,8 +65,23 @@ class RowWriter {
   const std::vector<std::string>& scrub() const { return scrub_; }
 
  private:
+  friend class ProjectionRunner;
+  // A key's state before a write: absent from the batch, or its write then.
+  struct Prior {
+    std::string key;
+    bool in_batch = false;
+    std::optional<std::string> write;
+  };
+  void Write(absl::string_view key, std::optional<std::string> value);
+  // Starts an event: Undo() takes back the writes made since.
+  void StartEvent() { undo_.clear(); }
+  void Undo();
+  void AddTo(rocksdb::WriteBatch* out) const;
+
   ReadStore* store_;
-  rocksdb::WriteBatchWithIndex* batch_;
+  // Key -> its last value in this batch, or nullopt when deleted.
+  absl::btree_map<std::string, std::optional<std::string>, std::less<>> writes_;
+  std::vector<Prior> undo_;
   std::vector<std::string> scrub_;
 };
 
@@ -115,7 +134,8 @@ class ProjectionRunner {
  private:
   std::string OffsetKey(absl::string_view source, int32_t partition) const;
   std::string VersionKey(const StoredEvent& e) const;
-  void Park(rocksdb::WriteBatchWithIndex& batch, const Envelope& e, absl::string_view error);
+  // The parked event's row, to be written with the batch.
+  std::pair<std::string, std::string> Park(const Envelope& e, absl::string_view error);
 
   ReadStore* store_;
   Projection* projection_;

@@ -170,5 +170,56 @@ TEST(RowWriterTest, ScanSeesCommittedRowsAndTheBatchsOwnWrites) {
   EXPECT_EQ(projection.seen, (std::vector<size_t>{1, 2, 3}));
 }
 
+// Writes by payload: "seed" puts row/a..c, "edit" rewrites a, deletes b and
+// adds d, "fail" rewrites all and fails; every event then scans row/.
+class EditingProjection : public Projection {
+ public:
+  std::string name() const override { return "editing"; }
+  absl::Status Apply(const StoredEvent& e, RowWriter& rows) override {
+    if (e.payload() == "seed") {
+      for (const char* key : {"row/a", "row/b", "row/c"}) rows.Put(key, "1");
+    } else if (e.payload() == "edit") {
+      rows.Put("row/a", "2");
+      rows.Delete("row/b");
+      rows.Put("row/d", "2");
+    } else if (e.payload() == "fail") {
+      rows.Put("row/a", "3");
+      rows.Delete("row/c");
+      rows.Delete("row/d");
+      rows.Put("row/e", "3");
+      return absl::InvalidArgumentError("cannot apply");
+    }
+    std::string seen;
+    auto s = rows.Scan("row/", [&](absl::string_view key, absl::string_view value) {
+      absl::StrAppend(&seen, key.substr(4), "=", value, " ");
+      return true;
+    });
+    scans.push_back(seen);
+    return s;
+  }
+  std::vector<std::string> scans;
+};
+
+TEST(RowWriterTest, BatchWritesShadowStoredRowsAndAFailedEventLeavesNone) {
+  test::TempDir dir;
+  auto store = *ReadStore::Open(dir.path() + "/read");
+  EditingProjection projection;
+  ProjectionRunner runner(store.get(), &projection);
+  ASSERT_TRUE(runner.ApplyBatch({Event(1, "s1", 1, "seed")}).ok());
+  ASSERT_TRUE(runner
+                  .ApplyBatch({Event(2, "s1", 2, "edit"), Event(3, "s1", 3, "fail"),
+                               Event(4, "s1", 4, "scan")})
+                  .ok());
+  // The failed event's writes were taken back, the edit's kept.
+  EXPECT_EQ(projection.scans,
+            (std::vector<std::string>{"a=1 b=1 c=1 ", "a=2 c=1 d=2 ", "a=2 c=1 d=2 "}));
+  EXPECT_EQ(*store->Get("row/a"), "2");
+  EXPECT_EQ(*store->Get("row/b"), std::nullopt);
+  EXPECT_EQ(*store->Get("row/c"), "1");
+  EXPECT_EQ(*store->Get("row/d"), "2");
+  EXPECT_EQ(*store->Get("row/e"), std::nullopt);
+  EXPECT_EQ(runner.stats().parked, 1);
+}
+
 }  // namespace
 }  // namespace crm::readstore
