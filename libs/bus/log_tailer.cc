@@ -8,27 +8,43 @@ namespace crm::bus {
 
 constexpr char kLogSource[] = "log";
 
+// A batch ends at this many events or once its payloads reach the size: a
+// larger batch writes a row rewritten within it once (a rebuild's or a
+// catch-up's customers touched again, a rep's and a tenant's rows).
+constexpr size_t kBatchEvents = 5000;
+constexpr size_t kBatchPayloadBytes = 4 << 20;
+constexpr size_t kKeptWhenIdle = 256;
+
 absl::StatusOr<size_t> LogTailer::Step() {
   ASSIGN_OR_RETURN(int64_t consumed, runner_->Offset(kLogSource, 0));
   consumed = std::max<int64_t>(consumed, 0);
   position_ = consumed;
-  ASSIGN_OR_RETURN(auto events, store_->ReadLog(consumed + 1, 500));
-  if (events.empty()) return 0;
-  std::vector<readstore::Envelope> batch(events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    batch[i].source = kLogSource;
-    batch[i].offset = events[i].position();
-    batch[i].event = std::move(events[i]);
-  }
-  RETURN_IF_ERROR(runner_->ApplyBatch(batch));
-  position_ = batch.back().offset;
-  return batch.size();
+  size_t n = 0, bytes = 0;
+  RETURN_IF_ERROR(store_->ScanLog(consumed + 1, kBatchEvents,
+                                  eventstore::EventStore::Payloads::kOpen,
+                                  [&](readstore::StoredEvent& e) {
+                                    if (n == batch_.size())
+                                      batch_.emplace_back().source = kLogSource;
+                                    readstore::Envelope& slot = batch_[n++];
+                                    slot.offset = e.position();
+                                    bytes += e.payload().size();
+                                    // The scan parses its next event into this slot's previous one.
+                                    slot.event.Swap(&e);
+                                    return bytes < kBatchPayloadBytes;
+                                  }));
+  if (n == 0) return 0;
+  RETURN_IF_ERROR(runner_->ApplyBatch(absl::MakeConstSpan(batch_.data(), n)));
+  position_ = batch_[n - 1].offset;
+  return n;
 }
 
 absl::Status LogTailer::CatchUp() {
   for (;;) {
     ASSIGN_OR_RETURN(size_t n, Step());
-    if (n == 0) return absl::OkStatus();
+    if (n == 0) {
+      batch_ = {};
+      return absl::OkStatus();
+    }
   }
 }
 
@@ -40,6 +56,7 @@ void LogTailer::Start() {
         LogError("log tailer", {{"projection", runner_->name()}, {"error", n.status().ToString()}});
         absl::SleepFor(absl::Seconds(1));
       } else if (*n == 0) {
+        if (batch_.size() > kKeptWhenIdle) batch_ = {};  // a burst's batch is not kept idle
         store_->WaitForPosition(position_.load() + 1, absl::Milliseconds(200));
       }
     }

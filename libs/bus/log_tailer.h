@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "libs/eventstore/event_store.h"
@@ -38,6 +39,9 @@ class LogTailer {
 
   eventstore::EventStore* store_;
   readstore::ProjectionRunner* runner_;
+  // The batch being applied. Its events are parsed again in place for the
+  // next batch, reusing their memory; released once caught up.
+  std::vector<readstore::Envelope> batch_;
   std::atomic<int64_t> position_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;

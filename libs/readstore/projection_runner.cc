@@ -122,7 +122,7 @@ std::pair<std::string, std::string> ProjectionRunner::Park(const Envelope& e,
   return {name_ + Sep() + EncodeBigEndian64(++park_seq_), p.SerializeAsString()};
 }
 
-absl::Status ProjectionRunner::ApplyBatch(const std::vector<Envelope>& batch) {
+absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
   RowWriter rows(store_);
   // This batch's offsets and applied versions, and the events it parks.
   absl::flat_hash_map<std::string, int64_t> offsets, versions;

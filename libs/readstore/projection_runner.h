@@ -22,6 +22,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "crm/eventstore/v1/stored_event.pb.h"
 #include "crm/projection/v1/parked_event.pb.h"
 #include "libs/clock/clock.h"
@@ -108,7 +109,7 @@ class ProjectionRunner {
 
   // Applies `batch` atomically (see the file comment). Errors only when the
   // write itself fails; nothing of the batch is then recorded.
-  absl::Status ApplyBatch(const std::vector<Envelope>& batch);
+  absl::Status ApplyBatch(absl::Span<const Envelope> batch);
 
   // Last offset consumed from (source, partition); -1 when none.
   absl::StatusOr<int64_t> Offset(absl::string_view source, int32_t partition);

@@ -221,7 +221,8 @@ void BM_RebuildCustomerList(benchmark::State& state) {
 }
 
 // P5's baseline: as many 200-byte rows as the log holds events, written to
-// a raw RocksDB without sync in batches of 500 (the tailer's batch).
+// a raw RocksDB without sync in batches of 500 (the tailer's batches reach
+// 5,000, but raw batches of 5,000 ran a fifth slower than of 500).
 void BM_RawRocksDbUnsyncedRows(benchmark::State& state) {
   GrowLog(state.range(0));
   const int64_t rows = P().store->LastPosition();
