@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   customer::CustomerListProjection list;
   readstore::ProjectionRunner list_runner(rs, &list);
   bus::LogTailer list_tailer(es, &list_runner);
-  customer::DropIndexProjection drop_index(es, &commands);
+  customer::DropIndexProjection drop_index(&commands);
   readstore::ProjectionRunner drop_runner(rs, &drop_index);
   bus::LogTailer drop_tailer(es, &drop_runner);
   customer::ContributionProjection contributions;

@@ -13,6 +13,7 @@ namespace {
 
 constexpr int kMaxAttempts = 16;
 constexpr size_t kCachedPools = 4096;
+constexpr size_t kCachedCustomers = 4096;
 
 absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.time()); }
 
@@ -20,9 +21,15 @@ absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.
 
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
                                       const std::string& customer_id, absl::Time as_of) {
-  ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, customer_id}));
   Customer c;
   c.id = customer_id;
+  return ReplayCustomer(store, tenant, std::move(c), as_of);
+}
+
+absl::StatusOr<Customer> ReplayCustomer(eventstore::EventStore* store, const std::string& tenant,
+                                        Customer from, absl::Time as_of) {
+  ASSIGN_OR_RETURN(auto stored, store->ReadStream({tenant, from.id}, from.version + 1));
+  Customer c = std::move(from);
   for (const auto& e : stored) {
     if (EventTime(e) > as_of) break;
     CustomerEvent event;
@@ -76,13 +83,44 @@ absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
   return pool;
 }
 
+absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tenant,
+                                                         const std::string& customer_id) {
+  const std::string key = absl::StrCat(tenant, std::string(1, '\0'), customer_id);
+  std::shared_ptr<const Customer> kept;
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(customers_mu_);
+    generation = customers_generation_;
+    if (auto it = customers_.find(key); it != customers_.end()) kept = it->second;
+  }
+  Customer from;
+  if (kept) {
+    from = *kept;
+  } else {
+    from.id = customer_id;
+  }
+  ASSIGN_OR_RETURN(Customer c, ReplayCustomer(store_, tenant, std::move(from)));
+  if (!c.exists() || (kept && c.version == kept->version)) return c;
+  auto now_kept = std::make_shared<const Customer>(c);
+  std::lock_guard<std::mutex> lock(customers_mu_);
+  if (generation != customers_generation_) return c;
+  if (auto it = customers_.find(key); it == customers_.end()) {
+    // Full: forget some customer's state; it is replayed when next needed.
+    if (customers_.size() >= kCachedCustomers) customers_.erase(customers_.begin());
+    customers_.emplace(key, std::move(now_kept));
+  } else if (c.version > it->second->version) {
+    it->second = std::move(now_kept);
+  }
+  return c;
+}
+
 absl::Status CustomerCommandHandler::Execute(
     const std::string& tenant, const std::string& request_id, const std::string& customer_id,
     const std::function<std::string(const Customer&)>& pool_of, const DecideFn& decide) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id));
+    ASSIGN_OR_RETURN(Customer c, Current(tenant, customer_id));
     const std::string rep = pool_of(c);
     RepPool pool;
     if (!rep.empty()) {
@@ -118,7 +156,9 @@ absl::Status CustomerCommandHandler::Execute(
 absl::StatusOr<Customer> CustomerCommandHandler::Get(const std::string& tenant,
                                                      const std::string& customer_id,
                                                      absl::Time as_of) {
-  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id, as_of));
+  ASSIGN_OR_RETURN(Customer c, as_of == absl::InfiniteFuture()
+                                   ? Current(tenant, customer_id)
+                                   : LoadCustomer(store_, tenant, customer_id, as_of));
   if (!c.exists()) {
     return absl::NotFoundError(absl::StrCat(
         "customer ", customer_id, " does not exist",
@@ -202,7 +242,7 @@ absl::StatusOr<Customer> CustomerCommandHandler::EraseContact(const std::string&
   if (vault_ == nullptr) return absl::FailedPreconditionError("this process has no key store");
   ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
   if (seen) return Get(tenant, customer_id);
-  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id));
+  ASSIGN_OR_RETURN(Customer c, Current(tenant, customer_id));
   ASSIGN_OR_RETURN(const std::string person, PersonOf(c, cmd.contact_id));
   if (person.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -211,6 +251,13 @@ absl::StatusOr<Customer> CustomerCommandHandler::EraseContact(const std::string&
   // The key goes first: once it is gone, every copy is unreadable, and the
   // event below only records it (a retry after a failure appends it then).
   RETURN_IF_ERROR(vault_->Erase(tenant, person));
+  {
+    // The person may be a contact of other customers too: their kept
+    // states hold the person's opened data, which replaying now cannot.
+    std::lock_guard<std::mutex> lock(customers_mu_);
+    customers_.clear();
+    ++customers_generation_;
+  }
   cmd.now = clock_->Now();
   RETURN_IF_ERROR(Execute(
       tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
@@ -224,7 +271,7 @@ absl::StatusOr<Customer> CustomerCommandHandler::Claim(const std::string& tenant
                                                        const std::string& user) {
   ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   const absl::Time now = clock_->Now();
-  ASSIGN_OR_RETURN(Customer current, LoadCustomer(store_, tenant, customer_id));
+  ASSIGN_OR_RETURN(Customer current, Current(tenant, customer_id));
   std::vector<ev::ConflictMatch> matches;
   if (current.exists() && !current.is_private()) {
     ASSIGN_OR_RETURN(matches, DetectMatches(tenant, current.profile, customer_id));
@@ -309,7 +356,7 @@ absl::StatusOr<std::vector<ev::ConflictMatch>> CustomerCommandHandler::DetectMat
   if (!match_lookup_) return std::vector<ev::ConflictMatch>{};
   ASSIGN_OR_RETURN(auto matches, match_lookup_(tenant, MatchKeys(profile), exclude));
   for (ev::ConflictMatch& m : matches) {
-    ASSIGN_OR_RETURN(Customer other, LoadCustomer(store_, tenant, m.customer_id()));
+    ASSIGN_OR_RETURN(Customer other, Current(tenant, m.customer_id()));
     m.set_owner_id(other.owner);
   }
   return matches;

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -112,6 +113,14 @@ class CustomerCommandHandler {
   absl::StatusOr<Customer> EnforceDropProtection(const std::string& tenant,
                                                  const std::string& customer_id);
 
+  // The customer as its stream stands (version 0 when it does not exist):
+  // the state last loaded, kept for up to kCachedCustomers customers, with
+  // the events appended since. Every command reads its customer, whose
+  // stream grows with every touch; replaying it whole was half a command's
+  // CPU. The kept states are dropped when a person's key is erased, so no
+  // opened copy of their data outlives it here.
+  absl::StatusOr<Customer> Current(const std::string& tenant, const std::string& customer_id);
+
   // NOT_FOUND when the customer does not exist (at `as_of`, when given).
   absl::StatusOr<Customer> Get(const std::string& tenant, const std::string& customer_id,
                                absl::Time as_of = absl::InfiniteFuture());
@@ -164,6 +173,11 @@ class CustomerCommandHandler {
   pii::Vault* vault_ = nullptr;
   std::mutex pools_mu_;
   absl::flat_hash_map<std::string, RepPool> pools_;  // tenant '\0' rep -> pool
+  std::mutex customers_mu_;
+  // tenant '\0' customer -> its state at its version.
+  absl::flat_hash_map<std::string, std::shared_ptr<const Customer>> customers_;
+  // Bumped when the kept states are dropped: a load begun before is not kept.
+  uint64_t customers_generation_ = 0;
 };
 
 // The customer as its stream stands (version 0 when it does not exist), or
@@ -171,6 +185,10 @@ class CustomerCommandHandler {
 absl::StatusOr<Customer> LoadCustomer(eventstore::EventStore* store, const std::string& tenant,
                                       const std::string& customer_id,
                                       absl::Time as_of = absl::InfiniteFuture());
+// `from` (a customer at from.version) with the events of its stream after
+// that version, up to `as_of`.
+absl::StatusOr<Customer> ReplayCustomer(eventstore::EventStore* store, const std::string& tenant,
+                                        Customer from, absl::Time as_of = absl::InfiniteFuture());
 // Every event of the customer's stream, oldest first.
 absl::StatusOr<std::vector<CustomerEvent>> LoadEvents(eventstore::EventStore* store,
                                                       const std::string& tenant,

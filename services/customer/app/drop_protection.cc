@@ -54,7 +54,7 @@ absl::Status DropIndexProjection::Apply(const readstore::StoredEvent& event,
 
 absl::Status DropIndexProjection::Reindex(const std::string& tenant, const std::string& customer_id,
                                           const Policy& policy, readstore::RowWriter& rows) {
-  ASSIGN_OR_RETURN(Customer c, LoadCustomer(store_, tenant, customer_id));
+  ASSIGN_OR_RETURN(Customer c, commands_->Current(tenant, customer_id));
   const std::string at_key = AtKey(tenant, c.id);
   ASSIGN_OR_RETURN(auto old, rows.Get(at_key));
   if (old) rows.Delete(DueKey(readstore::DecodeBigEndian64(*old), tenant, c.id));

@@ -25,9 +25,8 @@ namespace crm::customer {
 
 class DropIndexProjection : public readstore::Projection {
  public:
-  // `commands` gives each tenant's rules.
-  DropIndexProjection(eventstore::EventStore* store, CustomerCommandHandler* commands)
-      : store_(store), commands_(commands) {}
+  // `commands` gives each tenant's rules and each customer's state.
+  explicit DropIndexProjection(CustomerCommandHandler* commands) : commands_(commands) {}
   std::string name() const override { return "drop_protection"; }
   // Reindexes the customer the event belongs to from its current stream; a
   // change of the tenant's rules reindexes every customer it has indexed.
@@ -37,7 +36,6 @@ class DropIndexProjection : public readstore::Projection {
   absl::Status Reindex(const std::string& tenant, const std::string& customer_id,
                        const Policy& policy, readstore::RowWriter& rows);
 
-  eventstore::EventStore* store_;
   CustomerCommandHandler* commands_;
 };
 

@@ -43,7 +43,7 @@ class CustomerServiceTest : public ::testing::Test {
     read_ = *readstore::ReadStore::Open(dir_.path() + "/read");
     commands_ = std::make_unique<CustomerCommandHandler>(store_.get(), &clock_, Policy{});
     list_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), &list_);
-    drop_index_ = std::make_unique<DropIndexProjection>(store_.get(), commands_.get());
+    drop_index_ = std::make_unique<DropIndexProjection>(commands_.get());
     drop_runner_ = std::make_unique<readstore::ProjectionRunner>(read_.get(), drop_index_.get());
     list_tailer_ = std::make_unique<bus::LogTailer>(store_.get(), list_runner_.get());
     contributions_runner_ =
@@ -366,6 +366,19 @@ TEST_F(CustomerServiceTest, APoolKeptInMemorySeesWhatAnotherWriterAppended) {
   ASSERT_TRUE(stub_->ReleaseCustomer(&ctx, release, &released).ok());
   EXPECT_EQ(Pool("rep-1").size(), 49);
   EXPECT_TRUE(Create("rep-1", "third", &third, false, "Third GmbH").ok());
+}
+
+TEST_F(CustomerServiceTest, ACustomerKeptInMemorySeesWhatAnotherWriterAppended) {
+  v1::Customer created, claimed;
+  ASSERT_TRUE(Create("rep-1", "kept", &created).ok());
+  const std::string id = created.customer_id();
+  EXPECT_EQ(Get("rep-1", id).owner_id(), "rep-1");  // the service keeps its state now
+  CustomerCommandHandler other(store_.get(), &clock_, Policy{});
+  ASSERT_TRUE(other.Release("acme", "other-release", id, "rep-1", "handing it on").ok());
+  EXPECT_EQ(Get("rep-2", id).pool(), v1::POOL_STATE_PUBLIC);
+  // Decided on the state with the release: the kept one has rep-1 owning it.
+  ASSERT_TRUE(Claim("rep-2", id, "claim-after-release", &claimed).ok());
+  EXPECT_EQ(claimed.owner_id(), "rep-2");
 }
 
 TEST_F(CustomerServiceTest, ReleaseAndCoolDown) {
