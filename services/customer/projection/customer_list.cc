@@ -38,6 +38,7 @@ std::string RepKey(const std::string& tenant, const std::string& rep) {
   return absl::StrCat(kRepsPrefix, tenant, kSep, rep);
 }
 std::string CountKey(const std::string& tenant) { return absl::StrCat(tenant, kSep, "count"); }
+std::string SalesAtKey(const std::string& tenant) { return absl::StrCat(tenant, kSep, "sales-at"); }
 std::string SegmentKey(const std::string& tenant, const std::string& id) {
   return absl::StrCat(tenant, kSep, "segment", kSep, id);
 }
@@ -130,6 +131,7 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
       const ev::AnnualSales& sales = e.annual_sales_recorded().sales();
       YearEntry(row.mutable_annual_sales(), sales.year())->set_amount(sales.amount());
       rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
+      rows.Put(SalesAtKey(event.tenant()), absl::StrCat(event.position()));
       break;
     }
     case ev::CustomerEvent::kEngagementSpikeDetected:
@@ -141,6 +143,7 @@ absl::Status CustomerListProjection::Apply(const readstore::StoredEvent& event,
           YearEntry(row.mutable_contract_sales(), SalesYear(signed_.sign_time()));
       year->set_amount(year->amount() + signed_.amount());
       rows.Put(SalesKey(event.tenant(), row.customer_id()), EncodeSales(row));
+      rows.Put(SalesAtKey(event.tenant()), absl::StrCat(event.position()));
       break;
     }
     case ev::CustomerEvent::kProfileUpdated:
@@ -240,11 +243,17 @@ absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::
   return q;
 }
 
-absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
-                                                          const std::string& tenant) {
+namespace {
+
+absl::StatusOr<int64_t> ReadCount(readstore::ReadStore* store, const std::string& tenant) {
   ASSIGN_OR_RETURN(auto count, store->Get(CountKey(tenant)));
   int64_t n = 0;
   if (count && !absl::SimpleAtoi(*count, &n)) return absl::DataLossError("corrupt count");
+  return n;
+}
+
+absl::StatusOr<std::vector<SalesHistory>> ReadSales(readstore::ReadStore* store,
+                                                    const std::string& tenant) {
   std::vector<SalesHistory> histories;
   const std::string prefix = SalesKey(tenant, "");
   absl::Status parse = absl::OkStatus();
@@ -264,7 +273,35 @@ absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* 
     return true;
   }));
   RETURN_IF_ERROR(parse);
-  return AssignTiers(histories, n);
+  return histories;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
+                                                          const std::string& tenant) {
+  ASSIGN_OR_RETURN(const int64_t count, ReadCount(store, tenant));
+  ASSIGN_OR_RETURN(const auto histories, ReadSales(store, tenant));
+  return AssignTiers(histories, count);
+}
+
+absl::StatusOr<std::shared_ptr<const TierCache::Tiers>> TierCache::Get(const std::string& tenant) {
+  // Read before the rows: rows read after are at least as new as these.
+  ASSIGN_OR_RETURN(const auto sales_at, store_->Get(SalesAtKey(tenant)));
+  ASSIGN_OR_RETURN(const int64_t count, ReadCount(store_, tenant));
+  std::lock_guard<std::mutex> lock(mu_);
+  Kept& kept = tenants_[tenant];
+  if (!kept.loaded || kept.sales_at != sales_at.value_or("")) {
+    ASSIGN_OR_RETURN(kept.histories, ReadSales(store_, tenant));
+    kept.loaded = true;
+    kept.sales_at = sales_at.value_or("");
+    kept.tiers = nullptr;
+  }
+  if (!kept.tiers || kept.count != count) {
+    kept.tiers = std::make_shared<const Tiers>(AssignTiers(kept.histories, count));
+    kept.count = count;
+  }
+  return kept.tiers;
 }
 
 void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now, Row* c) {

@@ -9,13 +9,18 @@
 //       `<tenant>\0pool\0<owner, empty for public>\0<id>` -> "";
 //       `<tenant>\0sales\0<id>` -> "<year>=<amount>\n..." for customers
 //       with sales facts; `<tenant>\0count` -> number of customers;
+//       `<tenant>\0sales-at` -> log position of the last sales fact applied;
 //       `<tenant>\0segment\0<id>` -> events.v1.SegmentSaved.
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "crm/customer/v1/customer_service.pb.h"
 #include "libs/readstore/page.h"
 #include "libs/readstore/projection_runner.h"
@@ -52,6 +57,31 @@ absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::
 // Every tier that is not C, from the tenant's sales facts.
 absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
                                                           const std::string& tenant);
+
+// The tenant's tiers as LoadTiers gives them, kept per tenant: the sales
+// rows are read again only when a sales fact was applied since, and the
+// tiers worked out again when that or the tenant's customer count moved
+// (the top fifth is of all its customers). Every customer a command answers
+// with, and every page listed, carries its tier; reading every sales row of
+// the tenant for each was a whole-tenant read per call. Thread-safe.
+class TierCache {
+ public:
+  using Tiers = std::map<std::string, ev::Tier>;
+  explicit TierCache(readstore::ReadStore* store) : store_(store) {}
+  absl::StatusOr<std::shared_ptr<const Tiers>> Get(const std::string& tenant);
+
+ private:
+  struct Kept {
+    bool loaded = false;
+    std::string sales_at;  // the sales facts' position `histories` were read at
+    std::vector<SalesHistory> histories;
+    int64_t count = -1;  // the customer count `tiers` were worked out for
+    std::shared_ptr<const Tiers> tiers;
+  };
+  readstore::ReadStore* store_;
+  std::mutex mu_;
+  absl::flat_hash_map<std::string, Kept> tenants_;
+};
 
 // Sets the computed fields of a customer row: tier (from `tiers`) and score.
 void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now,

@@ -138,10 +138,10 @@ std::string Viewer(const rpc::Caller& caller) { return caller.admin ? "" : calle
 
 absl::Status CustomerServiceImpl::Render(const std::string& tenant, const Customer& c,
                                          const std::string& viewer, v1::Customer* out) {
-  ASSIGN_OR_RETURN(auto tiers, LoadTiers(read_store_, tenant));
+  ASSIGN_OR_RETURN(auto tiers, tiers_.Get(tenant));
   ASSIGN_OR_RETURN(const Policy policy, commands_->PolicyFor(tenant));
   ToProto(c, policy, "", out);
-  Decorate(tiers, commands_->clock()->Now(), out);
+  Decorate(*tiers, commands_->clock()->Now(), out);
   if (!viewer.empty()) Restrict(c.owner, viewer, out);
   return absl::OkStatus();
 }
@@ -315,12 +315,12 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   if (!after.ok()) return rpc::ToGrpcStatus(after.status());
   auto page = customer::ListCustomers(read_store_, caller->tenant, owner, *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  auto tiers = LoadTiers(read_store_, caller->tenant);
+  auto tiers = tiers_.Get(caller->tenant);
   if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
   auto access = AccessOf(*caller);
   if (!access.ok()) return rpc::ToGrpcStatus(access.status());
   for (auto& c : page->items) {
-    Decorate(*tiers, commands_->clock()->Now(), &c);
+    Decorate(**tiers, commands_->clock()->Now(), &c);
     if (!access->SeesAll(c.owner_id())) Restrict(c.owner_id(), caller->user, &c);
     *resp->add_customers() = std::move(c);
   }

@@ -10,13 +10,14 @@
 #include "libs/readstore/read_store.h"
 #include "libs/rpc/rpc.h"
 #include "services/customer/app/customer_commands.h"
+#include "services/customer/projection/customer_list.h"
 
 namespace crm::customer {
 
 class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Service {
  public:
   CustomerServiceImpl(CustomerCommandHandler* commands, readstore::ReadStore* read_store)
-      : commands_(commands), read_store_(read_store) {}
+      : commands_(commands), read_store_(read_store), tiers_(read_store) {}
 
   grpc::Status CreateCustomer(grpc::ServerContext*, const v1::CreateCustomerRequest*,
                               v1::Customer*) override;
@@ -88,6 +89,7 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Ser
 
   CustomerCommandHandler* commands_;
   readstore::ReadStore* read_store_;
+  TierCache tiers_;
 };
 
 }  // namespace crm::customer

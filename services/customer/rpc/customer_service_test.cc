@@ -808,7 +808,7 @@ TEST_F(CustomerServiceTest, SalesFactsDriveTiersScoresAndSegments) {
   }
   auto sales = [&](const std::string& user, const std::string& name, int year, int64_t amount) {
     v1::RecordAnnualSalesRequest req;
-    req.set_request_id(absl::StrCat(name, year, user));
+    req.set_request_id(absl::StrCat(name, year, user, amount));
     req.set_customer(c[name].name());
     req.mutable_sales()->set_year(year);
     req.mutable_sales()->set_amount(amount);
@@ -840,6 +840,16 @@ TEST_F(CustomerServiceTest, SalesFactsDriveTiersScoresAndSegments) {
   ASSERT_TRUE(sales("rep-1", "Grower", 2024, 110'000).ok());  // 10% exactly: still B
   Sync();
   EXPECT_EQ(Get("rep-1", c["Grower"].customer_id()).tier(), events::v1::TIER_B);
+  ASSERT_TRUE(sales("rep-1", "Grower", 2025, 120'000).ok());  // 9%: no longer B
+  Sync();
+  EXPECT_EQ(Get("rep-1", c["Grower"].customer_id()).tier(), events::v1::TIER_C);
+  // Ten customers: the top 20% is two, the second largest sales included.
+  for (int i = 0; i < 5; ++i) {
+    v1::Customer extra;
+    ASSERT_TRUE(Create("rep-2", absl::StrCat("extra-", i), &extra, false, "Extra").ok());
+  }
+  Sync();
+  EXPECT_EQ(Get("rep-1", c["Grower"].customer_id()).tier(), events::v1::TIER_A);
 
   v1::CreateSegmentRequest create;
   create.set_request_id("seg1");
