@@ -49,9 +49,7 @@ absl::Status RowWriter::Scan(absl::string_view prefix,
   return FromRocks(it->status(), "scan rows");
 }
 
-void RowWriter::Put(absl::string_view key, absl::string_view value) {
-  Write(key, std::string(value));
-}
+void RowWriter::Put(absl::string_view key, std::string value) { Write(key, std::move(value)); }
 
 void RowWriter::Delete(absl::string_view key) { Write(key, std::nullopt); }
 

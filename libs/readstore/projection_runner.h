@@ -57,7 +57,7 @@ class RowWriter {
   // until `fn` returns false. `fn` must not write rows.
   absl::Status Scan(absl::string_view prefix,
                     const std::function<bool(absl::string_view, absl::string_view)>& fn);
-  void Put(absl::string_view key, absl::string_view value);
+  void Put(absl::string_view key, std::string value);
   void Delete(absl::string_view key);
   // Once the batch is written, rewrite `tenant`'s rows on disk so that rows
   // this batch overwrote or deleted (an erased person's) leave no copy in
