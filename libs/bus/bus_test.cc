@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "libs/bus/local_broker.h"
+#include "libs/bus/log_tailer.h"
 #include "libs/bus/relay.h"
 #include "libs/bus/topic_consumer.h"
 #include "libs/clock/timestamp.h"
@@ -312,6 +313,45 @@ TEST_F(BusTest, UndecodableMessageIsParked) {
   ASSERT_EQ(parked->size(), 1u);
   EXPECT_NE((*parked)[0].error().find("ce_type"), std::string::npos);
   EXPECT_EQ((*parked)[0].raw(), "junk");
+}
+
+// The log tailer parses each batch into the previous batch's messages and
+// ends a batch at 5,000 events or 4 MiB of payloads: every event must still
+// arrive once, with its own payload, whichever bound ended its batch.
+TEST_F(BusTest, TheLogTailerAppliesEveryEventOnceWithItsOwnPayload) {
+  auto payload = [](int stream, int n) {
+    return n % 3 == 0 ? std::string(2000 + stream, static_cast<char>('a' + stream))
+                      : absl::StrCat("short-", stream, "-", n);
+  };
+  constexpr int kStreams = 12, kPerStream = 1000;
+  for (int s = 0; s < kStreams; ++s) {
+    for (int chunk = 0; chunk < kPerStream / 100; ++chunk) {
+      std::vector<NewEvent> events;
+      for (int i = 0; i < 100; ++i)
+        events.push_back({"crm.test.Event", payload(s, chunk * 100 + i)});
+      ASSERT_TRUE(store_
+                      ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
+                               std::move(events), absl::StrCat("append-", s, "-", chunk))
+                      .ok());
+    }
+  }
+  LogTailer tailer(store_.get(), runner_.get());
+  ASSERT_TRUE(tailer.CatchUp().ok());
+  EXPECT_EQ(tailer.position(), kStreams * kPerStream);
+  EXPECT_EQ(runner_->stats().applied, kStreams * kPerStream);
+  EXPECT_EQ(runner_->stats().parked, 0);
+  for (int s = 0; s < kStreams; ++s) {
+    for (int n = 0; n < kPerStream; ++n) {
+      auto row = read_->Get(absl::StrCat("applied/t1/lead-", s, "/", n + 1));
+      ASSERT_TRUE(row.ok() && *row) << s << "/" << n;
+      ASSERT_EQ(**row, payload(s, n)) << s << "/" << n;
+    }
+  }
+  // Caught up, then more: applied once more each, after the released batch.
+  Append(2, 3, "later-");
+  ASSERT_TRUE(tailer.CatchUp().ok());
+  EXPECT_EQ(runner_->stats().applied, kStreams * kPerStream + 6);
+  EXPECT_EQ(**read_->Get("applied/t1/lead-1/1003"), "later-1-2");
 }
 
 }  // namespace

@@ -20,18 +20,19 @@ absl::StatusOr<size_t> LogTailer::Step() {
   consumed = std::max<int64_t>(consumed, 0);
   position_ = consumed;
   size_t n = 0, bytes = 0;
-  RETURN_IF_ERROR(store_->ScanLog(consumed + 1, kBatchEvents,
-                                  eventstore::EventStore::Payloads::kOpen,
-                                  [&](readstore::StoredEvent& e) {
-                                    if (n == batch_.size())
-                                      batch_.emplace_back().source = kLogSource;
-                                    readstore::Envelope& slot = batch_[n++];
-                                    slot.offset = e.position();
-                                    bytes += e.payload().size();
-                                    // The scan parses its next event into this slot's previous one.
-                                    slot.event.Swap(&e);
-                                    return bytes < kBatchPayloadBytes;
-                                  }));
+  auto take = [&](readstore::StoredEvent& e) {
+    if (n == batch_.size()) {
+      batch_.emplace_back().source = kLogSource;
+    }
+    readstore::Envelope& slot = batch_[n++];
+    slot.offset = e.position();
+    bytes += e.payload().size();
+    // The scan parses its next event into this slot's previous one.
+    slot.event.Swap(&e);
+    return bytes < kBatchPayloadBytes;
+  };
+  RETURN_IF_ERROR(
+      store_->ScanLog(consumed + 1, kBatchEvents, eventstore::EventStore::Payloads::kOpen, take));
   if (n == 0) return 0;
   RETURN_IF_ERROR(runner_->ApplyBatch(absl::MakeConstSpan(batch_.data(), n)));
   position_ = batch_[n - 1].offset;
