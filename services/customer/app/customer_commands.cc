@@ -12,8 +12,6 @@ namespace crm::customer {
 namespace {
 
 constexpr int kMaxAttempts = 16;
-constexpr size_t kCachedPools = 4096;
-constexpr size_t kCachedCustomers = 4096;
 
 absl::Time EventTime(const eventstore::StoredEvent& e) { return FromTimestamp(e.time()); }
 
@@ -66,33 +64,16 @@ absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::strin
 absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
                                                      const std::string& rep) {
   const std::string key = absl::StrCat(tenant, std::string(1, '\0'), rep);
-  RepPool cached;
-  {
-    std::lock_guard<std::mutex> lock(pools_mu_);
-    if (auto it = pools_.find(key); it != pools_.end()) cached = it->second;
-  }
-  ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep, std::move(cached)));
-  std::lock_guard<std::mutex> lock(pools_mu_);
-  if (auto it = pools_.find(key); it == pools_.end()) {
-    // Full: forget some rep's pool; it is replayed when next needed.
-    if (pools_.size() >= kCachedPools) pools_.erase(pools_.begin());
-    pools_.emplace(key, pool);
-  } else if (pool.version > it->second.version) {
-    it->second = pool;
-  }
+  auto [kept, generation] = pools_.Find(key);
+  ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep, kept ? *kept : RepPool{}));
+  if (!kept || pool.version != kept->version) pools_.Keep(key, pool, generation);
   return pool;
 }
 
 absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tenant,
                                                          const std::string& customer_id) {
   const std::string key = absl::StrCat(tenant, std::string(1, '\0'), customer_id);
-  std::shared_ptr<const Customer> kept;
-  uint64_t generation;
-  {
-    std::lock_guard<std::mutex> lock(customers_mu_);
-    generation = customers_generation_;
-    if (auto it = customers_.find(key); it != customers_.end()) kept = it->second;
-  }
+  auto [kept, generation] = customers_.Find(key);
   Customer from;
   if (kept) {
     from = *kept;
@@ -100,17 +81,7 @@ absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tena
     from.id = customer_id;
   }
   ASSIGN_OR_RETURN(Customer c, ReplayCustomer(store_, tenant, std::move(from)));
-  if (!c.exists() || (kept && c.version == kept->version)) return c;
-  auto now_kept = std::make_shared<const Customer>(c);
-  std::lock_guard<std::mutex> lock(customers_mu_);
-  if (generation != customers_generation_) return c;
-  if (auto it = customers_.find(key); it == customers_.end()) {
-    // Full: forget some customer's state; it is replayed when next needed.
-    if (customers_.size() >= kCachedCustomers) customers_.erase(customers_.begin());
-    customers_.emplace(key, std::move(now_kept));
-  } else if (c.version > it->second->version) {
-    it->second = std::move(now_kept);
-  }
+  if (c.exists() && (!kept || c.version != kept->version)) customers_.Keep(key, c, generation);
   return c;
 }
 
@@ -251,13 +222,9 @@ absl::StatusOr<Customer> CustomerCommandHandler::EraseContact(const std::string&
   // The key goes first: once it is gone, every copy is unreadable, and the
   // event below only records it (a retry after a failure appends it then).
   RETURN_IF_ERROR(vault_->Erase(tenant, person));
-  {
-    // The person may be a contact of other customers too: their kept
-    // states hold the person's opened data, which replaying now cannot.
-    std::lock_guard<std::mutex> lock(customers_mu_);
-    customers_.clear();
-    ++customers_generation_;
-  }
+  // The person may be a contact of other customers too: their kept states
+  // hold the person's opened data, which replaying now cannot.
+  customers_.Clear();
   cmd.now = clock_->Now();
   RETURN_IF_ERROR(Execute(
       tenant, request_id, customer_id, [](const Customer&) { return std::string(); },

@@ -20,6 +20,7 @@
 #include "libs/clock/clock.h"
 #include "libs/eventstore/event_store.h"
 #include "libs/pii/vault.h"
+#include "services/customer/app/kept_states.h"
 #include "services/customer/domain/conflict.h"
 #include "services/customer/domain/customer.h"
 #include "services/customer/domain/policy.h"
@@ -114,7 +115,7 @@ class CustomerCommandHandler {
                                                  const std::string& customer_id);
 
   // The customer as its stream stands (version 0 when it does not exist):
-  // the state last loaded, kept for up to kCachedCustomers customers, with
+  // the state last loaded, kept for up to 4,096 customers, with
   // the events appended since. Every command reads its customer, whose
   // stream grows with every touch; replaying it whole was half a command's
   // CPU. The kept states are dropped when a person's key is erased, so no
@@ -154,7 +155,7 @@ class CustomerCommandHandler {
                        const DecideFn& decide);
 
   // The rep's pool as its stream stands: the state last loaded (kept for
-  // up to kCachedPools reps) with the events appended since. A pool's
+  // up to 4,096 reps) with the events appended since. A pool's
   // stream grows with every customer claimed and released, and most
   // commands read one.
   absl::StatusOr<RepPool> Pool(const std::string& tenant, const std::string& rep);
@@ -171,13 +172,8 @@ class CustomerCommandHandler {
   std::map<std::string, std::pair<int64_t, Policy>> policies_;  // tenant -> version, rules
   MatchLookup match_lookup_;
   pii::Vault* vault_ = nullptr;
-  std::mutex pools_mu_;
-  absl::flat_hash_map<std::string, RepPool> pools_;  // tenant '\0' rep -> pool
-  std::mutex customers_mu_;
-  // tenant '\0' customer -> its state at its version.
-  absl::flat_hash_map<std::string, std::shared_ptr<const Customer>> customers_;
-  // Bumped when the kept states are dropped: a load begun before is not kept.
-  uint64_t customers_generation_ = 0;
+  KeptStates<RepPool> pools_{4096};       // tenant '\0' rep
+  KeptStates<Customer> customers_{4096};  // tenant '\0' customer
 };
 
 // The customer as its stream stands (version 0 when it does not exist), or
