@@ -1,7 +1,8 @@
 // P3: the relay publishing a log to the local broker (librdkafka's mock
 // cluster over TCP, in this process) against a bare librdkafka idempotent
 // producer sending as many messages of the same size and keys to the same
-// broker with the relay's settings (acks=all, linger.ms=2). The relay reads
+// broker with the relay's settings (acks=all, linger.ms=2), without headers
+// and with the relay's CloudEvents headers. The relay reads
 // the log in batches, adds the CloudEvents headers and advances its cursor
 // only past acknowledged events; the bare producer only produces and
 // flushes once. Items are events (messages) per second (docs/benchmarks.md).
@@ -70,8 +71,32 @@ crm::bus::RdKafkaPtr BareProducer() {
   return producer;
 }
 
+// The CloudEvents headers the relay adds to an event of this benchmark
+// (docs/events.md), with values of the same sizes; the caller owns them.
+rd_kafka_headers_t* SameHeadersAsTheRelay(const std::string& key, int i) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(12);
+  auto add = [h](const char* name, absl::string_view v) {
+    rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+  };
+  const std::string id = absl::StrCat("0b7c3a52-41f6-4c8e-9d1a-", 100000000000 + i);
+  add(crm::bus::kCeSpecVersion, "1.0");
+  add(crm::bus::kCeId, id);
+  add(crm::bus::kCeType, "bench.Event");
+  add(crm::bus::kCeSource, "/crm/bench");
+  add(crm::bus::kCeSubject, key);
+  add(crm::bus::kCeTime, "2026-12-03T17:00:00.123456789Z");
+  add(crm::bus::kContentType, "application/protobuf");
+  add(crm::bus::kTenantHeader, "bench");
+  add(crm::bus::kVersionHeader, absl::StrCat(i % kPerStream + 1));
+  add(crm::bus::kPositionHeader, absl::StrCat(i + 1));
+  return h;
+}
+
+// range(1) = 1: each message carries the same headers as the relay's, so
+// the two send the same records and the difference is the relay's own work.
 void BM_BareIdempotentProducer(benchmark::State& state) {
   const int events = static_cast<int>(state.range(0));
+  const bool headers = state.range(1) != 0;
   for (auto _ : state) {
     state.PauseTiming();
     crm::bus::RdKafkaPtr producer = BareProducer();
@@ -86,11 +111,14 @@ void BM_BareIdempotentProducer(benchmark::State& state) {
     state.ResumeTiming();
     for (int i = 0; i < events;) {
       const std::string key = absl::StrCat("s", i / kPerStream);
+      rd_kafka_headers_t* h = headers ? SameHeadersAsTheRelay(key, i) : nullptr;
       rd_kafka_resp_err_t e =
           rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(kBareTopic.c_str()),
                             RD_KAFKA_V_KEY(key.data(), key.size()),
                             RD_KAFKA_V_VALUE(const_cast<char*>(kPayload.data()), kPayload.size()),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                            RD_KAFKA_V_END);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && h != nullptr) rd_kafka_headers_destroy(h);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer.get(), 10);
         continue;
@@ -274,8 +302,11 @@ void BM_ProjectionLag(benchmark::State& state) {
 
 // range(0): events (messages) per run.
 BENCHMARK(BM_BareIdempotentProducer)
-    ->Arg(20'000)
-    ->Arg(100'000)
+    ->ArgNames({"events", "headers"})
+    ->Args({20'000, 0})
+    ->Args({100'000, 0})
+    ->Args({20'000, 1})
+    ->Args({100'000, 1})
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
