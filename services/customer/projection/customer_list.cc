@@ -278,30 +278,47 @@ absl::StatusOr<std::vector<SalesHistory>> ReadSales(readstore::ReadStore* store,
 
 }  // namespace
 
-absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
-                                                          const std::string& tenant) {
-  ASSIGN_OR_RETURN(const int64_t count, ReadCount(store, tenant));
-  ASSIGN_OR_RETURN(const auto histories, ReadSales(store, tenant));
-  return AssignTiers(histories, count);
-}
-
 absl::StatusOr<std::shared_ptr<const TierCache::Tiers>> TierCache::Get(const std::string& tenant) {
   // Read before the rows: rows read after are at least as new as these.
   ASSIGN_OR_RETURN(const auto sales_at, store_->Get(SalesAtKey(tenant)));
   ASSIGN_OR_RETURN(const int64_t count, ReadCount(store_, tenant));
+  std::shared_ptr<Kept> kept;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<Kept>& slot = tenants_[tenant];
+    if (!slot) {
+      slot = std::make_shared<Kept>();
+      if (tenants_.size() > max_tenants_) {
+        auto oldest = tenants_.end();
+        for (auto it = tenants_.begin(); it != tenants_.end(); ++it) {
+          if (it->second != slot &&
+              (oldest == tenants_.end() || it->second->used < oldest->second->used)) {
+            oldest = it;
+          }
+        }
+        tenants_.erase(oldest);  // a caller still working it out keeps its own
+      }
+    }
+    kept = tenants_[tenant];
+    kept->used = ++asked_;
+  }
+  std::lock_guard<std::mutex> lock(kept->mu);
+  if (!kept->loaded || kept->sales_at != sales_at.value_or("")) {
+    ASSIGN_OR_RETURN(kept->histories, ReadSales(store_, tenant));
+    kept->loaded = true;
+    kept->sales_at = sales_at.value_or("");
+    kept->tiers = nullptr;
+  }
+  if (!kept->tiers || kept->count != count) {
+    kept->tiers = std::make_shared<const Tiers>(AssignTiers(kept->histories, count));
+    kept->count = count;
+  }
+  return kept->tiers;
+}
+
+size_t TierCache::tenants_kept() {
   std::lock_guard<std::mutex> lock(mu_);
-  Kept& kept = tenants_[tenant];
-  if (!kept.loaded || kept.sales_at != sales_at.value_or("")) {
-    ASSIGN_OR_RETURN(kept.histories, ReadSales(store_, tenant));
-    kept.loaded = true;
-    kept.sales_at = sales_at.value_or("");
-    kept.tiers = nullptr;
-  }
-  if (!kept.tiers || kept.count != count) {
-    kept.tiers = std::make_shared<const Tiers>(AssignTiers(kept.histories, count));
-    kept.count = count;
-  }
-  return kept.tiers;
+  return tenants_.size();
 }
 
 void Decorate(const std::map<std::string, ev::Tier>& tiers, absl::Time now, Row* c) {
@@ -322,9 +339,9 @@ std::string PushedMotKey(const std::string& tenant, const std::string& customer,
 
 absl::StatusOr<std::vector<v1::Reminder>> ListMotReminders(readstore::ReadStore* store,
                                                            const std::string& tenant,
+                                                           const TierCache::Tiers& tiers,
                                                            const std::string& rep,
                                                            absl::Duration gap, absl::Time now) {
-  ASSIGN_OR_RETURN(auto tiers, LoadTiers(store, tenant));
   std::vector<v1::Reminder> out;
   std::string after;
   do {
@@ -394,10 +411,10 @@ absl::StatusOr<std::vector<ev::SegmentSaved>> ListSegments(readstore::ReadStore*
 
 absl::StatusOr<CustomerPage> ListSegmentMembers(readstore::ReadStore* store,
                                                 const std::string& tenant,
+                                                const TierCache::Tiers& tiers,
                                                 const ev::SegmentRule& rule,
                                                 const std::string& viewer, absl::Time now,
                                                 int page_size, const std::string& after_id) {
-  ASSIGN_OR_RETURN(auto tiers, LoadTiers(store, tenant));
   return readstore::ReadPage<Row>(store, RowKey(tenant, ""), "", after_id, page_size, [&](Row& c) {
     if (!viewer.empty() && !c.owner_id().empty() && c.owner_id() != viewer) return false;
     Decorate(tiers, now, &c);

@@ -12,6 +12,7 @@
 //       `<tenant>\0sales-at` -> log position of the last sales fact applied;
 //       `<tenant>\0segment\0<id>` -> events.v1.SegmentSaved.
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,33 +55,39 @@ struct PoolQuality {
 absl::StatusOr<PoolQuality> MeasurePool(readstore::ReadStore* store, const std::string& tenant,
                                         const std::string& rep);
 
-// Every tier that is not C, from the tenant's sales facts.
-absl::StatusOr<std::map<std::string, ev::Tier>> LoadTiers(readstore::ReadStore* store,
-                                                          const std::string& tenant);
-
-// The tenant's tiers as LoadTiers gives them, kept per tenant: the sales
-// rows are read again only when a sales fact was applied since, and the
-// tiers worked out again when that or the tenant's customer count moved
-// (the top fifth is of all its customers). Every customer a command answers
-// with, and every page listed, carries its tier; reading every sales row of
-// the tenant for each was a whole-tenant read per call. Thread-safe.
+// Every tier that is not C, from the tenant's sales facts, kept per tenant:
+// the sales rows are read again only when a sales fact was applied since,
+// and the tiers worked out again when that or the tenant's customer count
+// moved (the top fifth is of all its customers). Every customer a command
+// answers with, every page listed, every segment and every rep's moments of
+// truth carry tiers; reading every sales row of the tenant for each was a
+// whole-tenant read per call. Thread-safe: each tenant is worked out under
+// its own lock, so a large tenant's re-read does not hold up another's
+// calls; the `max_tenants` asked for most recently are kept.
 class TierCache {
  public:
   using Tiers = std::map<std::string, ev::Tier>;
-  explicit TierCache(readstore::ReadStore* store) : store_(store) {}
+  static constexpr size_t kMaxTenants = 256;
+  explicit TierCache(readstore::ReadStore* store, size_t max_tenants = kMaxTenants)
+      : store_(store), max_tenants_(std::max<size_t>(max_tenants, 1)) {}
   absl::StatusOr<std::shared_ptr<const Tiers>> Get(const std::string& tenant);
+  size_t tenants_kept();
 
  private:
   struct Kept {
+    std::mutex mu;
     bool loaded = false;
     std::string sales_at;  // the sales facts' position `histories` were read at
     std::vector<SalesHistory> histories;
     int64_t count = -1;  // the customer count `tiers` were worked out for
     std::shared_ptr<const Tiers> tiers;
+    uint64_t used = 0;  // when last asked for; under the cache's mu_
   };
   readstore::ReadStore* store_;
-  std::mutex mu_;
-  absl::flat_hash_map<std::string, Kept> tenants_;
+  const size_t max_tenants_;
+  std::mutex mu_;  // tenants_ and each Kept's `used`
+  uint64_t asked_ = 0;
+  absl::flat_hash_map<std::string, std::shared_ptr<Kept>> tenants_;
 };
 
 // Sets the computed fields of a customer row: tier (from `tiers`) and score.
@@ -98,17 +105,18 @@ std::string PushedMotKey(const std::string& tenant, const std::string& customer,
 // follow-up for `gap`, and the pushed ones of their customers), soonest due
 // first.
 absl::StatusOr<std::vector<crm::customer::v1::Reminder>> ListMotReminders(
-    readstore::ReadStore* store, const std::string& tenant, const std::string& rep,
-    absl::Duration gap, absl::Time now);
+    readstore::ReadStore* store, const std::string& tenant, const TierCache::Tiers& tiers,
+    const std::string& rep, absl::Duration gap, absl::Time now);
 
 absl::StatusOr<std::vector<ev::SegmentSaved>> ListSegments(readstore::ReadStore* store,
                                                            const std::string& tenant);
 
 // Up to `page_size` customers after `after_id` matching `rule` now, among
 // those `viewer` sees in full (theirs and the public pool's; an empty viewer
-// sees every customer), decorated.
+// sees every customer), decorated with the tenant's `tiers`.
 absl::StatusOr<CustomerPage> ListSegmentMembers(readstore::ReadStore* store,
                                                 const std::string& tenant,
+                                                const TierCache::Tiers& tiers,
                                                 const ev::SegmentRule& rule,
                                                 const std::string& viewer, absl::Time now,
                                                 int page_size, const std::string& after_id);

@@ -444,7 +444,9 @@ grpc::Status CustomerServiceImpl::ListReminders(grpc::ServerContext* ctx,
   if (!reminders.ok()) return rpc::ToGrpcStatus(reminders.status());
   auto policy = commands_->PolicyFor(caller->tenant);
   if (!policy.ok()) return rpc::ToGrpcStatus(policy.status());
-  auto mots = ListMotReminders(read_store_, caller->tenant, caller->user,
+  auto tiers = tiers_.Get(caller->tenant);
+  if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
+  auto mots = ListMotReminders(read_store_, caller->tenant, **tiers, caller->user,
                                policy->a_tier_follow_up_gap, commands_->clock()->Now());
   if (!mots.ok()) return rpc::ToGrpcStatus(mots.status());
   auto reservations = ListReservationReminders(commands_, caller->tenant, caller->user);
@@ -573,8 +575,10 @@ grpc::Status CustomerServiceImpl::ListSegmentCustomers(grpc::ServerContext* ctx,
   const std::string list = absl::StrCat("segment:", caller->tenant, ":", *id, ":", caller->user);
   auto after = rpc::DecodePageToken(list, req->page_token());
   if (!after.ok()) return rpc::ToGrpcStatus(after.status());
-  auto page = ListSegmentMembers(read_store_, caller->tenant, segment->rule(), Viewer(*caller),
-                                 commands_->clock()->Now(), *size, *after);
+  auto tiers = tiers_.Get(caller->tenant);
+  if (!tiers.ok()) return rpc::ToGrpcStatus(tiers.status());
+  auto page = ListSegmentMembers(read_store_, caller->tenant, **tiers, segment->rule(),
+                                 Viewer(*caller), commands_->clock()->Now(), *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
   for (auto& c : page->items) *resp->add_customers() = std::move(c);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
