@@ -6,8 +6,6 @@
 
 namespace crm::bus {
 
-constexpr char kLogSource[] = "log";
-
 // A batch ends at this many events or once its payloads reach the size: a
 // larger batch writes a row rewritten within it once (a rebuild's or a
 // catch-up's customers touched again, a rep's and a tenant's rows).
@@ -16,13 +14,13 @@ constexpr size_t kBatchPayloadBytes = 4 << 20;
 constexpr size_t kKeptWhenIdle = 256;
 
 absl::StatusOr<size_t> LogTailer::Step() {
-  ASSIGN_OR_RETURN(int64_t consumed, runner_->Offset(kLogSource, 0));
+  ASSIGN_OR_RETURN(int64_t consumed, runner_->Offset(readstore::kLogSource, 0));
   consumed = std::max<int64_t>(consumed, 0);
   position_ = consumed;
   size_t n = 0, bytes = 0;
   auto take = [&](readstore::StoredEvent& e) {
     if (n == batch_.size()) {
-      batch_.emplace_back().source = kLogSource;
+      batch_.emplace_back().source = readstore::kLogSource;
     }
     readstore::Envelope& slot = batch_[n++];
     slot.offset = e.position();

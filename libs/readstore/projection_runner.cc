@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/eventstore/event_store.h"
 #include "libs/status/status.h"
 #include "libs/storage/rocks.h"
 
@@ -105,19 +106,25 @@ std::string ProjectionRunner::VersionKey(const StoredEvent& e) const {
   return absl::StrCat(e.tenant(), Sep(), "version", Sep(), name_, Sep(), e.stream_id());
 }
 
-std::pair<std::string, std::string> ProjectionRunner::Park(const Envelope& e,
-                                                           absl::string_view error) {
+absl::StatusOr<std::pair<std::string, std::string>> ProjectionRunner::Park(
+    const Envelope& e, absl::string_view error) {
   ParkedEvent p;
   p.set_projection(name_);
   p.set_source(e.source);
   p.set_partition(e.partition);
   p.set_offset(e.offset);
   *p.mutable_event() = e.event;
+  if (e.source == kLogSource && store_->parked_cipher() != nullptr && !e.event.type().empty()) {
+    ASSIGN_OR_RETURN(
+        *p.mutable_event()->mutable_payload(),
+        store_->parked_cipher()->Seal(e.event.tenant(), e.event.type(), e.event.payload()));
+    p.set_payload_sealed(true);
+  }
   p.set_error(std::string(error));
   p.set_raw(e.raw);
   const absl::Time now = clock_->Now();
   p.mutable_parked_time()->set_seconds(absl::ToUnixSeconds(now));
-  return {name_ + Sep() + EncodeBigEndian64(++park_seq_), p.SerializeAsString()};
+  return std::make_pair(name_ + Sep() + EncodeBigEndian64(++park_seq_), p.SerializeAsString());
 }
 
 absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
@@ -127,6 +134,17 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
   std::vector<std::pair<std::string, std::string>> parked_rows;
   int64_t applied = 0, dups = 0, gaps = 0, parked = 0, last_micros = 0;
   const int64_t seq_before = park_seq_;
+  // A parked event's row; an error (sealing its payload) fails the batch.
+  auto park = [&](const Envelope& e, absl::string_view error) -> absl::Status {
+    auto row = Park(e, error);
+    if (!row.ok()) {
+      park_seq_ = seq_before;
+      return row.status();
+    }
+    parked_rows.push_back(*std::move(row));
+    ++parked;
+    return absl::OkStatus();
+  };
 
   for (const Envelope& e : batch) {
     const std::string okey = OffsetKey(e.source, e.partition);
@@ -143,8 +161,7 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     offsets[okey] = e.offset;
 
     if (!e.decode_error.empty()) {
-      parked_rows.push_back(Park(e, e.decode_error));
-      ++parked;
+      RETURN_IF_ERROR(park(e, e.decode_error));
       continue;
     }
     std::string vkey = VersionKey(e.event);
@@ -171,8 +188,7 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     absl::Status st = projection_->Apply(e.event, rows);
     if (!st.ok()) {
       rows.Undo();
-      parked_rows.push_back(Park(e, st.ToString()));
-      ++parked;
+      RETURN_IF_ERROR(park(e, st.ToString()));
     } else {
       ++applied;
       last_micros = e.event.time().seconds() * 1'000'000 + e.event.time().nanos() / 1000;
@@ -268,6 +284,17 @@ absl::StatusOr<int64_t> ProjectionRunner::ReplayParked() {
     if (p.event().type().empty()) {  // never decoded: nothing to apply yet
       ++remaining;
       continue;
+    }
+    if (p.payload_sealed()) {
+      eventstore::PayloadCipher* cipher = store_->parked_cipher();
+      auto opened = cipher == nullptr
+                        ? absl::FailedPreconditionError("no cipher to open it")
+                        : cipher->Open(p.event().tenant(), p.event().type(), p.event().payload());
+      if (!opened.ok()) {
+        ++remaining;
+        continue;
+      }
+      p.mutable_event()->set_payload(*std::move(opened));
     }
     rows.StartEvent();
     if (projection_->Apply(p.event(), rows).ok()) {

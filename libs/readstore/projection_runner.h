@@ -34,9 +34,12 @@ namespace crm::readstore {
 using StoredEvent = crm::eventstore::v1::StoredEvent;
 using ParkedEvent = crm::projection::v1::ParkedEvent;
 
+// The source of the events read from the service's own log.
+inline constexpr char kLogSource[] = "log";
+
 // One event as a projection receives it, with where it came from.
 struct Envelope {
-  std::string source;  // "log" or the Kafka topic
+  std::string source;  // kLogSource or the Kafka topic
   int32_t partition = 0;
   int64_t offset = 0;  // log position or Kafka offset
   StoredEvent event;
@@ -136,7 +139,8 @@ class ProjectionRunner {
   std::string OffsetKey(absl::string_view source, int32_t partition) const;
   std::string VersionKey(const StoredEvent& e) const;
   // The parked event's row, to be written with the batch.
-  std::pair<std::string, std::string> Park(const Envelope& e, absl::string_view error);
+  absl::StatusOr<std::pair<std::string, std::string>> Park(const Envelope& e,
+                                                           absl::string_view error);
 
   ReadStore* store_;
   Projection* projection_;

@@ -1,20 +1,29 @@
 #include "libs/readstore/projection_runner.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "libs/eventstore/event_store.h"
 #include "libs/testing/temp_dir.h"
 
 namespace crm::readstore {
 namespace {
 
-// Counts events per tenant; refuses payload "poison" unless fixed.
+// Counts events per tenant; refuses payloads starting "poison" unless fixed.
 class CountingProjection : public Projection {
  public:
   std::string name() const override { return "counts"; }
   absl::Status Apply(const StoredEvent& e, RowWriter& rows) override {
     rows.Put(absl::StrCat("seen/", e.event_id()), "1");  // undone when parked
-    if (e.payload() == "poison" && !fixed) return absl::InvalidArgumentError("cannot apply");
+    if (absl::StartsWith(e.payload(), "poison") && !fixed) {
+      return absl::InvalidArgumentError("cannot apply");
+    }
+    payloads.push_back(e.payload());
     auto current = rows.Get(absl::StrCat(e.tenant(), "/count"));
     if (!current.ok()) return current.status();
     int64_t n = 0;
@@ -23,6 +32,25 @@ class CountingProjection : public Projection {
     return absl::OkStatus();
   }
   bool fixed = false;
+  std::vector<std::string> payloads;  // of the events applied
+};
+
+// "Seals" a payload by reversing it behind a mark; refuses tenant
+// "unsealable".
+class ReversingCipher : public eventstore::PayloadCipher {
+ public:
+  absl::StatusOr<std::string> Seal(absl::string_view tenant, absl::string_view,
+                                   std::string payload) override {
+    if (tenant == "unsealable") return absl::UnavailableError("key store unavailable");
+    std::reverse(payload.begin(), payload.end());
+    return "sealed:" + payload;
+  }
+  absl::StatusOr<std::string> Open(absl::string_view, absl::string_view,
+                                   std::string payload) override {
+    absl::string_view v = payload;
+    if (!absl::ConsumePrefix(&v, "sealed:")) return absl::DataLossError("not sealed");
+    return std::string(v.rbegin(), v.rend());
+  }
 };
 
 Envelope Event(int64_t offset, std::string stream, int64_t version, std::string payload = "ok",
@@ -128,6 +156,38 @@ TEST_F(ProjectionRunnerTest, PoisonEventIsParkedAndReplayedAfterAFix) {
   projection_.fixed = false;
   ASSERT_TRUE(runner_->ApplyBatch({Event(5, "e", 1, "poison")}).ok());
   EXPECT_EQ(runner_->Parked(10)->size(), 2u);
+}
+
+TEST_F(ProjectionRunnerTest, AnEventFromTheLogIsParkedSealedAndOpenedAgainToBeReplayed) {
+  ReversingCipher cipher;
+  store_->SealParkedWith(&cipher);
+  Envelope from_log = Event(0, "a", 1, "poison from the log");
+  from_log.source = kLogSource;
+  // A topic's events arrive sealed as published; they are parked as they are.
+  ASSERT_TRUE(runner_->ApplyBatch({from_log, Event(0, "b", 1, "poison")}).ok());
+  auto parked = runner_->Parked(10);
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_EQ((*parked)[0].event().payload(), "sealed:gol eht morf nosiop");
+  EXPECT_TRUE((*parked)[0].payload_sealed());
+  EXPECT_EQ((*parked)[1].event().payload(), "poison");
+  EXPECT_FALSE((*parked)[1].payload_sealed());
+
+  // When it cannot be sealed the batch fails and records nothing.
+  Envelope unsealable = Event(1, "c", 1, "poison");
+  unsealable.source = kLogSource;
+  unsealable.event.set_tenant("unsealable");
+  EXPECT_FALSE(runner_->ApplyBatch({unsealable}).ok());
+  EXPECT_EQ(*runner_->Offset(kLogSource, 0), 0);
+  EXPECT_EQ(runner_->Parked(10)->size(), 2u);
+
+  // Without the cipher a sealed event cannot be opened: it stays parked.
+  projection_.fixed = true;
+  Reopen();
+  EXPECT_EQ(*runner_->ReplayParked(), 1);
+  EXPECT_EQ(projection_.payloads, std::vector<std::string>{"poison"});
+  store_->SealParkedWith(&cipher);
+  EXPECT_EQ(*runner_->ReplayParked(), 0);
+  EXPECT_EQ(projection_.payloads, (std::vector<std::string>{"poison", "poison from the log"}));
 }
 
 TEST_F(ProjectionRunnerTest, PartitionsKeepTheirOwnOffsets) {

@@ -19,6 +19,10 @@
 #include "libs/storage/encoding.h"
 #include "rocksdb/db.h"
 
+namespace crm::eventstore {
+class PayloadCipher;
+}
+
 namespace crm::readstore {
 
 class ReadStore {
@@ -64,6 +68,13 @@ class ReadStore {
   // older SSTs), not just hidden.
   absl::Status Scrub(absl::string_view tenant);
 
+  // The cipher the service's event log is sealed with: the projections over
+  // this store seal the payload of an event from the log they park, and
+  // open it to replay it (ParkedEvent.payload_sealed). Set before they run;
+  // without one, parked payloads are kept as applied.
+  void SealParkedWith(eventstore::PayloadCipher* cipher) { parked_cipher_ = cipher; }
+  eventstore::PayloadCipher* parked_cipher() const { return parked_cipher_; }
+
  private:
   ReadStore() = default;
   std::unique_ptr<rocksdb::DB> db_;
@@ -71,6 +82,7 @@ class ReadStore {
   rocksdb::ColumnFamilyHandle* rows_ = nullptr;
   rocksdb::ColumnFamilyHandle* progress_ = nullptr;
   rocksdb::ColumnFamilyHandle* parked_ = nullptr;
+  eventstore::PayloadCipher* parked_cipher_ = nullptr;
 };
 
 using storage::DecodeBigEndian64;

@@ -11,6 +11,7 @@ absl::StatusOr<Stores> OpenStores(const Process& process, eventstore::PayloadCip
       eventstore::EventStore::Open(
           {.path = process.data_dir + "/events", .cipher = cipher, .clock = process.clock}));
   ASSIGN_OR_RETURN(stores.read, readstore::ReadStore::Open(process.data_dir + "/read"));
+  stores.read->SealParkedWith(cipher);
   return stores;
 }
 
