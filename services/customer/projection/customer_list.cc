@@ -286,21 +286,18 @@ absl::StatusOr<std::shared_ptr<const TierCache::Tiers>> TierCache::Get(const std
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::shared_ptr<Kept>& slot = tenants_[tenant];
-    if (!slot) {
-      slot = std::make_shared<Kept>();
-      if (tenants_.size() > max_tenants_) {
-        auto oldest = tenants_.end();
-        for (auto it = tenants_.begin(); it != tenants_.end(); ++it) {
-          if (it->second != slot &&
-              (oldest == tenants_.end() || it->second->used < oldest->second->used)) {
-            oldest = it;
-          }
-        }
-        tenants_.erase(oldest);  // a caller still working it out keeps its own
-      }
-    }
-    kept = tenants_[tenant];
+    if (!slot) slot = std::make_shared<Kept>();
+    kept = slot;
     kept->used = ++asked_;
+    if (tenants_.size() > max_tenants_) {
+      // Drop the tenant asked for least recently (never this one, just
+      // asked for); a caller still working it out keeps its own.
+      auto oldest = tenants_.begin();
+      for (auto it = tenants_.begin(); it != tenants_.end(); ++it) {
+        if (it->second->used < oldest->second->used) oldest = it;
+      }
+      tenants_.erase(oldest);
+    }
   }
   std::lock_guard<std::mutex> lock(kept->mu);
   if (!kept->loaded || kept->sales_at != sales_at.value_or("")) {
