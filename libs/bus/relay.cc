@@ -21,6 +21,27 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
 
 }  // namespace
 
+rd_kafka_headers_t* CloudEventHeaders(const eventstore::StoredEvent& e, absl::string_view source) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(12);
+  auto add = [h](const char* name, absl::string_view v) {
+    rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+  };
+  add(kCeSpecVersion, "1.0");
+  add(kCeId, e.event_id());
+  add(kCeType, e.type());
+  add(kCeSource, source);
+  add(kCeSubject, e.stream_id());
+  char time[kCeTimeSize];
+  add(kCeTime, FormatCeTime(e.time(), time));
+  add(kContentType, "application/protobuf");
+  add(kTenantHeader, e.tenant());
+  add(kVersionHeader, absl::AlphaNum(e.version()).Piece());
+  add(kPositionHeader, absl::AlphaNum(e.position()).Piece());
+  if (!e.actor().empty()) add(kActorHeader, e.actor());
+  if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
+  return h;
+}
+
 Relay::Relay(eventstore::EventStore* store, RelayOptions options)
     : store_(store),
       options_(std::move(options)),
@@ -99,23 +120,7 @@ bool Relay::Connect() {
 }
 
 bool Relay::Produce(const eventstore::StoredEvent& e) {
-  rd_kafka_headers_t* h = rd_kafka_headers_new(12);
-  auto add = [h](const char* name, absl::string_view v) {
-    rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
-  };
-  add(kCeSpecVersion, "1.0");
-  add(kCeId, e.event_id());
-  add(kCeType, e.type());
-  add(kCeSource, source_);
-  add(kCeSubject, e.stream_id());
-  char time[kCeTimeSize];
-  add(kCeTime, FormatCeTime(e.time(), time));
-  add(kContentType, "application/protobuf");
-  add(kTenantHeader, e.tenant());
-  add(kVersionHeader, absl::AlphaNum(e.version()).Piece());
-  add(kPositionHeader, absl::AlphaNum(e.position()).Piece());
-  if (!e.actor().empty()) add(kActorHeader, e.actor());
-  if (!e.actor_service().empty()) add(kActorServiceHeader, e.actor_service());
+  rd_kafka_headers_t* h = CloudEventHeaders(e, source_);
   InFlight& slot = in_flight_.emplace_back(InFlight{e.position(), kPending});
   rd_kafka_resp_err_t err =
       rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),

@@ -26,6 +26,11 @@
 
 namespace crm::bus {
 
+// The CloudEvents binary-mode headers (docs/events.md) of a stored event
+// published from `source` ("/crm/<service>"); the caller owns them until
+// rd_kafka_producev takes them.
+rd_kafka_headers_t* CloudEventHeaders(const eventstore::StoredEvent& e, absl::string_view source);
+
 struct RelayOptions {
   std::string service;  // topic is TopicFor(service); ce_source is "/crm/<service>"
   KafkaOptions kafka;

@@ -71,32 +71,34 @@ crm::bus::RdKafkaPtr BareProducer() {
   return producer;
 }
 
-// The CloudEvents headers the relay adds to an event of this benchmark
-// (docs/events.md), with values of the same sizes; the caller owns them.
-rd_kafka_headers_t* SameHeadersAsTheRelay(const std::string& key, int i) {
-  rd_kafka_headers_t* h = rd_kafka_headers_new(12);
-  auto add = [h](const char* name, absl::string_view v) {
-    rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
-  };
-  const std::string id = absl::StrCat("0b7c3a52-41f6-4c8e-9d1a-", 100000000000 + i);
-  add(crm::bus::kCeSpecVersion, "1.0");
-  add(crm::bus::kCeId, id);
-  add(crm::bus::kCeType, "bench.Event");
-  add(crm::bus::kCeSource, "/crm/bench");
-  add(crm::bus::kCeSubject, key);
-  add(crm::bus::kCeTime, "2026-12-03T17:00:00.123456789Z");
-  add(crm::bus::kContentType, "application/protobuf");
-  add(crm::bus::kTenantHeader, "bench");
-  add(crm::bus::kVersionHeader, absl::StrCat(i % kPerStream + 1));
-  add(crm::bus::kPositionHeader, absl::StrCat(i + 1));
-  return h;
+// A log of `events` events, kPerStream per aggregate, as the relay reads it.
+std::unique_ptr<crm::eventstore::EventStore> StoreOf(const std::string& path, int events) {
+  auto store = crm::eventstore::EventStore::Open({.path = path, .sync = false});
+  if (!store.ok()) std::abort();
+  for (int s = 0; s < events / kPerStream; ++s) {
+    std::vector<crm::eventstore::NewEvent> batch(kPerStream, {"bench.Event", kPayload});
+    if (!(*store)
+             ->Append({"bench", absl::StrCat("s", s)}, 0, std::move(batch), absl::StrCat(s))
+             .ok()) {
+      std::abort();
+    }
+  }
+  return std::move(*store);
 }
 
-// range(1) = 1: each message carries the same headers as the relay's, so
-// the two send the same records and the difference is the relay's own work.
+// Sends the events of the relay's log: their keys and payloads, and with
+// range(1) = 1 the relay's CloudEvents headers too, so the two send the same
+// records and the difference is the relay's own work.
 void BM_BareIdempotentProducer(benchmark::State& state) {
   const int events = static_cast<int>(state.range(0));
   const bool headers = state.range(1) != 0;
+  std::vector<crm::eventstore::StoredEvent> log;
+  {
+    crm::test::TempDir dir;
+    auto read = StoreOf(dir.path() + "/events", events)->ReadLog(0, events);
+    if (!read.ok()) std::abort();
+    log = std::move(*read);
+  }
   for (auto _ : state) {
     state.PauseTiming();
     crm::bus::RdKafkaPtr producer = BareProducer();
@@ -110,14 +112,13 @@ void BM_BareIdempotentProducer(benchmark::State& state) {
     }
     state.ResumeTiming();
     for (int i = 0; i < events;) {
-      const std::string key = absl::StrCat("s", i / kPerStream);
-      rd_kafka_headers_t* h = headers ? SameHeadersAsTheRelay(key, i) : nullptr;
-      rd_kafka_resp_err_t e =
-          rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(kBareTopic.c_str()),
-                            RD_KAFKA_V_KEY(key.data(), key.size()),
-                            RD_KAFKA_V_VALUE(const_cast<char*>(kPayload.data()), kPayload.size()),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                            RD_KAFKA_V_END);
+      const crm::eventstore::StoredEvent& event = log[i];
+      rd_kafka_headers_t* h = headers ? crm::bus::CloudEventHeaders(event, "/crm/bench") : nullptr;
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          producer.get(), RD_KAFKA_V_TOPIC(kBareTopic.c_str()),
+          RD_KAFKA_V_KEY(event.stream_id().data(), event.stream_id().size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(event.payload().data()), event.payload().size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && h != nullptr) rd_kafka_headers_destroy(h);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer.get(), 10);
@@ -146,19 +147,9 @@ void BM_Relay(benchmark::State& state) {
   int64_t timed_events = 0;
   for (auto _ : state) {
     auto dir = std::make_unique<crm::test::TempDir>();
-    auto store =
-        crm::eventstore::EventStore::Open({.path = dir->path() + "/events", .sync = false});
-    if (!store.ok()) std::abort();
-    for (int s = 0; s < events / kPerStream; ++s) {
-      std::vector<crm::eventstore::NewEvent> batch(kPerStream, {"bench.Event", kPayload});
-      if (!(*store)
-               ->Append({"bench", absl::StrCat("s", s)}, 0, std::move(batch), absl::StrCat(s))
-               .ok()) {
-        std::abort();
-      }
-    }
+    auto store = StoreOf(dir->path() + "/events", events);
     auto relay = std::make_unique<crm::bus::Relay>(
-        store->get(), crm::bus::RelayOptions{"bench", {Broker().bootstrap(), "", {}}});
+        store.get(), crm::bus::RelayOptions{"bench", {Broker().bootstrap(), "", {}}});
     relay->Start();
     const absl::Time give_up = absl::Now() + absl::Seconds(120);
     while (relay->published_position() == 0 && absl::Now() < give_up) {
@@ -272,14 +263,14 @@ void BM_ProjectionLag(benchmark::State& state) {
     } else {
       producer = BareProducer();
       send = [&](const std::string& key) {
-        rd_kafka_headers_t* h = rd_kafka_headers_new(6);
-        for (const auto& [name, value] : {std::pair{crm::bus::kCeType, "bench.Event"},
-                                          {crm::bus::kCeId, key.c_str()},
-                                          {crm::bus::kCeSubject, key.c_str()},
-                                          {crm::bus::kTenantHeader, "bench"},
-                                          {crm::bus::kVersionHeader, "1"}}) {
-          rd_kafka_header_add(h, name, -1, value, -1);
-        }
+        crm::eventstore::StoredEvent event;
+        event.set_event_id(key);
+        event.set_tenant("bench");
+        event.set_stream_id(key);
+        event.set_version(1);
+        event.set_type("bench.Event");
+        event.mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+        rd_kafka_headers_t* h = crm::bus::CloudEventHeaders(event, "/crm/bench");
         rd_kafka_resp_err_t e = rd_kafka_producev(
             producer.get(), RD_KAFKA_V_TOPIC(kBareLagTopic.c_str()),
             RD_KAFKA_V_KEY(key.data(), key.size()),
@@ -300,7 +291,7 @@ void BM_ProjectionLag(benchmark::State& state) {
   ReportLag(state, std::move(lags));
 }
 
-// range(0): events (messages) per run.
+// range(0): events (messages) per run; range(1): 1 = with the relay's headers.
 BENCHMARK(BM_BareIdempotentProducer)
     ->ArgNames({"events", "headers"})
     ->Args({20'000, 0})
