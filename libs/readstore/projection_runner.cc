@@ -164,25 +164,32 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
       RETURN_IF_ERROR(park(e, e.decode_error));
       continue;
     }
-    std::string vkey = VersionKey(e.event);
-    auto known = versions.find(vkey);
-    int64_t version = 0;
-    if (known != versions.end()) {
-      version = known->second;
-    } else {
-      std::string stored;
-      rocksdb::Status vs =
-          store_->db()->Get(rocksdb::ReadOptions(), store_->progress(), vkey, &stored);
-      if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "read applied version");
-      if (vs.ok()) version = DecodeBigEndian64(stored);
-    }
-    if (e.event.version() <= version) {
-      ++dups;
-      continue;
-    }
-    if (e.event.version() > version + 1) {
-      ++gaps;
-      continue;
+    // The log's own order makes its events exact (see the file comment);
+    // a topic's are checked against the aggregate's applied version.
+    const bool checked = e.source != kLogSource;
+    std::string vkey;
+    auto known = versions.end();
+    if (checked) {
+      vkey = VersionKey(e.event);
+      known = versions.find(vkey);
+      int64_t version = 0;
+      if (known != versions.end()) {
+        version = known->second;
+      } else {
+        std::string stored;
+        rocksdb::Status vs =
+            store_->db()->Get(rocksdb::ReadOptions(), store_->progress(), vkey, &stored);
+        if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "read applied version");
+        if (vs.ok()) version = DecodeBigEndian64(stored);
+      }
+      if (e.event.version() <= version) {
+        ++dups;
+        continue;
+      }
+      if (e.event.version() > version + 1) {
+        ++gaps;
+        continue;
+      }
     }
     rows.StartEvent();
     absl::Status st = projection_->Apply(e.event, rows);
@@ -195,6 +202,7 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     }
     // A parked event still advances the version, so the aggregate's later
     // events keep flowing; replaying the parked one applies it out of band.
+    if (!checked) continue;
     if (known != versions.end()) {
       known->second = e.event.version();
     } else {

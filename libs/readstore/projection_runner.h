@@ -7,8 +7,11 @@
 // applied version. An event at or below the aggregate's applied version is a
 // duplicate and skipped; one above the next version is a gap (the source
 // skipped something; it is counted and skipped, and a rewind of the source
-// brings it back in order). An event that cannot be decoded or applied is
-// parked with its error and counted, and the projection goes on.
+// brings it back in order). Events from the service's own log (kLogSource)
+// are exact by their position alone: the log holds each aggregate's
+// versions in order and without gaps, and is read in order, so no applied
+// version is read or written for them. An event that cannot be decoded or
+// applied is parked with its error and counted, and the projection goes on.
 //
 // Not thread-safe: one runner per projection, fed by one thread.
 

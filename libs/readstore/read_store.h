@@ -2,8 +2,8 @@
 #define CRM_LIBS_READSTORE_READ_STORE_H_
 
 // ReadStore is a service's RocksDB for read models: projection rows plus the
-// projections' progress (consumed offsets, per-aggregate applied versions,
-// parked events). Rows and progress change together in one WriteBatch, so a
+// projections' progress (consumed offsets, per-aggregate applied versions of
+// topics' events, parked events). Rows and progress change together in one WriteBatch, so a
 // crash never leaves a read model ahead of or behind its offsets.
 //
 // Thread-safe.
