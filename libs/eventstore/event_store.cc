@@ -382,7 +382,12 @@ absl::StatusOr<std::vector<StoredEvent>> EventStore::ReadLog(int64_t from_positi
 absl::Status EventStore::ScanLog(int64_t from_position, size_t max, Payloads payloads,
                                  absl::FunctionRef<bool(StoredEvent&)> fn) {
   const int64_t last = committed_position_.load();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  // A scan reads each block of the log once, often much of the log (a read
+  // model rebuilt, the relay catching up): its blocks are not cached, so it
+  // neither pays for admitting them nor evicts what commands read again.
+  rocksdb::ReadOptions scan;
+  scan.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, log_cf_));
   StoredEvent ev;  // parsing into it again reuses its fields' memory (unless moved from)
   size_t read = 0;
   for (it->Seek(EncodeBigEndian64(std::max<int64_t>(from_position, 1))); it->Valid() && read < max;
