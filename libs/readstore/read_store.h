@@ -3,8 +3,9 @@
 
 // ReadStore is a service's RocksDB for read models: projection rows plus the
 // projections' progress (consumed offsets, per-aggregate applied versions of
-// topics' events, parked events). Rows and progress change together in one WriteBatch, so a
-// crash never leaves a read model ahead of or behind its offsets.
+// topics' events, parked events). Rows and progress change together in one
+// WriteBatch, so a crash never leaves a read model ahead of or behind its
+// offsets.
 //
 // Thread-safe.
 

@@ -1,8 +1,8 @@
 // P3: the relay publishing a log to the local broker (librdkafka's mock
 // cluster over TCP, in this process) against a bare librdkafka idempotent
-// producer sending as many messages of the same size and keys to the same
-// broker with the relay's settings (acks=all, linger.ms=2), without headers
-// and with the relay's CloudEvents headers. The relay reads
+// producer sending the same events (read from the same log beforehand) to
+// the same broker with the relay's settings (acks=all, linger.ms=2), without
+// headers and with the relay's CloudEvents headers. The relay reads
 // the log in batches, adds the CloudEvents headers and advances its cursor
 // only past acknowledged events; the bare producer only produces and
 // flushes once. Items are events (messages) per second (docs/benchmarks.md).
