@@ -146,6 +146,17 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     return absl::OkStatus();
   };
 
+  // The aggregate's version as of the events before this one.
+  auto applied_version = [&](const std::string& vkey) -> absl::StatusOr<int64_t> {
+    if (auto it = versions.find(vkey); it != versions.end()) return it->second;
+    std::string stored;
+    rocksdb::Status s =
+        store_->db()->Get(rocksdb::ReadOptions(), store_->progress(), vkey, &stored);
+    if (s.IsNotFound()) return 0;
+    RETURN_IF_ERROR(FromRocks(s, "read applied version"));
+    return DecodeBigEndian64(stored);
+  };
+
   for (const Envelope& e : batch) {
     const std::string okey = OffsetKey(e.source, e.partition);
     int64_t consumed;
@@ -167,21 +178,9 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     // The log's own order makes its events exact (see the file comment);
     // a topic's are checked against the aggregate's applied version.
     const bool checked = e.source != kLogSource;
-    std::string vkey;
-    auto known = versions.end();
+    const std::string vkey = checked ? VersionKey(e.event) : std::string();
     if (checked) {
-      vkey = VersionKey(e.event);
-      known = versions.find(vkey);
-      int64_t version = 0;
-      if (known != versions.end()) {
-        version = known->second;
-      } else {
-        std::string stored;
-        rocksdb::Status vs =
-            store_->db()->Get(rocksdb::ReadOptions(), store_->progress(), vkey, &stored);
-        if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "read applied version");
-        if (vs.ok()) version = DecodeBigEndian64(stored);
-      }
+      ASSIGN_OR_RETURN(const int64_t version, applied_version(vkey));
       if (e.event.version() <= version) {
         ++dups;
         continue;
@@ -202,12 +201,7 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     }
     // A parked event still advances the version, so the aggregate's later
     // events keep flowing; replaying the parked one applies it out of band.
-    if (!checked) continue;
-    if (known != versions.end()) {
-      known->second = e.event.version();
-    } else {
-      versions.emplace(std::move(vkey), e.event.version());
-    }
+    if (checked) versions[vkey] = e.event.version();
   }
   rocksdb::WriteBatch wb;
   rows.AddTo(&wb);
