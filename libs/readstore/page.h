@@ -5,15 +5,17 @@
 // listed under a prefix, directly or through an index (ReadStore::ScanListed),
 // filtered, at most `page_size` of them. A page reads the rows it returns
 // and those its filter skips, never the rest of the list. `keep` may change
-// the rows it keeps.
+// the rows it keeps. Rows are parsed straight into `items`, a repeated field
+// that a response takes over with Swap, so a page is never copied or moved
+// row by row.
 
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "libs/readstore/read_store.h"
 #include "libs/status/status.h"
 
@@ -21,7 +23,7 @@ namespace crm::readstore {
 
 template <typename Message>
 struct Page {
-  std::vector<Message> items;
+  google::protobuf::RepeatedPtrField<Message> items;
   std::string last_id;  // the next page starts after it; empty: no more
 };
 
@@ -34,18 +36,21 @@ absl::StatusOr<Page<Message>> ReadPage(ReadStore* store, absl::string_view prefi
   std::string last;
   RETURN_IF_ERROR(store->ScanListed(
       prefix, rows_prefix, after_id, [&](absl::string_view id, absl::string_view value) {
-        Message m;
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        Message* m = page.items.Add();
+        if (!m->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           error = absl::DataLossError(absl::StrCat("corrupt row ", id));
           return false;
         }
-        if (!keep(m)) return true;
-        if (static_cast<int>(page.items.size()) == page_size) {
+        if (!keep(*m)) {
+          page.items.RemoveLast();
+          return true;
+        }
+        if (page.items.size() > page_size) {  // a row after a full page: there is a next
+          page.items.RemoveLast();
           page.last_id = last;
           return false;
         }
-        page.items.push_back(std::move(m));
-        last = std::string(id);
+        last.assign(id.data(), id.size());
         return true;
       }));
   RETURN_IF_ERROR(error);

@@ -80,16 +80,23 @@ absl::Status ReadStore::ScanListed(
     const std::function<bool(absl::string_view, absl::string_view)>& fn) {
   absl::Status error;
   const std::string start = after_id.empty() ? "" : absl::StrCat(prefix, after_id);
+  // An index's rows are read in place (pinned, not copied), under one key
+  // buffer that keeps the rows' prefix.
+  std::string row_key(rows_prefix);
+  rocksdb::PinnableSlice row;
   RETURN_IF_ERROR(Scan(prefix, start, [&](absl::string_view key, absl::string_view value) {
     const absl::string_view id = key.substr(prefix.size());
     if (rows_prefix.empty()) return fn(id, value);
-    auto row = Get(absl::StrCat(rows_prefix, id));
-    if (!row.ok() || !*row) {
-      error = row.ok() ? absl::DataLossError(absl::StrCat("row missing for index entry ", id))
-                       : row.status();
+    row_key.resize(rows_prefix.size());
+    row_key.append(id.data(), id.size());
+    row.Reset();
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rows_, row_key, &row);
+    if (!s.ok()) {
+      error = s.IsNotFound() ? absl::DataLossError(absl::StrCat("row missing for index entry ", id))
+                             : FromRocks(s, "read row");
       return false;
     }
-    return fn(id, **row);
+    return fn(id, storage::View(row));
   }));
   return error;
 }

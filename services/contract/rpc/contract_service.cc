@@ -92,7 +92,7 @@ grpc::Status ContractServiceImpl::ListContracts(grpc::ServerContext* ctx,
   auto page = contract::ListContracts(read_store_, caller->tenant,
                                       {req->owner_id(), req->customer_id()}, *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  for (auto& c : page->items) *resp->add_contracts() = std::move(c);
+  resp->mutable_contracts()->Swap(&page->items);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }

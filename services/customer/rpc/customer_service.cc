@@ -322,8 +322,8 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   for (auto& c : page->items) {
     Decorate(**tiers, commands_->clock()->Now(), &c);
     if (!access->SeesAll(c.owner_id())) Restrict(c.owner_id(), caller->user, &c);
-    *resp->add_customers() = std::move(c);
   }
+  resp->mutable_customers()->Swap(&page->items);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }
@@ -580,7 +580,7 @@ grpc::Status CustomerServiceImpl::ListSegmentCustomers(grpc::ServerContext* ctx,
   auto page = ListSegmentMembers(read_store_, caller->tenant, **tiers, segment->rule(),
                                  Viewer(*caller), commands_->clock()->Now(), *size, *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  for (auto& c : page->items) *resp->add_customers() = std::move(c);
+  resp->mutable_customers()->Swap(&page->items);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }

@@ -117,7 +117,7 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* ctx,
       read_store_, caller->tenant, {req->owner_id(), req->customer_id(), req->open_only()}, *size,
       *after);
   if (!page.ok()) return rpc::ToGrpcStatus(page.status());
-  for (auto& o : page->items) *resp->add_opportunities() = std::move(o);
+  resp->mutable_opportunities()->Swap(&page->items);
   if (!page->last_id.empty()) resp->set_next_page_token(rpc::EncodePageToken(list, page->last_id));
   return grpc::Status::OK;
 }
