@@ -423,6 +423,15 @@ absl::StatusOr<std::optional<std::string>> EventStore::GetMeta(absl::string_view
   return value;
 }
 
+absl::Status EventStore::Compact() {
+  for (auto* h : handles_) {
+    RETURN_IF_ERROR(
+        FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr),
+                  "compact event store"));
+  }
+  return absl::OkStatus();
+}
+
 EventStoreStats EventStore::stats() const {
   return {appends_.load(), deduplicated_.load(), syncs_.load()};
 }

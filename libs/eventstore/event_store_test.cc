@@ -135,6 +135,25 @@ TEST_F(EventStoreTest, ReopenKeepsEverything) {
   for (size_t i = 0; i < log->size(); ++i) EXPECT_EQ((*log)[i].position(), int64_t(i + 1));
 }
 
+TEST_F(EventStoreTest, CompactKeepsEverything) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        store_
+            ->Append({"t1", absl::StrCat("s", i % 4)}, kAnyVersion, Events(3), absl::StrCat("r", i))
+            .ok());
+  }
+  ASSERT_TRUE(store_->Compact().ok());
+  Reopen();
+  ASSERT_TRUE(store_->Compact().ok());
+  EXPECT_EQ(store_->LastPosition(), 60);
+  EXPECT_EQ(*store_->StreamVersion({"t1", "s1"}), 15);
+  EXPECT_EQ(store_->ReadStream({"t1", "s2"})->size(), 15u);
+  auto retry = store_->Append({"t1", "s0"}, kAnyVersion, Events(1), "r7");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->stream_id(), "s3");
+  EXPECT_EQ(store_->LastPosition(), 60);
+}
+
 TEST_F(EventStoreTest, ReadLogPagesFromAPosition) {
   ASSERT_TRUE(store_->Append({"t", "a"}, kNoStream, Events(5), "r").ok());
   auto page = store_->ReadLog(2, 2);
