@@ -160,7 +160,7 @@ grpc::Status Check(const grpc::Status& s, bool expected) {
 int Serve(crm::readstore::ReadStore* rs, int64_t n) {
   crm::analytics::AnalyticsServiceImpl service(rs);
   std::unique_ptr<grpc::Server> server;
-  auto stub = v1::AnalyticsService::NewStub(crm::bench::Serve(&service, &server));
+  auto stub = v1::AnalyticsService::NewStub(crm::bench::Serve({&service}, &server));
   auto some = [n](int i) { return (i * 7919LL * 100) % std::max<int64_t>(100, n); };
   const bool served =
       Repeat("ownership", 1000,

@@ -98,7 +98,7 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t n) {
   }
   crm::lead::LeadServiceImpl service(&commands, rs);
   std::unique_ptr<grpc::Server> server;
-  auto stub = v1::LeadService::NewStub(crm::bench::Serve(&service, &server));
+  auto stub = v1::LeadService::NewStub(crm::bench::Serve({&service}, &server));
   for (int i = 0; i < 1000; ++i) {
     const std::string rep = Rep((i * 7919LL * 100) % std::max<int64_t>(100, n));
     grpc::ClientContext list_ctx;

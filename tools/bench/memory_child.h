@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -72,9 +73,9 @@ inline std::unique_ptr<ChildStores> OpenStores(const std::string& mode, const st
   return stores;
 }
 
-// A loopback gRPC server for `service`, every call's bearer token verified
+// A loopback gRPC server for `services`, every call's bearer token verified
 // and request threads kept as in production; returns a channel to it.
-inline std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
+inline std::shared_ptr<grpc::Channel> Serve(std::initializer_list<grpc::Service*> services,
                                             std::unique_ptr<grpc::Server>* server) {
   test::InstallTestVerifier();
   grpc::ServerBuilder builder;
@@ -83,7 +84,7 @@ inline std::shared_ptr<grpc::Channel> Serve(grpc::Service* service,
   builder.experimental().SetInterceptorCreators(std::move(recorder));
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   rpc::KeepServerThreads(builder);  // as libs/runtime's server does
   *server = builder.BuildAndStart();
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
