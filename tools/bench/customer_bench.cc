@@ -1,8 +1,9 @@
 // Customer service over real gRPC (loopback, real RocksDB), each figure next
 // to its baseline on the same server in the same run (docs/benchmarks.md):
 // - P1: durable commands (RecordTouch: one event each, 1,000 customers)
-//   against a no-op unary RPC (grpc.health.v1 Check);
-// - P6: read-model queries (ListCustomers, 20 rows) against the same no-op;
+//   against a no-op unary RPC served as the services' methods are (a
+//   synchronous handler), and gRPC's health Check beside it;
+// - P6: read-model queries (ListCustomers, 20 rows) against the same no-ops;
 // - P5: the customer list rebuilt from the log into an empty read store
 //   against raw unsynced RocksDB writes of as many rows;
 // - P8: the resident memory of a process serving the customer service with
