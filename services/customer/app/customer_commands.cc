@@ -87,7 +87,9 @@ absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tena
 
 absl::Status CustomerCommandHandler::Execute(
     const std::string& tenant, const std::string& request_id, const std::string& customer_id,
-    const std::function<std::string(const Customer&)>& pool_of, const DecideFn& decide) {
+    const std::function<std::string(const Customer&)>& pool_of, const DecideFn& decide,
+    bool* appended_by_this_call) {
+  if (appended_by_this_call) *appended_by_this_call = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
     if (seen) return absl::OkStatus();
@@ -118,7 +120,10 @@ absl::Status CustomerCommandHandler::Execute(
           {{tenant, PoolStreamId(d.other_rep)}, d.other_pool_version, std::move(events)});
     }
     auto appended = store_->AppendMany(std::move(appends), request_id);
-    if (appended.ok()) return absl::OkStatus();
+    if (appended.ok()) {
+      if (appended_by_this_call) *appended_by_this_call = true;
+      return absl::OkStatus();
+    }
     if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();
   }
   return absl::AbortedError("the customer kept changing under this command; retry it");
@@ -298,11 +303,22 @@ absl::StatusOr<ev::TouchRecorded> CustomerCommandHandler::RecordTouch(
   ASSIGN_OR_RETURN(const Policy policy, PolicyFor(tenant));
   cmd.now = clock_->Now();
   cmd.touch_id = eventstore::NewTimeOrderedId('t', cmd.now);
+  std::optional<ev::TouchRecorded> decided;
+  bool appended = false;
   RETURN_IF_ERROR(Execute(
       tenant, request_id, customer_id, [](const Customer&) { return std::string(); },
-      [&](const Customer& c, const RepPool&) { return Decide(c, cmd, policy); }));
-  // The touch this request recorded, first attempt or retry: read only the
-  // events its receipt names, not the whole stream again.
+      [&](const Customer& c, const RepPool&) -> absl::StatusOr<Decision> {
+        ASSIGN_OR_RETURN(Decision d, Decide(c, cmd, policy));
+        decided.reset();
+        for (const CustomerEvent& e : d.customer) {
+          if (e.has_touch_recorded()) decided = e.touch_recorded();
+        }
+        return d;
+      },
+      &appended));
+  if (appended && decided) return *std::move(decided);
+  // A retry: the touch the first attempt recorded, reading only the events
+  // its receipt names, not the whole stream again.
   ASSIGN_OR_RETURN(auto receipt, store_->FindRequest(tenant, request_id));
   if (receipt && receipt->stream_id() == customer_id) {
     ASSIGN_OR_RETURN(auto stored,

@@ -148,11 +148,13 @@ class CustomerCommandHandler {
  private:
   using DecideFn = std::function<absl::StatusOr<Decision>(const Customer&, const RepPool&)>;
   // Load, decide, append, retrying on ABORTED. `pool_of` names the rep whose
-  // pool the decision may change ("" for none).
+  // pool the decision may change ("" for none). `appended`, when given, says
+  // whether this call appended `decide`'s last decision (false: the request
+  // id had been used, or nothing was to be appended).
   absl::Status Execute(const std::string& tenant, const std::string& request_id,
                        const std::string& customer_id,
                        const std::function<std::string(const Customer&)>& pool_of,
-                       const DecideFn& decide);
+                       const DecideFn& decide, bool* appended = nullptr);
 
   // The rep's pool as its stream stands: the state last loaded (kept for
   // up to 4,096 reps) with the events appended since. A pool's
