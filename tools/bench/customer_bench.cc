@@ -8,7 +8,10 @@
 //   against raw unsynced RocksDB writes of as many rows;
 // - P8: the resident memory of a process serving the customer service with
 //   N customers stored (children of this one, so that nothing else counts).
-// Latency counters are each client's p50/p99, averaged over the clients.
+// Latency counters are each client's p50/p99, averaged over the clients;
+// `cores` is the CPU the whole process used over the run's wall time.
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,8 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <sys/resource.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -150,7 +151,8 @@ void Run(benchmark::State& state, Call call) {
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {
-    state.counters["cores"] = absl::FDivDuration(ProcessCpu() - cpu_start, absl::Now() - wall_start);
+    state.counters["cores"] =
+        absl::FDivDuration(ProcessCpu() - cpu_start, absl::Now() - wall_start);
   }
   if (micros.empty()) return;
   std::sort(micros.begin(), micros.end());
