@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -56,25 +55,6 @@ int ListedCustomers(CustomerService::Stub& stub) {
   grpc::ClientContext ctx;
   test::As(ctx, "rep-1");
   return stub.ListCustomers(&ctx, req, &resp).ok() ? resp.customers_size() : -1;
-}
-
-// Calls `call` until it succeeds, while the service is down or restarting
-// (UNAVAILABLE); any other error fails the test. False if it never did.
-template <typename Call>
-bool UntilAcknowledged(const std::string& what, Call call) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(90);
-  while (absl::Now() < give_up) {
-    const grpc::Status s = call();
-    if (s.ok()) return true;
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-      ADD_FAILURE() << what << ": " << s.error_code() << " " << s.error_message();
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << what << " was never acknowledged";
-  return false;
 }
 
 // The touches on `customer`'s stream, every page of its history read.
@@ -156,12 +136,12 @@ TEST(CustomerE2eTest, CommandsAcknowledgedUnderLoadSurviveKillNine) {
           test::As(ctx, rep);
           return stub->RecordTouch(&ctx, touch, &out);
         };
-        if (!UntilAcknowledged(touch.request_id(), record)) return;
+        if (!test::UntilAcknowledged(touch.request_id(), record)) return;
         ++touches[r];
         ++acknowledged;
         if (i % 10 == 0) {
           const std::string first = out.touch_id();
-          if (!UntilAcknowledged(touch.request_id() + " again", record)) return;
+          if (!test::UntilAcknowledged(touch.request_id() + " again", record)) return;
           EXPECT_EQ(out.touch_id(), first) << "a retried touch was recorded again";
         }
         if (i % 5 == 0) {
@@ -170,7 +150,7 @@ TEST(CustomerE2eTest, CommandsAcknowledgedUnderLoadSurviveKillNine) {
           open.set_into_public_pool(true);
           open.mutable_customer()->set_company_name(absl::StrCat("Kill Load Open ", r, "-", i));
           v1::Customer made;
-          if (!UntilAcknowledged(open.request_id(), [&] {
+          if (!test::UntilAcknowledged(open.request_id(), [&] {
                 grpc::ClientContext ctx;
                 test::As(ctx, rep);
                 return stub->CreateCustomer(&ctx, open, &made);

@@ -4,11 +4,19 @@
 // conditions; closing as lost is approved by a manager; closing as won
 // creates one contract however often it is retried, across a kill -9; the
 // contract, approved by legal and confirmed, reaches the customer's history.
+// Opportunities created under load from concurrent clients survive kill -9
+// once each.
 
 #include <signal.h>
 
+#include <atomic>
+#include <iostream>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "crm/contract/v1/contract_service.grpc.pb.h"
@@ -244,6 +252,137 @@ TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) 
         return false;
       },
       absl::Seconds(60)));
+}
+
+// Opportunities created from four concurrent clients, each create retried
+// with its request id until acknowledged and some once more after that,
+// while the opportunity service is killed -9 twice and restarted: every
+// acknowledged opportunity is there once, with its amount, and listed.
+TEST(OpportunityE2eTest, OpportunitiesAcknowledgedUnderLoadSurviveKillNine) {
+  test::Platform p;
+  p.StartBroker();
+  p.Start("customer", CRM_CUSTOMER_BIN);
+  p.Start("contract", CRM_CONTRACT_BIN);
+  const std::vector<std::string> flags = {"--contract-endpoint=" + p.Address("contract")};
+  p.Start("opportunity", CRM_OPPORTUNITY_BIN, flags);
+  auto customers = cv1::CustomerService::NewStub(p.Channel("customer"));
+  auto opps = ov1::OpportunityService::NewStub(p.Channel("opportunity"));
+  {
+    ov1::SaveProductRequest req;
+    req.set_request_id("seat");
+    req.mutable_product()->set_product_id("seat");
+    req.mutable_product()->set_display_name("CRM seat");
+    req.mutable_product()->set_list_price(120000);
+    ov1::Product out;
+    grpc::ClientContext ctx;
+    As(ctx, "boss", "admin");
+    ASSERT_TRUE(opps->SaveProduct(&ctx, req, &out).ok());
+  }
+  cv1::Customer acme;
+  {
+    cv1::CreateCustomerRequest req;
+    req.set_request_id("acme");
+    req.mutable_customer()->set_company_name("Acme GmbH");
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(customers->CreateCustomer(&ctx, req, &acme).ok());
+  }
+  auto request = [&](const std::string& rid, int seats) {
+    ov1::CreateOpportunityRequest req;
+    req.set_request_id(rid);
+    req.mutable_opportunity()->set_customer_id(acme.customer_id());
+    req.mutable_opportunity()->set_display_name("Acme " + rid);
+    auto* line = req.add_lines();
+    line->set_product_id("seat");
+    line->set_quantity(seats);
+    return req;
+  };
+  // The first waits for the customer to reach the opportunity service.
+  ASSERT_TRUE(test::Eventually(
+      [&] {
+        ov1::Opportunity out;
+        grpc::ClientContext ctx;
+        As(ctx, "rep-1");
+        return opps->CreateOpportunity(&ctx, request("first", 1), &out).ok();
+      },
+      absl::Seconds(60)));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::mutex mu;
+  std::map<std::string, int64_t> amount_of;  // by name
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&, t] {
+      for (int i = 0; !stop && !::testing::Test::HasFailure(); ++i) {
+        const ov1::CreateOpportunityRequest req =
+            request(absl::StrCat("load-", t, "-", i), 1 + i % 7);
+        ov1::Opportunity out;
+        auto create = [&] {
+          grpc::ClientContext ctx;
+          As(ctx, "rep-1");
+          return opps->CreateOpportunity(&ctx, req, &out);
+        };
+        if (!test::UntilAcknowledged(req.request_id(), create)) return;
+        const std::string name = out.name();
+        if (i % 3 == 0) {
+          if (!test::UntilAcknowledged(req.request_id() + " again", create)) return;
+          EXPECT_EQ(out.name(), name) << "a retried create made a second opportunity";
+        }
+        EXPECT_EQ(out.amount(), 120000 * (1 + i % 7)) << name;
+        std::lock_guard<std::mutex> l(mu);
+        amount_of[name] = out.amount();
+        ++acknowledged;
+      }
+    });
+  }
+  auto wait_for_more = [&](int n) {
+    const int target = acknowledged.load() + n;
+    return test::Eventually([&] { return acknowledged.load() >= target; }, absl::Seconds(60));
+  };
+  bool loaded = wait_for_more(30);
+  for (int kill = 0; kill < 2 && loaded; ++kill) {
+    p.process("opportunity").Stop(SIGKILL);
+    p.Start("opportunity", CRM_OPPORTUNITY_BIN, flags);
+    loaded = wait_for_more(30);
+  }
+  stop = true;
+  for (auto& t : load) t.join();
+  ASSERT_TRUE(loaded) << "the load stalled";
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  std::cout << "kill -9 run: " << amount_of.size() << " opportunities acknowledged\n";
+
+  for (const auto& [name, amount] : amount_of) {
+    ov1::GetOpportunityRequest get;
+    get.set_name(name);
+    ov1::Opportunity got;
+    grpc::ClientContext ctx;
+    As(ctx, "rep-1");
+    ASSERT_TRUE(opps->GetOpportunity(&ctx, get, &got).ok()) << name;
+    EXPECT_EQ(got.amount(), amount) << name;
+  }
+  std::set<std::string> listed, expected;
+  for (const auto& [name, amount] : amount_of) expected.insert(name);
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        listed.clear();
+        ov1::ListOpportunitiesRequest req;
+        req.set_customer_id(acme.customer_id());
+        req.set_page_size(100);
+        do {
+          ov1::ListOpportunitiesResponse resp;
+          grpc::ClientContext ctx;
+          As(ctx, "rep-1");
+          if (!opps->ListOpportunities(&ctx, req, &resp).ok()) return false;
+          for (const auto& o : resp.opportunities()) {
+            if (o.display_name() != "Acme first") listed.insert(o.name());
+          }
+          req.set_page_token(resp.next_page_token());
+        } while (!req.page_token().empty());
+        return listed == expected;
+      },
+      absl::Seconds(30)))
+      << listed.size() << " listed, " << expected.size() << " acknowledged";
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 // separate processes of the real binaries, on free loopback ports, with
 // their data, logs and port files under one temporary folder.
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -188,6 +190,25 @@ inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return rpc::RawCall(ctx, channel, method, request, response);
+}
+
+// Calls `call` until it succeeds, while the service is down or restarting
+// (UNAVAILABLE); any other error fails the test. False if it never did.
+template <typename Call>
+bool UntilAcknowledged(const std::string& what, Call call) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(90);
+  while (absl::Now() < give_up) {
+    const grpc::Status s = call();
+    if (s.ok()) return true;
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      ADD_FAILURE() << what << ": " << s.error_code() << " " << s.error_message();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << what << " was never acknowledged";
+  return false;
 }
 
 }  // namespace crm::test
