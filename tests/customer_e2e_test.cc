@@ -57,6 +57,19 @@ int ListedCustomers(CustomerService::Stub& stub) {
   return stub.ListCustomers(&ctx, req, &resp).ok() ? resp.customers_size() : -1;
 }
 
+// Every event of the customer service reaches the broker; nothing is parked.
+void ExpectAllPublishedNothingParked(test::Platform& p) {
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        return test::HttpGet(p.MetricsPort("customer"), "/metrics")
+                   .find("crm_relay_lag_events 0\n") != std::string::npos;
+      },
+      absl::Seconds(30)));
+  EXPECT_NE(
+      test::HttpGet(p.MetricsPort("customer"), "/metrics").find("crm_projection_parked_events 0\n"),
+      std::string::npos);
+}
+
 // The touches on `customer`'s stream, every page of its history read.
 int TouchesOf(CustomerService::Stub& stub, const v1::Customer& customer, const std::string& user) {
   int touches = 0;
@@ -200,15 +213,7 @@ TEST(CustomerE2eTest, CommandsAcknowledgedUnderLoadSurviveKillNine) {
       },
       absl::Seconds(30)))
       << listed.size() << " listed, " << created.size() << " acknowledged";
-  EXPECT_TRUE(test::Eventually(
-      [&] {
-        return test::HttpGet(p.MetricsPort("customer"), "/metrics")
-                   .find("crm_relay_lag_events 0\n") != std::string::npos;
-      },
-      absl::Seconds(30)));
-  EXPECT_NE(
-      test::HttpGet(p.MetricsPort("customer"), "/metrics").find("crm_projection_parked_events 0\n"),
-      std::string::npos);
+  ExpectAllPublishedNothingParked(p);
 }
 
 TEST(CustomerE2eTest, ConflictsReservationsAndProjectionsSurviveKillNine) {
@@ -279,16 +284,7 @@ TEST(CustomerE2eTest, ConflictsReservationsAndProjectionsSurviveKillNine) {
   // A retried create is still recognised, and still detects nothing new.
   EXPECT_EQ(CreateAcme(*stub, "rep-2", "c2", "ACME gmbh.").customer_id(), mine.customer_id());
 
-  // Every event reached the broker; nothing was parked.
-  EXPECT_TRUE(test::Eventually(
-      [&] {
-        return test::HttpGet(p.MetricsPort("customer"), "/metrics")
-                   .find("crm_relay_lag_events 0\n") != std::string::npos;
-      },
-      absl::Seconds(30)));
-  EXPECT_NE(
-      test::HttpGet(p.MetricsPort("customer"), "/metrics").find("crm_projection_parked_events 0\n"),
-      std::string::npos);
+  ExpectAllPublishedNothingParked(p);
 
   // A contract signed with a customer, published on the contract topic by
   // the relay a contract service runs, is noted on the customer's stream.

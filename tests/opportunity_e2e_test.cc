@@ -51,6 +51,30 @@ grpc::Status Retry(Call call) {
   return s;
 }
 
+// The "seat" product (list price 120000) and rep-1's customer Acme GmbH
+// into `acme`; false (the test failed) when either was refused.
+bool SeatAndAcme(ov1::OpportunityService::Stub& opps, cv1::CustomerService::Stub& customers,
+                 cv1::Customer* acme) {
+  ov1::SaveProductRequest product;
+  product.set_request_id("seat");
+  product.mutable_product()->set_product_id("seat");
+  product.mutable_product()->set_display_name("CRM seat");
+  product.mutable_product()->set_list_price(120000);
+  ov1::Product saved;
+  grpc::ClientContext pctx;
+  As(pctx, "boss", "admin");
+  const grpc::Status p = opps.SaveProduct(&pctx, product, &saved);
+  EXPECT_TRUE(p.ok()) << p.error_message();
+  cv1::CreateCustomerRequest customer;
+  customer.set_request_id("acme");
+  customer.mutable_customer()->set_company_name("Acme GmbH");
+  grpc::ClientContext cctx;
+  As(cctx, "rep-1");
+  const grpc::Status c = customers.CreateCustomer(&cctx, customer, acme);
+  EXPECT_TRUE(c.ok()) << c.error_message();
+  return p.ok() && c.ok();
+}
+
 TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) {
   test::Platform p;
   p.StartBroker();
@@ -62,26 +86,8 @@ TEST(OpportunityE2eTest, ConditionsApprovalsAndOneContractPerWinAcrossKillNine) 
   auto contracts = kv1::ContractService::NewStub(p.Channel("contract"));
   auto opps = ov1::OpportunityService::NewStub(p.Channel("opportunity"));
 
-  {
-    ov1::SaveProductRequest req;
-    req.set_request_id("seat");
-    req.mutable_product()->set_product_id("seat");
-    req.mutable_product()->set_display_name("CRM seat");
-    req.mutable_product()->set_list_price(120000);
-    ov1::Product out;
-    grpc::ClientContext ctx;
-    As(ctx, "boss", "admin");
-    ASSERT_TRUE(opps->SaveProduct(&ctx, req, &out).ok());
-  }
   cv1::Customer acme;
-  {
-    cv1::CreateCustomerRequest req;
-    req.set_request_id("acme");
-    req.mutable_customer()->set_company_name("Acme GmbH");
-    grpc::ClientContext ctx;
-    As(ctx, "rep-1");
-    ASSERT_TRUE(customers->CreateCustomer(&ctx, req, &acme).ok());
-  }
+  ASSERT_TRUE(SeatAndAcme(*opps, *customers, &acme));
 
   // The customer reaches the opportunity service through the topic.
   auto create = [&](const std::string& rid, ov1::Opportunity* out) {
@@ -267,26 +273,8 @@ TEST(OpportunityE2eTest, OpportunitiesAcknowledgedUnderLoadSurviveKillNine) {
   p.Start("opportunity", CRM_OPPORTUNITY_BIN, flags);
   auto customers = cv1::CustomerService::NewStub(p.Channel("customer"));
   auto opps = ov1::OpportunityService::NewStub(p.Channel("opportunity"));
-  {
-    ov1::SaveProductRequest req;
-    req.set_request_id("seat");
-    req.mutable_product()->set_product_id("seat");
-    req.mutable_product()->set_display_name("CRM seat");
-    req.mutable_product()->set_list_price(120000);
-    ov1::Product out;
-    grpc::ClientContext ctx;
-    As(ctx, "boss", "admin");
-    ASSERT_TRUE(opps->SaveProduct(&ctx, req, &out).ok());
-  }
   cv1::Customer acme;
-  {
-    cv1::CreateCustomerRequest req;
-    req.set_request_id("acme");
-    req.mutable_customer()->set_company_name("Acme GmbH");
-    grpc::ClientContext ctx;
-    As(ctx, "rep-1");
-    ASSERT_TRUE(customers->CreateCustomer(&ctx, req, &acme).ok());
-  }
+  ASSERT_TRUE(SeatAndAcme(*opps, *customers, &acme));
   auto request = [&](const std::string& rid, int seats) {
     ov1::CreateOpportunityRequest req;
     req.set_request_id(rid);
