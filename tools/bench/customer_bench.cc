@@ -135,7 +135,7 @@ absl::Duration ProcessCpu() {
 // Times each call of `call` (returns false on failure) and reports items/s,
 // this client's p50/p99 in microseconds and, from the first client, the
 // cores the process kept busy: cores / items_per_second is the CPU one
-// call costs, a far steadier figure than the rate on a shared machine.
+// call costs, whatever rate the run happened to reach.
 template <typename Call>
 void Run(benchmark::State& state, Call call) {
   std::vector<double> micros;
