@@ -137,7 +137,9 @@ absl::StatusOr<AppendReceipt> EventStore::Append(const StreamId& stream, int64_t
 }
 
 absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<StreamAppend> appends,
-                                                                  absl::string_view request_id) {
+                                                                  absl::string_view request_id,
+                                                                  bool* replayed) {
+  if (replayed) *replayed = false;
   FieldViolations v;
   ValidateId("request_id", request_id, v);
   if (appends.empty()) v.Add("appends", "at least one stream is required");
@@ -178,6 +180,7 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<St
     writers_cv_.wait(lock, [&] { return first->done; });
     if (first->status.ok()) {
       ++deduplicated_;
+      if (replayed) *replayed = true;
       return std::vector<AppendReceipt>(first->record.receipts().begin(),
                                         first->record.receipts().end());
     }
@@ -191,6 +194,7 @@ absl::StatusOr<std::vector<AppendReceipt>> EventStore::AppendMany(std::vector<St
       if (!ParseRequestRecord(stored, &record))
         return absl::DataLossError("corrupt request record");
       ++deduplicated_;
+      if (replayed) *replayed = true;
       return std::vector<AppendReceipt>(record.receipts().begin(), record.receipts().end());
     }
     if (!s.IsNotFound()) return FromRocks(s, "read request id");

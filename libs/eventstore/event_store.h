@@ -117,8 +117,12 @@ class EventStore {
   // is at its expected version and all events are appended, or nothing is.
   // Same request-id, durability and error rules as Append; the ABORTED
   // message names the stream that moved. Returns one receipt per stream.
+  // `replayed`, when given, says whether the request id had been appended
+  // before (or by a concurrent call): the receipts are then that append's and
+  // these events were not appended.
   absl::StatusOr<std::vector<AppendReceipt>> AppendMany(std::vector<StreamAppend> appends,
-                                                        absl::string_view request_id);
+                                                        absl::string_view request_id,
+                                                        bool* replayed = nullptr);
 
   // The (first) receipt stored for a request id, if the request was appended.
   absl::StatusOr<std::optional<AppendReceipt>> FindRequest(absl::string_view tenant,

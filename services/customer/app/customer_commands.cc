@@ -119,9 +119,12 @@ absl::Status CustomerCommandHandler::Execute(
       appends.push_back(
           {{tenant, PoolStreamId(d.other_rep)}, d.other_pool_version, std::move(events)});
     }
-    auto appended = store_->AppendMany(std::move(appends), request_id);
+    bool replayed = false;
+    auto appended = store_->AppendMany(std::move(appends), request_id, &replayed);
     if (appended.ok()) {
-      if (appended_by_this_call) *appended_by_this_call = true;
+      // A concurrent retry of this request may have appended first: then its
+      // decision stands, not this one.
+      if (appended_by_this_call) *appended_by_this_call = !replayed;
       return absl::OkStatus();
     }
     if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();

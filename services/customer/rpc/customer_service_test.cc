@@ -436,6 +436,18 @@ TEST_F(CustomerServiceTest, TouchesJudgeValidFollowUpsAndMoveTheDeadline) {
   EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_touch_recorded), 2);
   EXPECT_EQ(Get("rep-1", c.customer_id()).release_deadline().seconds(),
             c.release_deadline().seconds() + absl::ToInt64Seconds(Days(10)));
+  // Retries sent at once: one touch is recorded and every call answers it.
+  std::vector<v1::Touch> answers(8);
+  std::vector<std::thread> retries;
+  for (v1::Touch& answer : answers) {
+    retries.emplace_back(
+        [&] { answer = touch("t3", events::v1::TOUCH_CHANNEL_MEETING, "at once"); });
+  }
+  for (auto& t : retries) t.join();
+  for (const v1::Touch& answer : answers) {
+    EXPECT_EQ(answer.SerializeAsString(), answers.front().SerializeAsString());
+  }
+  EXPECT_EQ(CountEvents(c.customer_id(), &CustomerEvent::has_touch_recorded), 3);
 }
 
 TEST_F(CustomerServiceTest, UpdateWithFieldMaskAndEtag) {
