@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/eventstore/event_store.h"
@@ -166,6 +167,8 @@ int Main(int argc, char** argv, Child child, const char* memory_benchmark) {
     int64_t n = 0;
     return parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) ? child(parts[0], parts[1], n) : 2;
   }
+  // As the services' processes run (runtime::StartProcess).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   benchmark::RegisterBenchmark(
       memory_benchmark,
       [](benchmark::State& state) { MeasureServiceMemory(state, state.range(0)); })
