@@ -170,7 +170,7 @@ class EventStore {
   absl::Status Init();
   absl::StatusOr<int64_t> CurrentVersionLocked(const std::string& head_key);
   absl::Status OpenPayload(StoredEvent& event);
-  void LeadGroupLocked(std::unique_lock<std::mutex>& lock);
+  void LeadGroup(std::unique_lock<std::mutex>& lock);
   void ResetAfterFailureLocked(const absl::Status& cause);
 
   EventStoreOptions options_;
