@@ -97,6 +97,7 @@ absl::Status EventStore::Init() {
   opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
   opts.OptimizeLevelStyleCompaction(32 << 20);
+  if (options_.env != nullptr) opts.env = options_.env;
   storage::PrepareToOpen(opts, options_.path);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},

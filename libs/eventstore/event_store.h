@@ -87,6 +87,8 @@ struct EventStoreOptions {
   bool sync = true;
   // Upper bound of appends written under one sync.
   size_t max_group = 1024;
+  // RocksDB's environment; null for the default one (tests inject disk faults).
+  rocksdb::Env* env = nullptr;
 };
 
 struct EventStoreStats {

@@ -1,14 +1,18 @@
 #include "libs/eventstore/event_store.h"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/eventstore/actor.h"
 #include "libs/testing/temp_dir.h"
+#include "rocksdb/file_system.h"
 
 namespace crm::eventstore {
 namespace {
@@ -242,6 +246,112 @@ TEST_F(EventStoreTest, ConcurrentRetriesOfOneRequestAppendOnce) {
   for (const auto& r : receipts) EXPECT_EQ(r.first_position(), 1);
   // Exactly one call appended; the others say theirs was a replay.
   EXPECT_EQ(appended.load(), 1);
+}
+
+// The local file system, except that while `full` is set every write to a
+// write-ahead log fails as on a full disk, slowly enough for appends to queue
+// behind the failing one.
+class FillableDisk : public rocksdb::FileSystemWrapper {
+ public:
+  FillableDisk() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FillableDisk"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) *file = std::make_unique<Wal>(std::move(*file), this);
+    return s;
+  }
+
+  std::atomic<bool> full{false};
+
+ private:
+  class Wal : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    Wal(std::unique_ptr<rocksdb::FSWritableFile> file, FillableDisk* disk)
+        : FSWritableFileOwnerWrapper(std::move(file)), disk_(disk) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      if (disk_->full) return Full();
+      return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (disk_->full) return Full();
+      return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+    }
+
+   private:
+    static rocksdb::IOStatus Full() {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
+    }
+    FillableDisk* disk_;
+  };
+};
+
+// A failed group write fails every append queued behind it, each promptly
+// and UNAVAILABLE (none waits forever for a leader), acknowledges none, and
+// the same requests succeed, once each, when the disk has room again.
+TEST(EventStoreFaultTest, AFailedGroupWriteFailsEveryQueuedAppendAndTheStoreRecovers) {
+  test::TempDir dir;
+  auto disk = std::make_shared<FillableDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  auto opened = EventStore::Open({.path = dir.path() + "/store", .env = env.get()});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore& store = **opened;
+  ASSERT_TRUE(store.Append({"t", "before"}, kAnyVersion, Events(1), "before").ok());
+
+  constexpr int kWriters = 16;
+  // Every writer appends its request once, or (`until_ok`) retries it, as a
+  // client does, until it succeeds: RocksDB resumes writing on its own
+  // shortly after the space is back.
+  auto append_all = [&](bool until_ok) {
+    std::vector<std::future<absl::Status>> calls;
+    for (int i = 0; i < kWriters; ++i) {
+      calls.push_back(std::async(std::launch::async, [&store, i, until_ok] {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        for (;;) {
+          absl::Status s =
+              store.Append({"t", absl::StrCat("s", i)}, 0, Events(2), absl::StrCat("r", i))
+                  .status();
+          if (s.ok() || !until_ok || std::chrono::steady_clock::now() > deadline) return s;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }));
+    }
+    std::vector<absl::Status> out;
+    for (auto& call : calls) {
+      if (call.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        ADD_FAILURE() << "an append never returned";
+        std::abort();  // the remaining threads still use the store
+      }
+      out.push_back(call.get());
+    }
+    return out;
+  };
+
+  disk->full = true;
+  for (const absl::Status& s : append_all(false)) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  }
+  EXPECT_EQ(store.LastPosition(), 1);
+  for (int i = 0; i < kWriters; ++i) {
+    EXPECT_EQ(*store.StreamVersion({"t", absl::StrCat("s", i)}), 0) << i;
+  }
+
+  disk->full = false;
+  for (const absl::Status& s : append_all(true)) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(store.LastPosition(), 1 + 2 * kWriters);
+  auto log = store.ReadLog(1, 100);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), size_t(1 + 2 * kWriters));
+  for (size_t i = 0; i < log->size(); ++i) EXPECT_EQ((*log)[i].position(), int64_t(i + 1));
+  for (int i = 0; i < kWriters; ++i) {
+    EXPECT_EQ(*store.StreamVersion({"t", absl::StrCat("s", i)}), 2) << i;
+  }
 }
 
 TEST_F(EventStoreTest, AppendManyIsAllOrNothing) {
