@@ -69,7 +69,9 @@ struct EventStore::Writer {
   int64_t last_position = 0;
   std::string request_key;
   absl::Status status;
-  bool done = false;  // under mu_, for retries waiting on this request
+  // Set under mu_ (retries of this request wait on it there); the writer
+  // itself reads it, and `status`, after `woken`, which orders them.
+  bool done = false;
   // Notified once, outside mu_: when this append is done, or when it is at
   // the front of the queue and leads the next group. The writer waits on it
   // without mu_, so a finished group's writers do not all contend for mu_

@@ -7,10 +7,10 @@
 #include <mutex>
 
 #include "absl/strings/numbers.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -129,7 +129,7 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   BlockTerminationSignals();
   // absl::Mutex (gRPC's locks among them) checks every acquisition against a
   // lock-order graph in this build of abseil: ~2% of a durable command's CPU.
-  // The tests keep the check; a serving process does not pay for it.
+  // In-process tests keep the check; a serving process does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   SetLogService(service);
   auto config = Config::FromArgs(argc, argv);

@@ -160,6 +160,8 @@ inline void MeasureServiceMemory(benchmark::State& state, int64_t n) {
 // and 1,000,000 aggregates stored (counters rss_mib and peak_mib).
 template <typename Child>
 int Main(int argc, char** argv, Child child, const char* memory_benchmark) {
+  // As the services' processes run (runtime::StartProcess).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   constexpr absl::string_view kChild = "--memory-child=";
   if (argc == 2 && absl::StartsWith(argv[1], kChild)) {
     const std::vector<std::string> parts =
@@ -167,8 +169,6 @@ int Main(int argc, char** argv, Child child, const char* memory_benchmark) {
     int64_t n = 0;
     return parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) ? child(parts[0], parts[1], n) : 2;
   }
-  // As the services' processes run (runtime::StartProcess).
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   benchmark::RegisterBenchmark(
       memory_benchmark,
       [](benchmark::State& state) { MeasureServiceMemory(state, state.range(0)); })
