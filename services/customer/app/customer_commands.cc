@@ -61,45 +61,89 @@ absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::strin
   return pool;
 }
 
+absl::StatusOr<CustomerCommandHandler::Loaded<RepPool>> CustomerCommandHandler::LoadPoolState(
+    const std::string& tenant, const std::string& rep, bool read) {
+  Loaded<RepPool> out;
+  out.key = absl::StrCat(tenant, std::string(1, '\0'), rep);
+  auto [kept, generation] = pools_.Find(out.key);
+  out.generation = generation;
+  out.read = read || !kept;
+  if (!out.read) {
+    out.state = *kept;
+    return out;
+  }
+  ASSIGN_OR_RETURN(out.state, LoadPool(store_, tenant, rep, kept ? *kept : RepPool{}));
+  if (!kept || out.state.version != kept->version) pools_.Keep(out.key, out.state, generation);
+  return out;
+}
+
 absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
                                                      const std::string& rep) {
-  const std::string key = absl::StrCat(tenant, std::string(1, '\0'), rep);
-  auto [kept, generation] = pools_.Find(key);
-  ASSIGN_OR_RETURN(RepPool pool, LoadPool(store_, tenant, rep, kept ? *kept : RepPool{}));
-  if (!kept || pool.version != kept->version) pools_.Keep(key, pool, generation);
-  return pool;
+  ASSIGN_OR_RETURN(auto loaded, LoadPoolState(tenant, rep, /*read=*/true));
+  return std::move(loaded.state);
+}
+
+absl::StatusOr<CustomerCommandHandler::Loaded<Customer>>
+CustomerCommandHandler::LoadCustomerState(const std::string& tenant,
+                                          const std::string& customer_id, bool read) {
+  Loaded<Customer> out;
+  out.key = absl::StrCat(tenant, std::string(1, '\0'), customer_id);
+  auto [kept, generation] = customers_.Find(out.key);
+  out.generation = generation;
+  out.read = read || !kept;
+  if (kept) {
+    out.state = *kept;
+  } else {
+    out.state.id = customer_id;
+  }
+  if (!out.read) return out;
+  ASSIGN_OR_RETURN(out.state, ReplayCustomer(store_, tenant, std::move(out.state)));
+  if (out.state.exists() && (!kept || out.state.version != kept->version)) {
+    customers_.Keep(out.key, out.state, generation);
+  }
+  return out;
 }
 
 absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tenant,
                                                          const std::string& customer_id) {
-  const std::string key = absl::StrCat(tenant, std::string(1, '\0'), customer_id);
-  auto [kept, generation] = customers_.Find(key);
-  Customer from;
-  if (kept) {
-    from = *kept;
-  } else {
-    from.id = customer_id;
-  }
-  ASSIGN_OR_RETURN(Customer c, ReplayCustomer(store_, tenant, std::move(from)));
-  if (c.exists() && (!kept || c.version != kept->version)) customers_.Keep(key, c, generation);
-  return c;
+  ASSIGN_OR_RETURN(auto loaded, LoadCustomerState(tenant, customer_id, /*read=*/true));
+  return std::move(loaded.state);
 }
+
+namespace {
+
+// Keeps `from` with `events` applied, as its stream stands after they were
+// appended at from.state.version.
+template <typename State, typename Event>
+void KeepAppended(KeptStates<State>& kept, LoadedState<State> from,
+                  const std::vector<Event>& events) {
+  if (events.empty()) return;
+  for (const Event& e : events) from.state = Evolve(std::move(from.state), e);
+  kept.Keep(from.key, std::move(from.state), from.generation);
+}
+
+}  // namespace
 
 absl::Status CustomerCommandHandler::Execute(
     const std::string& tenant, const std::string& request_id, const std::string& customer_id,
     const std::function<std::string(const Customer&)>& pool_of, const DecideFn& decide,
     bool* appended_by_this_call) {
   if (appended_by_this_call) *appended_by_this_call = false;
+  bool read = false;  // whether to read the states up to their heads
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(auto seen, store_->FindRequest(tenant, request_id));
-    if (seen) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Customer c, Current(tenant, customer_id));
-    const std::string rep = pool_of(c);
-    RepPool pool;
+    ASSIGN_OR_RETURN(Loaded<Customer> c, LoadCustomerState(tenant, customer_id, read));
+    const std::string rep = pool_of(c.state);
+    Loaded<RepPool> pool;
     if (!rep.empty()) {
-      ASSIGN_OR_RETURN(pool, Pool(tenant, rep));
+      ASSIGN_OR_RETURN(pool, LoadPoolState(tenant, rep, read));
     }
-    auto decided = decide(c, pool);
+    auto decided = decide(c.state, pool.state);
+    if (!c.read || !pool.read) {
+      if (!decided.ok() || (decided->customer.empty() && decided->pool.empty())) {
+        read = true;
+        continue;
+      }
+    }
     if (!decided.ok()) {
       return eventstore::AppendedMeanwhileOr(*store_, tenant, request_id, decided.status());
     }
@@ -108,11 +152,11 @@ absl::Status CustomerCommandHandler::Execute(
     std::vector<eventstore::StreamAppend> appends;
     if (!d.customer.empty()) {
       ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.customer));
-      appends.push_back({{tenant, customer_id}, c.version, std::move(events)});
+      appends.push_back({{tenant, customer_id}, c.state.version, std::move(events)});
     }
     if (!d.pool.empty()) {
       ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.pool));
-      appends.push_back({{tenant, PoolStreamId(rep)}, pool.version, std::move(events)});
+      appends.push_back({{tenant, PoolStreamId(rep)}, pool.state.version, std::move(events)});
     }
     if (!d.other_pool.empty()) {
       ASSIGN_OR_RETURN(auto events, eventstore::ToNewEvents(d.other_pool));
@@ -125,9 +169,14 @@ absl::Status CustomerCommandHandler::Execute(
       // A concurrent retry of this request may have appended first: then its
       // decision stands, not this one.
       if (appended_by_this_call) *appended_by_this_call = !replayed;
+      if (!replayed) {
+        KeepAppended(customers_, std::move(c), d.customer);
+        if (!rep.empty()) KeepAppended(pools_, std::move(pool), d.pool);
+      }
       return absl::OkStatus();
     }
     if (appended.status().code() != absl::StatusCode::kAborted) return appended.status();
+    read = true;
   }
   return absl::AbortedError("the customer kept changing under this command; retry it");
 }

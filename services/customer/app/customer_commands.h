@@ -151,6 +151,13 @@ class CustomerCommandHandler {
   // pool the decision may change ("" for none). `appended`, when given, says
   // whether this call appended `decide`'s last decision (false: the request
   // id had been used, or nothing was to be appended).
+  //
+  // The first attempt decides on the customer and the pool as kept, without
+  // reading their streams: the append's expected versions check them, a
+  // stale one fails it with ABORTED, and the next attempt reads them up to
+  // their heads. A refusal, or a decision to append nothing, stands only on
+  // states so read. What was appended is kept as the new states. A retried
+  // request is found by the append itself, under the store's lock.
   absl::Status Execute(const std::string& tenant, const std::string& request_id,
                        const std::string& customer_id,
                        const std::function<std::string(const Customer&)>& pool_of,
@@ -161,6 +168,15 @@ class CustomerCommandHandler {
   // stream grows with every customer claimed and released, and most
   // commands read one.
   absl::StatusOr<RepPool> Pool(const std::string& tenant, const std::string& rep);
+
+  template <typename State>
+  using Loaded = LoadedState<State>;
+  // The customer (the rep's pool) as kept, unread, when it is kept and
+  // `read` is false; else as its stream stands.
+  absl::StatusOr<Loaded<Customer>> LoadCustomerState(const std::string& tenant,
+                                                     const std::string& customer_id, bool read);
+  absl::StatusOr<Loaded<RepPool>> LoadPoolState(const std::string& tenant, const std::string& rep,
+                                                bool read);
 
   // Customers matching `profile` other than `exclude`, with their owners.
   absl::StatusOr<std::vector<ev::ConflictMatch>> DetectMatches(const std::string& tenant,

@@ -30,15 +30,16 @@ class KeptStates {
 
   // Keeps `state` for `key` unless a newer one is kept or everything was
   // dropped since `generation` was found.
-  void Keep(const std::string& key, const State& state, uint64_t generation) {
-    auto kept = std::make_shared<const State>(state);
+  void Keep(const std::string& key, State state, uint64_t generation) {
+    const int64_t version = state.version;
+    auto kept = std::make_shared<const State>(std::move(state));
     std::lock_guard<std::mutex> lock(mu_);
     if (generation != generation_) return;
     if (auto it = states_.find(key); it == states_.end()) {
       // Full: forget some state; it is replayed when next needed.
       if (states_.size() >= capacity_) states_.erase(states_.begin());
       states_.emplace(key, std::move(kept));
-    } else if (state.version > it->second->version) {
+    } else if (version > it->second->version) {
       it->second = std::move(kept);
     }
   }
@@ -55,6 +56,17 @@ class KeptStates {
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const State>> states_;
   uint64_t generation_ = 0;
+};
+
+// A state to decide on, under its key among the kept states, with the
+// generation to keep its successor with; `read` when it was read up to its
+// stream's head, else it is the kept state as it was.
+template <typename State>
+struct LoadedState {
+  std::string key;
+  State state;
+  uint64_t generation = 0;
+  bool read = true;
 };
 
 }  // namespace crm::customer

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "crm/contract/events/v1/contract_events.pb.h"
 #include "crm/lead/events/v1/lead_events.pb.h"
@@ -379,6 +380,45 @@ TEST_F(CustomerServiceTest, ACustomerKeptInMemorySeesWhatAnotherWriterAppended) 
   // Decided on the state with the release: the kept one has rep-1 owning it.
   ASSERT_TRUE(Claim("rep-2", id, "claim-after-release", &claimed).ok());
   EXPECT_EQ(claimed.owner_id(), "rep-2");
+}
+
+// Commands decide first on the customer as kept in memory, unread: one the
+// store moved meanwhile (here through another handler) is read and decided
+// again, whether the kept state would refuse the command or allow it.
+TEST_F(CustomerServiceTest, ACommandOnAStaleKeptCustomerIsDecidedAgainOnItsStream) {
+  v1::Customer created, claimed;
+  ASSERT_TRUE(Create("rep-1", "stale", &created).ok());
+  const std::string id = created.customer_id();
+  ASSERT_TRUE(Touch("rep-1", id, "stale-touch-1", "first call").ok());
+  CustomerCommandHandler other(store_.get(), &clock_, Policy{});
+  ASSERT_TRUE(other.Release("acme", "stale-release", id, "rep-1", "handing it on").ok());
+  // Kept: rep-1 owns it, which refuses rep-2's claim; the stream says public.
+  ASSERT_TRUE(Claim("rep-2", id, "stale-claim", &claimed).ok());
+  EXPECT_EQ(claimed.owner_id(), "rep-2");
+  RecordTouch elsewhere;
+  elsewhere.user = "rep-2";
+  elsewhere.channel = ev::TOUCH_CHANNEL_EMAIL;
+  elsewhere.note = "sent the offer";
+  ASSERT_TRUE(other.RecordTouch("acme", "stale-touch-2", id, std::move(elsewhere)).ok());
+  // Kept: the version before that touch, so the append is refused and redone.
+  v1::Touch third;
+  ASSERT_TRUE(Touch("rep-2", id, "stale-touch-3", "called back", "", &third).ok());
+  EXPECT_EQ(third.note(), "called back");
+  auto history = commands_->History("acme", id);
+  ASSERT_TRUE(history.ok());
+  std::vector<std::string> touches;
+  for (size_t i = 0; i < history->size(); ++i) {
+    EXPECT_EQ((*history)[i].version, static_cast<int64_t>(i + 1));
+    if (absl::StrContains((*history)[i].type, "TouchRecorded")) {
+      touches.push_back((*history)[i].owner_after);
+    }
+  }
+  EXPECT_EQ(touches, (std::vector<std::string>{"rep-1", "rep-2", "rep-2"}));
+  // A retry of the last touch appends nothing and answers with it.
+  v1::Touch retried;
+  ASSERT_TRUE(Touch("rep-2", id, "stale-touch-3", "called back", "", &retried).ok());
+  EXPECT_EQ(retried.touch_id(), third.touch_id());
+  EXPECT_EQ(commands_->History("acme", id)->size(), history->size());
 }
 
 TEST_F(CustomerServiceTest, ReleaseAndCoolDown) {
