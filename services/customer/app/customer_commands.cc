@@ -61,56 +61,26 @@ absl::StatusOr<RepPool> LoadPool(eventstore::EventStore* store, const std::strin
   return pool;
 }
 
-absl::StatusOr<CustomerCommandHandler::Loaded<RepPool>> CustomerCommandHandler::LoadPoolState(
-    const std::string& tenant, const std::string& rep, bool read) {
-  Loaded<RepPool> out;
-  out.key = absl::StrCat(tenant, std::string(1, '\0'), rep);
-  auto [kept, generation] = pools_.Find(out.key);
-  out.generation = generation;
-  out.read = read || !kept;
-  if (!out.read) {
-    out.state = *kept;
-    return out;
-  }
-  ASSIGN_OR_RETURN(out.state, LoadPool(store_, tenant, rep, kept ? *kept : RepPool{}));
-  if (!kept || out.state.version != kept->version) pools_.Keep(out.key, out.state, generation);
-  return out;
-}
-
-absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
-                                                     const std::string& rep) {
-  ASSIGN_OR_RETURN(auto loaded, LoadPoolState(tenant, rep, /*read=*/true));
-  return std::move(loaded.state);
-}
-
-absl::StatusOr<CustomerCommandHandler::Loaded<Customer>>
-CustomerCommandHandler::LoadCustomerState(const std::string& tenant,
-                                          const std::string& customer_id, bool read) {
-  Loaded<Customer> out;
-  out.key = absl::StrCat(tenant, std::string(1, '\0'), customer_id);
-  auto [kept, generation] = customers_.Find(out.key);
-  out.generation = generation;
-  out.read = read || !kept;
-  if (kept) {
-    out.state = *kept;
-  } else {
-    out.state.id = customer_id;
-  }
-  if (!out.read) return out;
-  ASSIGN_OR_RETURN(out.state, ReplayCustomer(store_, tenant, std::move(out.state)));
-  if (out.state.exists() && (!kept || out.state.version != kept->version)) {
-    customers_.Keep(out.key, out.state, generation);
-  }
-  return out;
-}
-
-absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tenant,
-                                                         const std::string& customer_id) {
-  ASSIGN_OR_RETURN(auto loaded, LoadCustomerState(tenant, customer_id, /*read=*/true));
-  return std::move(loaded.state);
-}
-
 namespace {
+
+// The state kept under `key` (else `fresh`, an empty stream's), brought up
+// to its stream's head by `replay` when `read` or when none is kept.
+template <typename State, typename Replay>
+absl::StatusOr<LoadedState<State>> LoadKept(KeptStates<State>& states, std::string key, State fresh,
+                                            bool read, const Replay& replay) {
+  LoadedState<State> out;
+  out.key = std::move(key);
+  auto [kept, generation] = states.Find(out.key);
+  out.generation = generation;
+  out.read = read || !kept;
+  out.state = kept ? *kept : std::move(fresh);
+  if (!out.read) return out;
+  ASSIGN_OR_RETURN(out.state, replay(std::move(out.state)));
+  if (out.state.version > 0 && (!kept || out.state.version != kept->version)) {
+    states.Keep(out.key, out.state, generation);
+  }
+  return out;
+}
 
 // Keeps `from` with `events` applied, as its stream stands after they were
 // appended at from.state.version.
@@ -123,6 +93,33 @@ void KeepAppended(KeptStates<State>& kept, LoadedState<State> from,
 }
 
 }  // namespace
+
+absl::StatusOr<CustomerCommandHandler::Loaded<RepPool>> CustomerCommandHandler::LoadPoolState(
+    const std::string& tenant, const std::string& rep, bool read) {
+  return LoadKept(pools_, absl::StrCat(tenant, std::string(1, '\0'), rep), RepPool{}, read,
+                  [&](RepPool from) { return LoadPool(store_, tenant, rep, std::move(from)); });
+}
+
+absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
+                                                     const std::string& rep) {
+  ASSIGN_OR_RETURN(auto loaded, LoadPoolState(tenant, rep, /*read=*/true));
+  return std::move(loaded.state);
+}
+
+absl::StatusOr<CustomerCommandHandler::Loaded<Customer>> CustomerCommandHandler::LoadCustomerState(
+    const std::string& tenant, const std::string& customer_id, bool read) {
+  Customer fresh;
+  fresh.id = customer_id;
+  return LoadKept(customers_, absl::StrCat(tenant, std::string(1, '\0'), customer_id),
+                  std::move(fresh), read,
+                  [&](Customer from) { return ReplayCustomer(store_, tenant, std::move(from)); });
+}
+
+absl::StatusOr<Customer> CustomerCommandHandler::Current(const std::string& tenant,
+                                                         const std::string& customer_id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadCustomerState(tenant, customer_id, /*read=*/true));
+  return std::move(loaded.state);
+}
 
 absl::Status CustomerCommandHandler::Execute(
     const std::string& tenant, const std::string& request_id, const std::string& customer_id,
