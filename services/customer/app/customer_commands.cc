@@ -94,7 +94,7 @@ void KeepAppended(KeptStates<State>& kept, LoadedState<State> from,
 
 }  // namespace
 
-absl::StatusOr<CustomerCommandHandler::Loaded<RepPool>> CustomerCommandHandler::LoadPoolState(
+absl::StatusOr<LoadedState<RepPool>> CustomerCommandHandler::LoadPoolState(
     const std::string& tenant, const std::string& rep, bool read) {
   return LoadKept(pools_, absl::StrCat(tenant, std::string(1, '\0'), rep), RepPool{}, read,
                   [&](RepPool from) { return LoadPool(store_, tenant, rep, std::move(from)); });
@@ -106,7 +106,7 @@ absl::StatusOr<RepPool> CustomerCommandHandler::Pool(const std::string& tenant,
   return std::move(loaded.state);
 }
 
-absl::StatusOr<CustomerCommandHandler::Loaded<Customer>> CustomerCommandHandler::LoadCustomerState(
+absl::StatusOr<LoadedState<Customer>> CustomerCommandHandler::LoadCustomerState(
     const std::string& tenant, const std::string& customer_id, bool read) {
   Customer fresh;
   fresh.id = customer_id;
@@ -128,9 +128,9 @@ absl::Status CustomerCommandHandler::Execute(
   if (appended_by_this_call) *appended_by_this_call = false;
   bool read = false;  // whether to read the states up to their heads
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(Loaded<Customer> c, LoadCustomerState(tenant, customer_id, read));
+    ASSIGN_OR_RETURN(LoadedState<Customer> c, LoadCustomerState(tenant, customer_id, read));
     const std::string rep = pool_of(c.state);
-    Loaded<RepPool> pool;
+    LoadedState<RepPool> pool;
     if (!rep.empty()) {
       ASSIGN_OR_RETURN(pool, LoadPoolState(tenant, rep, read));
     }

@@ -169,14 +169,13 @@ class CustomerCommandHandler {
   // commands read one.
   absl::StatusOr<RepPool> Pool(const std::string& tenant, const std::string& rep);
 
-  template <typename State>
-  using Loaded = LoadedState<State>;
   // The customer (the rep's pool) as kept, unread, when it is kept and
   // `read` is false; else as its stream stands.
-  absl::StatusOr<Loaded<Customer>> LoadCustomerState(const std::string& tenant,
-                                                     const std::string& customer_id, bool read);
-  absl::StatusOr<Loaded<RepPool>> LoadPoolState(const std::string& tenant, const std::string& rep,
-                                                bool read);
+  absl::StatusOr<LoadedState<Customer>> LoadCustomerState(const std::string& tenant,
+                                                          const std::string& customer_id,
+                                                          bool read);
+  absl::StatusOr<LoadedState<RepPool>> LoadPoolState(const std::string& tenant,
+                                                     const std::string& rep, bool read);
 
   // Customers matching `profile` other than `exclude`, with their owners.
   absl::StatusOr<std::vector<ev::ConflictMatch>> DetectMatches(const std::string& tenant,
