@@ -2,7 +2,8 @@
 // to its baseline on the same server in the same run (docs/benchmarks.md):
 // - P1: durable commands (RecordTouch: one event each, 1,000 customers)
 //   against a no-op unary RPC served as the services' methods are (a
-//   synchronous handler), and gRPC's health Check beside it;
+//   synchronous handler), and beside it gRPC's health Check and the same
+//   no-op making one synced write to a raw RocksDB (a durable RPC's floor);
 // - P6: read-model queries (ListCustomers, 20 rows) against the same no-ops;
 // - P5: the customer list rebuilt from the log into an empty read store
 //   against raw unsynced RocksDB writes of as many rows;
@@ -51,28 +52,51 @@ constexpr int kCustomers = 1000;
 
 using crm::bench::Serve;
 
-// A no-op served as the services are: a synchronous handler on the
-// server's request threads. (gRPC's own health service is served through
-// its callback API, a different and cheaper path.)
+// No-ops served as the services are: synchronous handlers on the server's
+// request threads. (gRPC's own health service is served through its
+// callback API, a different and cheaper path.) `Call` answers at once;
+// `SyncedPut` first writes one 200-byte row to a raw RocksDB on the same
+// disk with sync, which RocksDB's own group commit shares between
+// concurrent calls: the least a durable RPC can cost on this machine.
 class SyncNoOp : public grpc::Service {
  public:
   static constexpr char kMethod[] = "/crm.bench.v1.NoOp/Call";
-  SyncNoOp() {
+  static constexpr char kSyncedPutMethod[] = "/crm.bench.v1.NoOp/SyncedPut";
+
+  explicit SyncNoOp(rocksdb::DB* raw) : raw_(raw) {
+    Add(kMethod, [](SyncNoOp*) { return grpc::Status::OK; });
+    Add(kSyncedPutMethod, [](SyncNoOp* self) {
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      const rocksdb::Status s =
+          self->raw_->Put(synced, absl::StrCat("row/", self->next_++), std::string(200, 'r'));
+      return s.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INTERNAL, s.ToString());
+    });
+  }
+
+ private:
+  template <typename Body>
+  void Add(const char* method, Body body) {
     AddMethod(new grpc::internal::RpcServiceMethod(
-        kMethod, grpc::internal::RpcMethod::NORMAL_RPC,
+        method, grpc::internal::RpcMethod::NORMAL_RPC,
         new grpc::internal::RpcMethodHandler<SyncNoOp, grpc::ByteBuffer, grpc::ByteBuffer>(
-            [](SyncNoOp*, grpc::ServerContext*, const grpc::ByteBuffer*, grpc::ByteBuffer* out) {
+            [body](SyncNoOp* self, grpc::ServerContext*, const grpc::ByteBuffer*,
+                   grpc::ByteBuffer* out) {
               grpc::Slice empty("");
               *out = grpc::ByteBuffer(&empty, 1);
-              return grpc::Status::OK;
+              return body(self);
             },
             this)));
   }
+
+  rocksdb::DB* raw_;
+  std::atomic<int64_t> next_{0};
 };
 
 // One server for every benchmark: the customer service with its list
-// projection tailing the log, and two no-ops: gRPC's health service and a
-// synchronous one.
+// projection tailing the log, and the no-ops: gRPC's health service and the
+// synchronous ones (the durable one writing to a raw RocksDB beside the
+// service's stores).
 struct Platform {
   crm::test::TempDir dir;
   std::unique_ptr<crm::eventstore::EventStore> store;
@@ -82,7 +106,8 @@ struct Platform {
   std::unique_ptr<crm::readstore::ProjectionRunner> runner;
   std::unique_ptr<crm::bus::LogTailer> tailer;
   std::unique_ptr<crm::customer::CustomerServiceImpl> service;
-  SyncNoOp no_op;
+  std::unique_ptr<rocksdb::DB> raw = OpenRaw(dir.path() + "/raw");
+  SyncNoOp no_op{raw.get()};
   std::unique_ptr<grpc::Server> server;
   std::shared_ptr<grpc::Channel> channel;
   std::vector<std::string> customers;
@@ -111,6 +136,14 @@ struct Platform {
       if (!stub->CreateCustomer(&ctx, req, &out).ok()) std::abort();
       customers.push_back(out.name());
     }
+  }
+
+  static std::unique_ptr<rocksdb::DB> OpenRaw(const std::string& path) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    if (!rocksdb::DB::Open(options, path, &db).ok()) std::abort();
+    return std::unique_ptr<rocksdb::DB>(db);
   }
 
   // Every call verifies a bearer token, as in production.
@@ -164,11 +197,14 @@ void Run(benchmark::State& state, Call call) {
 }
 
 // range(0) 0: gRPC's health Check (served through the callback API);
-// 1: SyncNoOp, served as the services' methods are.
+// 1: SyncNoOp's Call, served as the services' methods are; 2: its
+// SyncedPut, the same with one synced raw RocksDB write.
 void BM_NoOpRpc(benchmark::State& state) {
   grpc::GenericStub stub(P().channel);
   grpc::CompletionQueue cq;
-  const char* method = state.range(0) == 0 ? "/grpc.health.v1.Health/Check" : SyncNoOp::kMethod;
+  const char* const methods[] = {"/grpc.health.v1.Health/Check", SyncNoOp::kMethod,
+                                 SyncNoOp::kSyncedPutMethod};
+  const char* method = methods[state.range(0)];
   Run(state, [&] {
     grpc::ClientContext ctx;
     grpc::Slice empty("");
@@ -369,7 +405,7 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
   return crm::bench::WriteMemory(dir + "/memory") ? 0 : 1;
 }
 
-BENCHMARK(BM_NoOpRpc)->Arg(0)->Arg(1)->Threads(16)->Threads(64)->UseRealTime();
+BENCHMARK(BM_NoOpRpc)->Arg(0)->Arg(1)->Arg(2)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
 // Each log size: the baseline, then the rebuild (the log only grows).
