@@ -1,5 +1,6 @@
 #include <cstdlib>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "libs/runtime/config.h"
 #include "libs/runtime/log.h"
@@ -69,6 +70,33 @@ TEST(StartProcessTest, VerifiesTokensWithTheKeysAndSignsServiceTokens) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->user, "test");
   EXPECT_EQ(id->acting_user, "rep-1");
+}
+
+// Takes two locks in one order, then in the other: a cycle in abseil's
+// lock-order graph.
+void InvertLockOrder() {
+  absl::Mutex a, b;
+  {
+    absl::MutexLock first(&a);
+    absl::MutexLock second(&b);
+  }
+  {
+    absl::MutexLock first(&b);
+    absl::MutexLock second(&a);
+  }
+}
+
+TEST(StartProcessDeathTest, ChecksLockOrderOnlyWhereTestsAskForIt) {
+  test::TempDir dir;
+  const std::vector<std::string> flags = {"--data-dir=" + dir.path(),
+                                          test::TestKeyFlag(dir.path())};
+  unsetenv("CRM_LOCK_ORDER_CHECK");
+  ASSERT_TRUE(Start(flags).ok());
+  InvertLockOrder();  // a serving process does not pay for the check
+  setenv("CRM_LOCK_ORDER_CHECK", "1", 1);
+  ASSERT_TRUE(Start(flags).ok());
+  EXPECT_DEATH(InvertLockOrder(), "deadlock");
+  unsetenv("CRM_LOCK_ORDER_CHECK");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -129,8 +130,11 @@ absl::StatusOr<Process> StartProcess(int argc, char** argv, const std::string& s
   BlockTerminationSignals();
   // absl::Mutex (gRPC's locks among them) checks every acquisition against a
   // lock-order graph in this build of abseil: ~2% of a durable command's CPU.
-  // In-process tests keep the check; a serving process does not pay for it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // A serving process does not pay for it; tests keep it, in process and
+  // in the services they start (CRM_LOCK_ORDER_CHECK=1, libs/testing).
+  absl::SetMutexDeadlockDetectionMode(std::getenv("CRM_LOCK_ORDER_CHECK") != nullptr
+                                          ? absl::OnDeadlockCycle::kAbort
+                                          : absl::OnDeadlockCycle::kIgnore);
   SetLogService(service);
   auto config = Config::FromArgs(argc, argv);
   if (!config.ok()) return config.status();

@@ -22,15 +22,24 @@ namespace crm::test {
 absl::StatusOr<Process> Process::Start(std::vector<std::string> argv, const std::string& log_path) {
   const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return absl::InternalError(absl::StrCat("open ", log_path));
+  // Built before the fork: the child only execs. The project's serving
+  // processes skip abseil's lock-order check unless CRM_LOCK_ORDER_CHECK is
+  // set (runtime::StartProcess); under test they keep it, so a lock-order
+  // inversion aborts the service under test.
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::string check = "CRM_LOCK_ORDER_CHECK=1";
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  env.push_back(check.data());
+  env.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
     dup2(fd, 1);
     dup2(fd, 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
   close(fd);
