@@ -4,7 +4,8 @@
 //   against a no-op unary RPC served as the services' methods are (a
 //   synchronous handler), and beside it gRPC's health Check and the same
 //   no-op making one synced write to a raw RocksDB (a durable RPC's floor);
-// - P6: read-model queries (ListCustomers, 20 rows) against the same no-ops;
+// - P6: read-model queries (ListCustomers, 20 rows) against the same no-ops
+//   and one answering the bytes of such a page;
 // - P5: the customer list rebuilt from the log into an empty read store
 //   against raw unsynced RocksDB writes of as many rows;
 // - P8: the resident memory of a process serving the customer service with
@@ -58,23 +59,36 @@ using crm::bench::Serve;
 // `SyncedPut` first writes one 200-byte row to a raw RocksDB on the same
 // disk with sync, which RocksDB's own group commit shares between
 // concurrent calls: the least a durable RPC can cost on this machine.
+// `Page` answers with the bytes of a page P6's query answered once: the
+// least answering those 20 rows can cost.
 class SyncNoOp : public grpc::Service {
  public:
   static constexpr char kMethod[] = "/crm.bench.v1.NoOp/Call";
   static constexpr char kSyncedPutMethod[] = "/crm.bench.v1.NoOp/SyncedPut";
+  static constexpr char kPageMethod[] = "/crm.bench.v1.NoOp/Page";
 
   explicit SyncNoOp(rocksdb::DB* raw) : raw_(raw) {
-    Add(kMethod, [](SyncNoOp*) { return grpc::Status::OK; });
-    Add(kSyncedPutMethod, [](SyncNoOp* self) {
+    Add(kMethod, [](SyncNoOp*, grpc::ByteBuffer*) { return grpc::Status::OK; });
+    Add(kSyncedPutMethod, [](SyncNoOp* self, grpc::ByteBuffer*) {
       rocksdb::WriteOptions synced;
       synced.sync = true;
       const rocksdb::Status s =
           self->raw_->Put(synced, absl::StrCat("row/", self->next_++), std::string(200, 'r'));
       return s.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INTERNAL, s.ToString());
     });
+    Add(kPageMethod, [](SyncNoOp* self, grpc::ByteBuffer* out) {
+      grpc::Slice page(self->page_);
+      *out = grpc::ByteBuffer(&page, 1);
+      return grpc::Status::OK;
+    });
   }
 
+  // Before any call of `Page`.
+  void set_page(std::string page) { page_ = std::move(page); }
+  size_t page_size() const { return page_.size(); }
+
  private:
+  // `body` may replace the empty answer.
   template <typename Body>
   void Add(const char* method, Body body) {
     AddMethod(new grpc::internal::RpcServiceMethod(
@@ -84,13 +98,14 @@ class SyncNoOp : public grpc::Service {
                    grpc::ByteBuffer* out) {
               grpc::Slice empty("");
               *out = grpc::ByteBuffer(&empty, 1);
-              return body(self);
+              return body(self, out);
             },
             this)));
   }
 
   rocksdb::DB* raw_;
   std::atomic<int64_t> next_{0};
+  std::string page_;
 };
 
 // One server for every benchmark: the customer service with its list
@@ -136,6 +151,22 @@ struct Platform {
       if (!stub->CreateCustomer(&ctx, req, &out).ok()) std::abort();
       customers.push_back(out.name());
     }
+    if (!tailer->WaitFor(store->LastPosition(), absl::Minutes(1))) std::abort();
+    v1::ListCustomersResponse page;
+    grpc::ClientContext ctx;
+    Prepare(ctx);
+    if (!stub->ListCustomers(&ctx, PageRequest(), &page).ok() || page.customers_size() != 20) {
+      std::abort();
+    }
+    no_op.set_page(page.SerializeAsString());
+  }
+
+  // P6's query: the first page of 20 of the caller's own customers.
+  static v1::ListCustomersRequest PageRequest() {
+    v1::ListCustomersRequest req;
+    req.set_filter(v1::ListCustomersRequest::FILTER_MY_POOL);
+    req.set_page_size(20);
+    return req;
   }
 
   static std::unique_ptr<rocksdb::DB> OpenRaw(const std::string& path) {
@@ -198,13 +229,20 @@ void Run(benchmark::State& state, Call call) {
 
 // range(0) 0: gRPC's health Check (served through the callback API);
 // 1: SyncNoOp's Call, served as the services' methods are; 2: its
-// SyncedPut, the same with one synced raw RocksDB write.
+// SyncedPut, the same with one synced raw RocksDB write; 3: its Page, each
+// answer parsed as P6's clients parse theirs.
 void BM_NoOpRpc(benchmark::State& state) {
   grpc::GenericStub stub(P().channel);
   grpc::CompletionQueue cq;
   const char* const methods[] = {"/grpc.health.v1.Health/Check", SyncNoOp::kMethod,
-                                 SyncNoOp::kSyncedPutMethod};
+                                 SyncNoOp::kSyncedPutMethod, SyncNoOp::kPageMethod};
   const char* method = methods[state.range(0)];
+  const bool page = method == SyncNoOp::kPageMethod;
+  if (page) {
+    state.counters["answer_bytes"] = benchmark::Counter(static_cast<double>(P().no_op.page_size()),
+                                                        benchmark::Counter::kAvgThreads);
+  }
+  v1::ListCustomersResponse rows;
   Run(state, [&] {
     grpc::ClientContext ctx;
     grpc::Slice empty("");
@@ -215,7 +253,11 @@ void BM_NoOpRpc(benchmark::State& state) {
     call->Finish(&response, &status, &status);
     void* tag = nullptr;
     bool ok = false;
-    return cq.Next(&tag, &ok) && ok && status.ok();
+    if (!cq.Next(&tag, &ok) || !ok || !status.ok()) return false;
+    return !page ||
+           (grpc::SerializationTraits<v1::ListCustomersResponse>::Deserialize(&response, &rows)
+                .ok() &&
+            rows.customers_size() == 20);
   });
 }
 
@@ -238,9 +280,7 @@ void BM_DurableCommand(benchmark::State& state) {
 
 void BM_ReadModelQuery(benchmark::State& state) {
   auto stub = v1::CustomerService::NewStub(P().channel);
-  v1::ListCustomersRequest req;
-  req.set_filter(v1::ListCustomersRequest::FILTER_MY_POOL);
-  req.set_page_size(20);
+  const v1::ListCustomersRequest req = Platform::PageRequest();
   // Each client parses every page into the same response, as a load driver
   // should: parsing reuses the rows' memory, so the client, on the server's
   // two cores, spends less of them allocating and freeing 20 rows per call.
@@ -406,6 +446,7 @@ int MemoryChild(const std::string& mode, const std::string& dir, int64_t custome
 }
 
 BENCHMARK(BM_NoOpRpc)->Arg(0)->Arg(1)->Arg(2)->Threads(16)->Threads(64)->UseRealTime();
+BENCHMARK(BM_NoOpRpc)->Arg(3)->Threads(16)->UseRealTime();
 BENCHMARK(BM_DurableCommand)->Threads(16)->Threads(64)->UseRealTime();
 BENCHMARK(BM_ReadModelQuery)->Threads(16)->UseRealTime();
 // Each log size: the baseline, then the rebuild (the log only grows).
