@@ -157,19 +157,26 @@ absl::Status ProjectionRunner::ApplyBatch(absl::Span<const Envelope> batch) {
     return DecodeBigEndian64(stored);
   };
 
+  // A batch holds runs of one source and partition (the log's, or a
+  // topic partition's): their offset is looked up once per run.
+  const Envelope* run = nullptr;
+  int64_t* consumed = nullptr;  // offsets' entry for `run`'s source and partition
   for (const Envelope& e : batch) {
-    const std::string okey = OffsetKey(e.source, e.partition);
-    int64_t consumed;
-    if (auto it = offsets.find(okey); it != offsets.end()) {
-      consumed = it->second;
-    } else {
-      ASSIGN_OR_RETURN(consumed, Offset(e.source, e.partition));
+    if (run == nullptr || e.partition != run->partition || e.source != run->source) {
+      std::string okey = OffsetKey(e.source, e.partition);
+      auto it = offsets.find(okey);
+      if (it == offsets.end()) {
+        ASSIGN_OR_RETURN(const int64_t stored, Offset(e.source, e.partition));
+        it = offsets.emplace(std::move(okey), stored).first;
+      }
+      run = &e;
+      consumed = &it->second;  // stable until the next emplace, at the next run
     }
-    if (e.offset <= consumed) {
+    if (e.offset <= *consumed) {
       ++dups;
       continue;
     }
-    offsets[okey] = e.offset;
+    *consumed = e.offset;
 
     if (!e.decode_error.empty()) {
       RETURN_IF_ERROR(park(e, e.decode_error));
