@@ -316,8 +316,9 @@ TEST_F(BusTest, UndecodableMessageIsParked) {
 }
 
 // The log tailer parses each batch into the previous batch's messages and
-// ends a batch at 5,000 events or 4 MiB of payloads: every event must still
-// arrive once, with its own payload, whichever bound ended its batch.
+// ends a batch at its limit of events (5,000, or 20,000 once full batches
+// have taken that many) or 4 MiB of payloads: every event must still arrive
+// once, with its own payload, whichever bound ended its batch.
 TEST_F(BusTest, TheLogTailerAppliesEveryEventOnceWithItsOwnPayload) {
   auto payload = [](int stream, int n) {
     return n % 3 == 0 ? std::string(2000 + stream, static_cast<char>('a' + stream))
@@ -352,6 +353,35 @@ TEST_F(BusTest, TheLogTailerAppliesEveryEventOnceWithItsOwnPayload) {
   ASSERT_TRUE(tailer.CatchUp().ok());
   EXPECT_EQ(runner_->stats().applied, kStreams * kPerStream + 6);
   EXPECT_EQ(**read_->Get("applied/t1/lead-1/1003"), "later-1-2");
+}
+
+// A log long behind: full batches of 5,000 until 20,000 events are taken,
+// then batches of 20,000 (one full, one not): each event still once.
+TEST_F(BusTest, TheLogTailerCatchesUpALongLogInLongerBatches) {
+  constexpr int kStreams = 50, kPerStream = 1000;
+  for (int s = 0; s < kStreams; ++s) {
+    for (int chunk = 0; chunk < kPerStream / 100; ++chunk) {
+      std::vector<NewEvent> events;
+      for (int i = 0; i < 100; ++i) {
+        events.push_back({"crm.test.Event", absl::StrCat("e-", s, "-", chunk * 100 + i)});
+      }
+      ASSERT_TRUE(store_
+                      ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
+                               std::move(events), absl::StrCat("append-", s, "-", chunk))
+                      .ok());
+    }
+  }
+  LogTailer tailer(store_.get(), runner_.get());
+  ASSERT_TRUE(tailer.CatchUp().ok());
+  EXPECT_EQ(tailer.position(), kStreams * kPerStream);
+  EXPECT_EQ(runner_->stats().applied, kStreams * kPerStream);
+  for (int s : {0, 20, 21, 40, 49}) {
+    for (int n : {0, 999}) {
+      auto row = read_->Get(absl::StrCat("applied/t1/lead-", s, "/", n + 1));
+      ASSERT_TRUE(row.ok() && *row) << s << "/" << n;
+      EXPECT_EQ(**row, absl::StrCat("e-", s, "-", n));
+    }
+  }
 }
 
 }  // namespace

@@ -6,10 +6,6 @@
 
 namespace crm::bus {
 
-// A batch ends at this many events or once its payloads reach the size: a
-// larger batch writes a row rewritten within it once (a rebuild's or a
-// catch-up's customers touched again, a rep's and a tenant's rows).
-constexpr size_t kBatchEvents = 5000;
 constexpr size_t kBatchPayloadBytes = 4 << 20;
 constexpr size_t kKeptWhenIdle = 256;
 
@@ -29,8 +25,10 @@ absl::StatusOr<size_t> LogTailer::Step() {
     slot.event.Swap(&e);
     return bytes < kBatchPayloadBytes;
   };
+  const size_t limit = behind_ >= kLongBatchEvents ? kLongBatchEvents : kBatchEvents;
   RETURN_IF_ERROR(
-      store_->ScanLog(consumed + 1, kBatchEvents, eventstore::EventStore::Payloads::kOpen, take));
+      store_->ScanLog(consumed + 1, limit, eventstore::EventStore::Payloads::kOpen, take));
+  behind_ = n == limit || bytes >= kBatchPayloadBytes ? behind_ + n : 0;
   if (n == 0) return 0;
   RETURN_IF_ERROR(runner_->ApplyBatch(absl::MakeConstSpan(batch_.data(), n)));
   position_ = batch_[n - 1].offset;

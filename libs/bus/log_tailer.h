@@ -42,6 +42,16 @@ class LogTailer {
   // The batch being applied. Its events are parsed again in place for the
   // next batch, reusing their memory; released once caught up.
   std::vector<readstore::Envelope> batch_;
+  // A batch ends at its limit of events or once its payloads reach 4 MiB:
+  // a larger batch writes a row rewritten within it once (a rebuild's or a
+  // catch-up's customers touched again, a rep's and a tenant's rows). Once
+  // full batches have taken kLongBatchEvents events in a row, the log is
+  // long behind and batches take that many; a short catch-up keeps to
+  // kBatchEvents, since each event a batch holds beyond the last batch's
+  // is parsed into new memory.
+  static constexpr size_t kBatchEvents = 5000;
+  static constexpr size_t kLongBatchEvents = 20000;
+  size_t behind_ = 0;  // events taken by full batches in a row
   std::atomic<int64_t> position_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
