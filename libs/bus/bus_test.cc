@@ -1,6 +1,7 @@
 // The relay and the topic consumer against the local broker over TCP.
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -77,6 +78,23 @@ class BusTest : public ::testing::Test {
                         ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
                                  {NewEvent{"crm.test.Event", absl::StrCat(tag, s, "-", i)}},
                                  absl::StrCat(tag, s, "-", i))
+                        .ok());
+      }
+    }
+  }
+  // `per_stream` events on each of `streams` streams, stream after stream,
+  // 100 an append; event n of stream s carries payload(s, n).
+  void AppendInHundreds(int streams, int per_stream,
+                        const std::function<std::string(int, int)>& payload) {
+    for (int s = 0; s < streams; ++s) {
+      for (int chunk = 0; chunk < per_stream / 100; ++chunk) {
+        std::vector<NewEvent> events;
+        for (int i = 0; i < 100; ++i) {
+          events.push_back({"crm.test.Event", payload(s, chunk * 100 + i)});
+        }
+        ASSERT_TRUE(store_
+                        ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
+                                 std::move(events), absl::StrCat("append-", s, "-", chunk))
                         .ok());
       }
     }
@@ -325,17 +343,7 @@ TEST_F(BusTest, TheLogTailerAppliesEveryEventOnceWithItsOwnPayload) {
                       : absl::StrCat("short-", stream, "-", n);
   };
   constexpr int kStreams = 12, kPerStream = 1000;
-  for (int s = 0; s < kStreams; ++s) {
-    for (int chunk = 0; chunk < kPerStream / 100; ++chunk) {
-      std::vector<NewEvent> events;
-      for (int i = 0; i < 100; ++i)
-        events.push_back({"crm.test.Event", payload(s, chunk * 100 + i)});
-      ASSERT_TRUE(store_
-                      ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
-                               std::move(events), absl::StrCat("append-", s, "-", chunk))
-                      .ok());
-    }
-  }
+  AppendInHundreds(kStreams, kPerStream, payload);
   LogTailer tailer(store_.get(), runner_.get());
   ASSERT_TRUE(tailer.CatchUp().ok());
   EXPECT_EQ(tailer.position(), kStreams * kPerStream);
@@ -359,18 +367,8 @@ TEST_F(BusTest, TheLogTailerAppliesEveryEventOnceWithItsOwnPayload) {
 // then batches of 20,000 (one full, one not): each event still once.
 TEST_F(BusTest, TheLogTailerCatchesUpALongLogInLongerBatches) {
   constexpr int kStreams = 50, kPerStream = 1000;
-  for (int s = 0; s < kStreams; ++s) {
-    for (int chunk = 0; chunk < kPerStream / 100; ++chunk) {
-      std::vector<NewEvent> events;
-      for (int i = 0; i < 100; ++i) {
-        events.push_back({"crm.test.Event", absl::StrCat("e-", s, "-", chunk * 100 + i)});
-      }
-      ASSERT_TRUE(store_
-                      ->Append({"t1", absl::StrCat("lead-", s)}, eventstore::kAnyVersion,
-                               std::move(events), absl::StrCat("append-", s, "-", chunk))
-                      .ok());
-    }
-  }
+  auto payload = [](int stream, int n) { return absl::StrCat("e-", stream, "-", n); };
+  AppendInHundreds(kStreams, kPerStream, payload);
   LogTailer tailer(store_.get(), runner_.get());
   ASSERT_TRUE(tailer.CatchUp().ok());
   EXPECT_EQ(tailer.position(), kStreams * kPerStream);
@@ -379,7 +377,7 @@ TEST_F(BusTest, TheLogTailerCatchesUpALongLogInLongerBatches) {
     for (int n : {0, 999}) {
       auto row = read_->Get(absl::StrCat("applied/t1/lead-", s, "/", n + 1));
       ASSERT_TRUE(row.ok() && *row) << s << "/" << n;
-      EXPECT_EQ(**row, absl::StrCat("e-", s, "-", n));
+      EXPECT_EQ(**row, payload(s, n));
     }
   }
 }
